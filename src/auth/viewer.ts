@@ -1,0 +1,17 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum Role {
+  USER = 'USER',
+  ADMIN = 'ADMIN',
+}
+
+registerEnumType(Role, { name: 'Role', description: 'What a caller may see: USER only their own data, ADMIN everything.' });
+
+/** The authenticated caller, taken from a verified bearer token. */
+export interface Viewer {
+  /** The token's `sub` claim. */
+  readonly id: string;
+  readonly role: Role;
+}
+
+export const isAdmin = (viewer: Viewer | undefined): boolean => viewer?.role === Role.ADMIN;

@@ -1,0 +1,11 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Role } from './viewer';
+
+@ObjectType('Viewer', { description: 'The authenticated caller.' })
+export class ViewerType {
+  @Field(() => ID, { description: 'The token subject (`sub`).' })
+  id!: string;
+
+  @Field(() => Role)
+  role!: Role;
+}

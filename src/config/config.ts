@@ -1,0 +1,86 @@
+import path from 'node:path';
+
+/** Everything the server reads from its environment, parsed once at start. */
+export interface AppConfig {
+  readonly production: boolean;
+  /** PostgreSQL to use; `undefined` starts the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
+  readonly databasePoolMax: number;
+  /** Where the embedded database and the generated development secret live. */
+  readonly dataDir: string;
+  readonly jwtSecret: string | undefined;
+  readonly jwksUrl: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  readonly introspection: boolean;
+  /** Allowed browser origins; empty means CORS is off (same-origin only). */
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: string;
+}
+
+/** A setting that makes the server refuse to start; its message is one line meant for operators. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads and checks the environment. Throws {@link ConfigError} for settings that would make a
+ * production deployment unsafe (no real database, or no way to verify tokens).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const jwtSecret = nonEmpty(env.JWT_SECRET);
+  const jwksUrl = nonEmpty(env.JWKS_URL);
+
+  if (production && !databaseUrl) {
+    throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development only)');
+  }
+  if (production && !jwtSecret && !jwksUrl) {
+    throw new ConfigError('NODE_ENV=production requires JWT_SECRET or JWKS_URL to verify bearer tokens');
+  }
+  if (jwtSecret && jwksUrl) {
+    throw new ConfigError('set either JWT_SECRET or JWKS_URL, not both');
+  }
+  if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
+  }
+
+  return {
+    production,
+    databaseUrl,
+    databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
+    dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
+    jwtSecret,
+    jwksUrl,
+    port: parseInteger('PORT', env.PORT, 4000, 0, 65535),
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    introspection: production ? parseBoolean('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION) : true,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean {
+  const normalized = nonEmpty(value)?.toLowerCase();
+  if (normalized === undefined || normalized === 'false' || normalized === '0') return false;
+  if (normalized === 'true' || normalized === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}

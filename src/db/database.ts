@@ -1,0 +1,51 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Db = PostgresJsDatabase<typeof schema>;
+/** A Drizzle handle that may be the pool or an open transaction. */
+export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The application's connection to PostgreSQL. */
+export interface Database {
+  readonly db: Db;
+  readonly sql: postgres.Sql;
+  /** Answers whether the server responds, within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Pool size. The embedded server multiplexes one PGlite, which needs exactly one connection. */
+  maxConnections?: number;
+}
+
+/** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
+export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const sql = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    connection: { application_name: 'audited-graphql-api' },
+  });
+  const db = drizzle(sql, { schema });
+  return {
+    db,
+    sql,
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const probe = sql`select 1`.then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([probe, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,2 @@
+/** Every table the application owns; drizzle-kit generates migrations from this module. */
+export * from '../items/item.table';

@@ -1,0 +1,16 @@
+import type { Viewer } from '../auth/viewer';
+import type { Db } from '../db/database';
+import { unauthenticated } from './errors';
+
+/** Per-request state every resolver receives. */
+export interface Context {
+  /** `undefined` for anonymous callers; graphql-shield keeps them away from data fields. */
+  readonly viewer: Viewer | undefined;
+  readonly db: Db;
+}
+
+/** The caller behind a field that permissions already require to be authenticated. */
+export function viewerOf(context: Context): Viewer {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+}

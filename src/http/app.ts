@@ -1,0 +1,83 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { AppConfig } from '../config/config';
+import type { Logger } from '../config/logger';
+import type { Database } from '../db/database';
+import type { Context } from '../graphql/context';
+import { createFormatError } from '../graphql/format-error';
+
+export interface HttpServerOptions {
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host'>;
+  readonly schema: GraphQLSchema;
+  readonly database: Database;
+  readonly verifyToken: TokenVerifier;
+  readonly logger: Logger;
+}
+
+export interface RunningHttpServer {
+  /** Base URL, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string;
+  /** Stops accepting connections and resolves once in-flight requests have finished. */
+  stop(): Promise<void>;
+}
+
+/** Serves `/graphql` (POST and GET) and `/healthz`. */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { config, schema, database, verifyToken, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    // main.ts owns shutdown: drain HTTP, then close the pool, then exit 0.
+    stopOnTerminationSignals: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: createFormatError(logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.production
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', async (_req, res) => {
+    const up = await database.ping();
+    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable' });
+  });
+
+  app.use(
+    '/graphql',
+    cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        viewer: await verifyToken(req.headers.authorization),
+        db: database.db,
+      }),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { url: `http://${host}:${port}`, stop: () => apollo.stop() };
+}

@@ -1,0 +1,62 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { viewerOf, type Context } from '../graphql/context';
+import { badUserInput } from '../graphql/errors';
+import { parseBigintId } from '../graphql/ids';
+import { checkPageSize } from '../graphql/pagination';
+import { CreateItemInput, ItemsArgs, UpdateItemArgs, type UpdateItemInput } from './item.inputs';
+import { ItemService, type ItemChanges } from './item.service';
+import { Item, ItemConnection } from './item.type';
+import { checkDescription, checkTitle } from './item.validation';
+
+const MAX_PAGE_SIZE = 100;
+
+@Resolver(() => Item)
+export class ItemResolver {
+  @Query(() => Item, { nullable: true, description: 'The item, or null if it does not exist or is not yours.' })
+  async item(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Item | null> {
+    const row = await service(context).findById(parseBigintId(id, 'id'));
+    return row ? Item.fromRow(row) : null;
+  }
+
+  @Query(() => ItemConnection, { description: 'Your items (all items for an admin), oldest first.' })
+  async items(@Args(() => ItemsArgs) { first, after, ownerId }: ItemsArgs, @Ctx() context: Context): Promise<ItemConnection> {
+    const page = await service(context).list({ first: checkPageSize(first, MAX_PAGE_SIZE), after, ownerId });
+    return ItemConnection.fromPage(page, Item.fromRow);
+  }
+
+  @Mutation(() => Item)
+  async createItem(@Arg('input', () => CreateItemInput) input: CreateItemInput, @Ctx() context: Context): Promise<Item> {
+    const row = await service(context).create({
+      title: checkTitle(input.title),
+      description: checkDescription(input.description),
+    });
+    return Item.fromRow(row);
+  }
+
+  @Mutation(() => Item)
+  async updateItem(@Args(() => UpdateItemArgs) { id, input }: UpdateItemArgs, @Ctx() context: Context): Promise<Item> {
+    const itemId = parseBigintId(id, 'id');
+    const row = await service(context).update(itemId, checkChanges(input));
+    return Item.fromRow(row);
+  }
+
+  @Mutation(() => Boolean, { description: 'True once the item is gone; NOT_FOUND if it is not yours.' })
+  async deleteItem(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    await service(context).delete(parseBigintId(id, 'id'));
+    return true;
+  }
+}
+
+function service(context: Context): ItemService {
+  return new ItemService(context.db, viewerOf(context));
+}
+
+function checkChanges(input: UpdateItemInput): ItemChanges {
+  const changes: ItemChanges = {};
+  if (input.title !== undefined) changes.title = checkTitle(input.title);
+  if (input.description !== undefined) changes.description = checkDescription(input.description);
+  if (Object.keys(changes).length === 0) {
+    throw badUserInput('input', 'give at least one of title, description');
+  }
+  return changes;
+}

@@ -1,0 +1,62 @@
+import type { TokenKeySource } from './auth/token-verifier';
+import { createTokenVerifier } from './auth/token-verifier';
+import { loadOrCreateDevSecret } from './auth/dev-secret';
+import type { AppConfig } from './config/config';
+import type { Logger } from './config/logger';
+import { connectDatabase } from './db/database';
+import { startEmbeddedPostgres } from './db/embedded';
+import { runMigrations } from './db/migrate';
+import { buildExecutableSchema } from './graphql/schema';
+import { startHttpServer } from './http/app';
+
+/** A started API: its base URL and how to shut it down cleanly. */
+export interface Server {
+  readonly url: string;
+  /** Finishes in-flight requests, then closes the pool and any embedded database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: database (configured or embedded), migrations, token verification,
+ * schema and HTTP server, started in that order.
+ */
+export async function startServer(config: AppConfig, logger: Logger): Promise<Server> {
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
+  if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
+
+  const database = connectDatabase(config.databaseUrl ?? embedded!.url, { maxConnections: embedded ? 1 : config.databasePoolMax });
+  try {
+    await runMigrations(database.db);
+    const http = await startHttpServer({
+      config,
+      schema: await buildExecutableSchema(),
+      database,
+      verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
+      logger,
+    });
+    logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
+    return {
+      url: http.url,
+      async stop() {
+        await http.stop();
+        await database.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+async function tokenKeySource(config: AppConfig, logger: Logger): Promise<TokenKeySource> {
+  if (config.jwksUrl) return { jwksUrl: config.jwksUrl };
+  if (config.jwtSecret) return { secret: config.jwtSecret };
+  const { secret, created } = await loadOrCreateDevSecret(config.dataDir);
+  logger.warn(
+    { dataDir: config.dataDir },
+    `JWT_SECRET is not set: ${created ? 'generated' : 'using'} a development secret under DATA_DIR; run "npm run token -- --sub alice" for a token`,
+  );
+  return { secret };
+}
