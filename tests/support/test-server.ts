@@ -68,7 +68,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
         headers,
         body: JSON.stringify({ query, variables: options.variables, operationName: options.operationName }),
       });
-      return { status: response.status, headers: response.headers, body: await response.json() };
+      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
     },
     async stop() {
       await sql.end();
