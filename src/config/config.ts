@@ -17,6 +17,8 @@ export interface AppConfig {
   /** Allowed browser origins; empty means CORS is off (same-origin only). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
+  /** Express `trust proxy`: which proxies may set X-Forwarded-For, so audit rows get the real client IP. */
+  readonly trustProxy: boolean | number | string;
 }
 
 /** A setting that makes the server refuse to start; its message is one line meant for operators. */
@@ -62,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((origin) => origin.trim())
       .filter(Boolean),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
   };
 }
 
@@ -83,4 +86,10 @@ function parseBoolean(name: string, value: string | undefined): boolean {
   if (normalized === undefined || normalized === 'false' || normalized === '0') return false;
   if (normalized === 'true' || normalized === '1') return true;
   throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^[0-9]+$/.test(value) ? Number(value) : value;
 }

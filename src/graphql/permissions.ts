@@ -1,4 +1,5 @@
 import { deny, rule, shield } from 'graphql-shield';
+import { canReadAuditTrail } from '../audit/audit-log.rules';
 import type { Context } from './context';
 import { forbidden, unauthenticated } from './errors';
 
@@ -17,6 +18,8 @@ export const permissions = shield(
       me: isAuthenticated,
       item: isAuthenticated,
       items: isAuthenticated,
+      auditLogs: canReadAuditTrail,
+      auditLog: canReadAuditTrail,
     },
     Mutation: {
       '*': deny,

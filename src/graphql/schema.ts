@@ -1,16 +1,28 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
+import { AdminAccessAudit } from '../audit/audit.middleware';
+import { AuditLogResolver } from '../audit/audit-log.resolver';
 import { ViewerResolver } from '../auth/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { permissions } from './permissions';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
+export interface SchemaOptions {
+  /**
+   * Record admin reads of other users' records (the default). Only the benchmark turns this off,
+   * to measure what the audit middleware costs.
+   */
+  readonly auditReads?: boolean;
+}
+
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
-export function buildApiSchema(): Promise<GraphQLSchema> {
+export function buildApiSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
+  const globalMiddlewares = options.auditReads === false ? [] : [AdminAccessAudit];
   return buildSchema({
-    resolvers: [ViewerResolver, ItemResolver],
+    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver],
+    globalMiddlewares,
     validate: false,
   });
 }
@@ -20,8 +32,8 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
  * fields. Shield would wrap every field of every type in an async rule check; all rules live on
  * root fields, so the others are left alone to keep list resolution cheap.
  */
-export async function buildExecutableSchema(): Promise<GraphQLSchema> {
-  const schema = await buildApiSchema();
+export async function buildExecutableSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
+  const schema = await buildApiSchema(options);
   const generated = permissions.generate(schema) as Record<string, IMiddleware>;
   const rootMiddleware = Object.fromEntries(Object.entries(generated).filter(([type]) => ROOT_TYPES.has(type)));
   return applyMiddleware(schema, rootMiddleware as IMiddleware);

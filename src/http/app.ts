@@ -10,15 +10,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { ApolloServerPluginAuditTrail } from '../audit/plugin';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
+import { contextFactory } from './context';
+import { requestId } from './request-id';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host'>;
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy'>;
   readonly schema: GraphQLSchema;
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
@@ -37,6 +40,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const { config, schema, database, verifyToken, logger } = options;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestId());
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<Context>({
@@ -49,6 +54,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     formatError: createFormatError(logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginAuditTrail({ logger }),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -63,13 +69,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.use(
     '/graphql',
-    cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false }),
+    cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        viewer: await verifyToken(req.headers.authorization),
-        db: database.db,
-      }),
+      context: contextFactory({ db: database.db, verifyToken, logger }),
     }),
   );
 

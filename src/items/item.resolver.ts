@@ -48,7 +48,7 @@ export class ItemResolver {
 }
 
 function service(context: Context): ItemService {
-  return new ItemService(context.db, viewerOf(context));
+  return new ItemService(context.db, viewerOf(context), context.audit);
 }
 
 function checkChanges(input: UpdateItemInput): ItemChanges {

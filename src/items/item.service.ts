@@ -1,9 +1,12 @@
 import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { AccessDenied } from '../audit/access-denied';
+import type { RequestAudit } from '../audit/request-audit';
 import { isAdmin, type Viewer } from '../auth/viewer';
-import type { Db } from '../db/database';
+import type { Db, DbExecutor } from '../db/database';
 import { notFound } from '../graphql/errors';
 import { parseBigintId } from '../graphql/ids';
 import { decodeCursor, encodeCursor, type Page } from '../graphql/pagination';
+import { ItemAudit, itemChanges, itemSnapshot } from './item.audit';
 import { items, type ItemRow } from './item.table';
 
 const CURSOR_KIND = 'item';
@@ -22,13 +25,16 @@ export interface NewItem {
 export type ItemChanges = Partial<NewItem>;
 
 /**
- * Data access for items, scoped to one viewer. Every query goes through {@link ItemService.visible},
- * the single place deciding what a caller may see or change: their own items, or all for an admin.
+ * Data access for items, scoped to one viewer: their own items, or all for an admin. Reads go
+ * through {@link ItemService.visible}; changes lock the row and check {@link ItemService.mayChange},
+ * so a refused change can be told apart from a missing item in the audit trail (the client sees
+ * NOT_FOUND either way). Every change is recorded by `audit.change`, in the change's transaction.
  */
 export class ItemService {
   constructor(
     private readonly db: Db,
     private readonly viewer: Viewer,
+    private readonly audit: RequestAudit,
   ) {}
 
   async findById(id: bigint): Promise<ItemRow | undefined> {
@@ -54,28 +60,58 @@ export class ItemService {
     };
   }
 
-  async create(item: NewItem): Promise<ItemRow> {
-    const [row] = await this.db
-      .insert(items)
-      .values({ ...item, ownerId: this.viewer.id })
-      .returning();
-    return row!;
+  create(item: NewItem): Promise<ItemRow> {
+    return this.audit.change({ action: ItemAudit.create, resourceType: ItemAudit.resourceType }, async (tx) => {
+      const [row] = await tx
+        .insert(items)
+        .values({ ...item, ownerId: this.viewer.id })
+        .returning();
+      return { result: row!, resourceId: row!.id.toString(), adminBypass: false, details: { after: itemSnapshot(row!) } };
+    });
   }
 
   /** Applies `changes`; an item the viewer may not change is `NOT_FOUND`, as if it did not exist. */
-  async update(id: bigint, changes: ItemChanges): Promise<ItemRow> {
-    const [row] = await this.db
-      .update(items)
-      .set({ ...changes, updatedAt: sql`now()` })
-      .where(this.visible(eq(items.id, id)))
-      .returning();
-    if (!row) throw notFound('item');
+  update(id: bigint, changes: ItemChanges): Promise<ItemRow> {
+    const target = { action: ItemAudit.update, resourceType: ItemAudit.resourceType, resourceId: id.toString() };
+    return this.audit.change(target, async (tx) => {
+      const before = await this.lockForChange(tx, id);
+      const [after] = await tx
+        .update(items)
+        .set({ ...changes, updatedAt: sql`now()` })
+        .where(eq(items.id, id))
+        .returning();
+      return {
+        result: after!,
+        resourceId: target.resourceId,
+        adminBypass: this.bypasses(before),
+        details: { changes: itemChanges(before, after!) },
+      };
+    });
+  }
+
+  delete(id: bigint): Promise<void> {
+    const target = { action: ItemAudit.delete, resourceType: ItemAudit.resourceType, resourceId: id.toString() };
+    return this.audit.change(target, async (tx) => {
+      const before = await this.lockForChange(tx, id);
+      await tx.delete(items).where(eq(items.id, id));
+      return { result: undefined, resourceId: target.resourceId, adminBypass: this.bypasses(before), details: { before: itemSnapshot(before) } };
+    });
+  }
+
+  /** The row, locked until the transaction ends, if the viewer may change it; else a denial. */
+  private async lockForChange(tx: DbExecutor, id: bigint): Promise<ItemRow> {
+    const [row] = await tx.select().from(items).where(eq(items.id, id)).for('update');
+    if (!row) throw new AccessDenied(notFound('item'), { reason: 'not_found' });
+    if (!this.mayChange(row)) throw new AccessDenied(notFound('item'), { reason: 'not_owner', ownerId: row.ownerId });
     return row;
   }
 
-  async delete(id: bigint): Promise<void> {
-    const [row] = await this.db.delete(items).where(this.visible(eq(items.id, id))).returning({ id: items.id });
-    if (!row) throw notFound('item');
+  private mayChange(row: ItemRow): boolean {
+    return isAdmin(this.viewer) || row.ownerId === this.viewer.id;
+  }
+
+  private bypasses(row: ItemRow): boolean {
+    return isAdmin(this.viewer) && row.ownerId !== this.viewer.id;
   }
 
   private visible(condition?: SQL): SQL | undefined {

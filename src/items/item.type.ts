@@ -1,8 +1,16 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import { AuditedResource } from '../audit/audited-resource';
 import { ConnectionType } from '../graphql/pagination';
+import { ItemAudit } from './item.audit';
 import type { ItemRow } from './item.table';
 
 @ObjectType({ description: 'A record owned by one user.' })
+@AuditedResource({
+  resourceType: ItemAudit.resourceType,
+  adminReadAction: ItemAudit.adminRead,
+  idField: 'id',
+  ownerField: 'ownerId',
+})
 export class Item {
   @Field(() => ID)
   id!: string;

@@ -1,0 +1,25 @@
+import type { Viewer } from '../auth/viewer';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+/** What a feature says happened; the audit module adds who, when and from where. */
+export interface AuditEvent {
+  /** An exact, stable string dashboards filter on, such as `update_item`. */
+  readonly action: string;
+  readonly outcome: AuditOutcome;
+  readonly resourceType?: string | null;
+  readonly resourceId?: string | null;
+  /** True when an admin acted on data they do not own, outside the normal owner scoping. */
+  readonly adminBypass?: boolean;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Who is behind one HTTP request and where it came from, as every audit row records it. */
+export interface AuditRequest {
+  readonly viewer: Viewer | undefined;
+  readonly requestId: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** Known once Apollo has resolved the operation. */
+  operationName: string | null;
+}

@@ -1,0 +1,47 @@
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { AuditOutcome } from './audit-log.type';
+
+@InputType({ description: 'All given conditions must hold (AND).' })
+export class AuditLogFilter {
+  @Field(() => ID, { nullable: true })
+  userId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  action?: string | null;
+
+  @Field(() => [String], { nullable: true, description: 'Any of these actions.' })
+  actions?: string[] | null;
+
+  @Field(() => String, { nullable: true })
+  resourceType?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  resourceId?: string | null;
+
+  @Field(() => AuditOutcome, { nullable: true })
+  outcome?: AuditOutcome | null;
+
+  @Field(() => Boolean, { nullable: true })
+  adminBypass?: boolean | null;
+
+  @Field(() => String, { nullable: true })
+  requestId?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Inclusive.' })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Exclusive.' })
+  to?: Date | null;
+}
+
+@ArgsType()
+export class AuditLogsArgs {
+  @Field(() => AuditLogFilter, { nullable: true })
+  filter?: AuditLogFilter | null;
+
+  @Field(() => Int, { nullable: true, defaultValue: 50, description: '1 to 200.' })
+  first!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'An `endCursor` from the previous page.' })
+  after?: string | null;
+}

@@ -1,0 +1,48 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * The audit trail. Append-only: a trigger (migration 0002) rejects UPDATE, DELETE and TRUNCATE.
+ * Every index ends in (occurred_at desc, id desc) so each filter reads newest-first pages by keyset.
+ */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The application user (JWT `sub`), never the database role; null for anonymous callers. */
+    userId: text('user_id'),
+    userRole: text('user_role'),
+    action: text('action').notNull(),
+    resourceType: text('resource_type'),
+    resourceId: text('resource_id'),
+    outcome: text('outcome', { enum: ['success', 'denied', 'error'] }).notNull(),
+    adminBypass: boolean('admin_bypass').notNull().default(false),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    requestId: text('request_id'),
+    operationName: text('operation_name'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (table) => [
+    check('audit_logs_outcome_check', sql`${table.outcome} in ('success', 'denied', 'error')`),
+    index('audit_logs_occurred_at_idx').on(table.occurredAt.desc(), table.id.desc()),
+    index('audit_logs_user_idx').on(table.userId, table.occurredAt.desc(), table.id.desc()),
+    index('audit_logs_action_idx').on(table.action, table.occurredAt.desc(), table.id.desc()),
+    index('audit_logs_resource_idx').on(
+      table.resourceType,
+      table.resourceId,
+      table.occurredAt.desc(),
+      table.id.desc(),
+    ),
+    index('audit_logs_outcome_idx').on(table.outcome, table.occurredAt.desc(), table.id.desc()),
+    index('audit_logs_request_idx').on(table.requestId),
+    // Admin bypasses are what reviewers look at first, and a small share of all rows.
+    index('audit_logs_admin_bypass_idx')
+      .on(table.occurredAt.desc(), table.id.desc())
+      .where(sql`${table.adminBypass}`),
+  ],
+);
+
+export type AuditLogRow = typeof auditLogs.$inferSelect;
+export type NewAuditLogRow = typeof auditLogs.$inferInsert;

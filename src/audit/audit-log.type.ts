@@ -1,0 +1,75 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Role } from '../auth/viewer';
+import { ConnectionType } from '../graphql/pagination';
+import type { AuditOutcome as StoredOutcome } from './audit-event';
+import type { AuditLogRow } from './audit-log.table';
+
+export enum AuditOutcome {
+  SUCCESS = 'success',
+  DENIED = 'denied',
+  ERROR = 'error',
+}
+
+registerEnumType(AuditOutcome, {
+  name: 'AuditOutcome',
+  description: 'Whether the audited attempt succeeded, was refused, or failed.',
+});
+
+@ObjectType({ description: 'One entry of the audit trail: who did what to which record, when, from where.' })
+export class AuditLog {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Date, { description: 'When it happened (database time).' })
+  timestamp!: Date;
+
+  @Field(() => ID, { nullable: true, description: 'The acting user (JWT `sub`); null when anonymous.' })
+  userId!: string | null;
+
+  @Field(() => Role, { nullable: true, description: 'The actor’s role at that moment.' })
+  userRole!: Role | null;
+
+  @Field(() => String, { description: 'e.g. admin_view_item, create_item, update_item, delete_item, view_audit_logs.' })
+  action!: string;
+
+  @Field(() => String, { nullable: true })
+  resourceType!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  resourceId!: string | null;
+
+  @Field(() => AuditOutcome)
+  outcome!: AuditOutcome;
+
+  @Field(() => Boolean, { description: 'An admin acted on data they do not own.' })
+  adminBypass!: boolean;
+
+  @Field(() => GraphQLJSONObject, { description: 'Action-specific: fields read, changes made, the filter used.' })
+  details!: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'The X-Request-Id of the HTTP request.' })
+  requestId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  operationName!: string | null;
+
+  @Field(() => String, { nullable: true })
+  ip!: string | null;
+
+  @Field(() => String, { nullable: true })
+  userAgent!: string | null;
+
+  static fromRow(row: AuditLogRow): AuditLog {
+    return Object.assign(new AuditLog(), {
+      ...row,
+      id: row.id.toString(),
+      timestamp: row.occurredAt,
+      userRole: (row.userRole as Role | null) ?? null,
+      outcome: row.outcome satisfies StoredOutcome as AuditOutcome,
+    });
+  }
+}
+
+@ObjectType()
+export class AuditLogConnection extends ConnectionType('AuditLog', AuditLog) {}

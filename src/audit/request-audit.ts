@@ -1,0 +1,134 @@
+import type { Logger } from '../config/logger';
+import type { Db, DbExecutor } from '../db/database';
+import { AccessDenied } from './access-denied';
+import type { AuditEvent, AuditRequest } from './audit-event';
+import type { AuditedResourceOptions } from './audited-resource';
+import { insertAuditRows } from './audit.writer';
+
+/** What a change tells the audit trail once it has been made. */
+export interface AuditedChange<T> {
+  readonly result: T;
+  readonly resourceId: string;
+  readonly adminBypass: boolean;
+  readonly details: Record<string, unknown>;
+}
+
+/** The action and resource a change is about, known before it starts. */
+export interface ChangeTarget {
+  readonly action: string;
+  readonly resourceType: string;
+  /** Unknown for creations until the row exists. */
+  readonly resourceId?: string;
+}
+
+interface PendingAdminRead {
+  readonly resource: AuditedResourceOptions;
+  readonly resourceId: string;
+  readonly ownerId: unknown;
+  readonly fields: Set<string>;
+}
+
+/**
+ * One request's audit trail. Changes are recorded in their own transaction; denials right away,
+ * outside any transaction that could roll them back; reads are buffered and written in one INSERT
+ * by {@link flush} before the response leaves (the audit plugin withholds data if that fails).
+ */
+export class RequestAudit {
+  private readonly adminReads = new Map<string, PendingAdminRead>();
+  private readonly reads: AuditEvent[] = [];
+
+  constructor(
+    private readonly db: Db,
+    readonly request: AuditRequest,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Notes that an admin resolved `field` of a record owned by someone else. */
+  noteAdminRead(resource: AuditedResourceOptions, resourceId: string, ownerId: unknown, field: string): void {
+    const key = `${resource.resourceType}\u0000${resourceId}`;
+    let pending = this.adminReads.get(key);
+    if (!pending) {
+      pending = { resource, resourceId, ownerId, fields: new Set() };
+      this.adminReads.set(key, pending);
+    }
+    pending.fields.add(field);
+  }
+
+  /** Queues a successful read event, written by {@link flush}. */
+  noteRead(event: Omit<AuditEvent, 'outcome'>): void {
+    this.reads.push({ ...event, outcome: 'success' });
+  }
+
+  /** Writes every buffered read in one INSERT; throws if the trail could not be written. */
+  async flush(): Promise<void> {
+    const events = [...this.reads, ...[...this.adminReads.values()].map(adminReadEvent)];
+    this.reads.length = 0;
+    this.adminReads.clear();
+    await insertAuditRows(this.db, this.request, events);
+  }
+
+  /** Records a denied attempt now, on its own, so no rollback can take it away. */
+  async denied(event: Omit<AuditEvent, 'outcome'>): Promise<void> {
+    await insertAuditRows(this.db, this.request, [{ ...event, outcome: 'denied' }]);
+  }
+
+  /**
+   * Runs `work` in a transaction and writes its `success` row in that same transaction: both
+   * commit or neither does. {@link AccessDenied} from `work` becomes a `denied` row and the
+   * client error it carries; any other failure leaves an `error` row where the database allows.
+   */
+  async change<T>(target: ChangeTarget, work: (tx: DbExecutor) => Promise<AuditedChange<T>>): Promise<T> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const change = await work(tx);
+        await insertAuditRows(tx, this.request, [
+          {
+            action: target.action,
+            resourceType: target.resourceType,
+            resourceId: change.resourceId,
+            outcome: 'success',
+            adminBypass: change.adminBypass,
+            details: change.details,
+          },
+        ]);
+        return change.result;
+      });
+    } catch (error) {
+      if (error instanceof AccessDenied) {
+        await this.denied({ ...target, details: error.details });
+        throw error.clientError;
+      }
+      await this.recordFailure(target, error);
+      throw error;
+    }
+  }
+
+  private async recordFailure(target: ChangeTarget, error: unknown): Promise<void> {
+    try {
+      await insertAuditRows(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
+    } catch (auditError) {
+      // The change did not commit, so nothing is unrecorded; the operator still needs to know.
+      this.logger.error({ err: auditError, action: target.action }, 'could not record a failed change in the audit trail');
+    }
+  }
+}
+
+function adminReadEvent(read: PendingAdminRead): AuditEvent {
+  return {
+    action: read.resource.adminReadAction,
+    outcome: 'success',
+    resourceType: read.resource.resourceType,
+    resourceId: read.resourceId,
+    adminBypass: true,
+    details: { fields: [...read.fields], ownerId: read.ownerId },
+  };
+}
+
+/** Enough to investigate a failure without copying SQL or values into the trail. */
+function describeFailure(error: unknown): Record<string, unknown> {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return {
+    error: typeof name === 'string' ? name : 'Error',
+    ...(typeof code === 'string' ? { code } : {}),
+  };
+}

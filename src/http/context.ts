@@ -1,0 +1,44 @@
+import type { ContextFunction } from '@apollo/server';
+import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
+import type { AuditRequest } from '../audit/audit-event';
+import { RequestAudit } from '../audit/request-audit';
+import type { TokenVerifier } from '../auth/token-verifier';
+import type { Logger } from '../config/logger';
+import type { Db } from '../db/database';
+import type { Context } from '../graphql/context';
+import { clientIp } from './request-id';
+
+export interface ContextFactoryOptions {
+  readonly db: Db;
+  readonly verifyToken: TokenVerifier;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds each request's {@link Context}: the verified viewer and an audit trail stamped with the
+ * request id, client IP and user agent. A presented but invalid token is recorded as a denied
+ * `authenticate` event (a failed logon, PCI DSS 10.2.1.4) before the client receives 401.
+ */
+export function contextFactory(options: ContextFactoryOptions): ContextFunction<[ExpressContextFunctionArgument], Context> {
+  const { db, verifyToken, logger } = options;
+  return async ({ req, res }) => {
+    const request: AuditRequest = {
+      viewer: undefined,
+      requestId: res.locals.requestId as string,
+      ip: clientIp(req.ip),
+      userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+      operationName: null,
+    };
+    let viewer;
+    try {
+      viewer = await verifyToken(req.get('authorization'));
+    } catch (error) {
+      await new RequestAudit(db, request, logger).denied({
+        action: 'authenticate',
+        details: { reason: error instanceof Error ? error.message : 'invalid token' },
+      });
+      throw error;
+    }
+    return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger) };
+  };
+}
