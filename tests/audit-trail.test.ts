@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenClaims } from '../src/auth/token-signer';
+import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
+
+/** One audit row as stored, with the columns a reviewer reads. */
+interface StoredRow {
+  id: string;
+  user_id: string | null;
+  user_role: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  outcome: string;
+  admin_bypass: boolean;
+  details: Record<string, any>;
+  request_id: string;
+  operation_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+/** Sends one operation with its own request id, so its audit rows can be picked out exactly. */
+async function send(query: string, as: TokenClaims | string | undefined, variables?: Record<string, unknown>) {
+  const requestId = `test-${randomUUID()}`;
+  const operationName = /^(?:query|mutation)\s+(\w+)/.exec(query)?.[1];
+  const response = await server.graphql(query, {
+    as,
+    variables,
+    operationName,
+    headers: { 'x-request-id': requestId, 'user-agent': 'audit-trail-test/1.0' },
+  });
+  return { ...response, requestId, rows: () => rowsOf(requestId) };
+}
+
+function rowsOf(requestId: string): Promise<StoredRow[]> {
+  return server.sql<StoredRow[]>`select * from audit_logs where request_id = ${requestId} order by id`.then((rows) => [...rows]);
+}
+
+async function createItem(owner: TokenClaims, title = 'item', description: string | null = null): Promise<string> {
+  const { body } = await send('mutation Seed($input: CreateItemInput!) { createItem(input: $input) { id } }', owner, {
+    input: { title, description },
+  });
+  return body.data.createItem.id;
+}
+
+const ITEM_FIELDS = 'id title description ownerId createdAt updatedAt';
+
+describe('what is recorded, by whom', () => {
+  it('createItem: one create_item row with the item as created and the request metadata', async () => {
+    const res = await send('mutation Create { createItem(input: {title: "Pay rent", description: "May"}) { id } }', alice);
+    const id = res.body.data.createItem.id;
+    expect(res.headers.get('x-request-id')).toBe(res.requestId);
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({
+        user_id: 'alice',
+        user_role: 'USER',
+        action: 'create_item',
+        resource_type: 'item',
+        resource_id: id,
+        outcome: 'success',
+        admin_bypass: false,
+        details: {
+          after: expect.objectContaining({ id, ownerId: 'alice', title: 'Pay rent', description: 'May' }),
+        },
+        operation_name: 'Create',
+        ip: '127.0.0.1',
+        user_agent: 'audit-trail-test/1.0',
+      }),
+    ]);
+  });
+
+  it('updateItem: changed fields only, as from/to', async () => {
+    const id = await createItem(alice, 'Draft', 'unchanged');
+    const res = await send(`mutation Rename { updateItem(id: "${id}", input: {title: "Final", description: "unchanged"}) { id } }`, alice);
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({
+        action: 'update_item',
+        outcome: 'success',
+        resource_id: id,
+        admin_bypass: false,
+        details: { changes: { title: { from: 'Draft', to: 'Final' } } },
+      }),
+    ]);
+  });
+
+  it('deleteItem: the item as it was', async () => {
+    const id = await createItem(alice, 'Old');
+    const res = await send(`mutation Remove { deleteItem(id: "${id}") }`, alice);
+    expect(res.body.data.deleteItem).toBe(true);
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({
+        action: 'delete_item',
+        outcome: 'success',
+        resource_id: id,
+        details: { before: expect.objectContaining({ id, ownerId: 'alice', title: 'Old' }) },
+      }),
+    ]);
+  });
+
+  it('reads of your own items record nothing, for users and admins alike', async () => {
+    const mine = await createItem(alice);
+    const adminsOwn = await createItem(admin);
+    const userRead = await send(`query Own { item(id: "${mine}") { ${ITEM_FIELDS} } items { nodes { id } } }`, alice);
+    const adminRead = await send(`query Own { item(id: "${adminsOwn}") { ${ITEM_FIELDS} } }`, admin);
+    expect(userRead.body.data.item.id).toBe(mine);
+    expect(adminRead.body.data.item.id).toBe(adminsOwn);
+    expect(await userRead.rows()).toEqual([]);
+    expect(await adminRead.rows()).toEqual([]);
+  });
+
+  it("an admin reading someone else's item: one admin_view_item row naming the fields read", async () => {
+    const id = await createItem(alice);
+    const res = await send(`query Inspect { item(id: "${id}") { id title again: title ownerId } }`, admin);
+    expect(res.body.data.item).toEqual({ id, title: 'item', again: 'item', ownerId: 'alice' });
+    const rows = await res.rows();
+    expect(rows).toEqual([
+      expect.objectContaining({
+        user_id: 'root',
+        user_role: 'ADMIN',
+        action: 'admin_view_item',
+        resource_type: 'item',
+        resource_id: id,
+        outcome: 'success',
+        admin_bypass: true,
+        operation_name: 'Inspect',
+      }),
+    ]);
+    expect(rows[0]!.details).toEqual({ fields: ['id', 'title', 'ownerId'], ownerId: 'alice' });
+  });
+
+  it('an admin listing items: one row per foreign item, fields merged across the selection', async () => {
+    const own = await createItem(admin);
+    const foreign = [await createItem(alice), await createItem(bob), await createItem(bob)];
+    const res = await send(
+      `query Browse { items(first: 100) { nodes { id title } edges { node { id description } } } }`,
+      admin,
+    );
+    const listed = res.body.data.items.nodes.map((node: { id: string }) => node.id);
+    expect(listed).toEqual(expect.arrayContaining([own, ...foreign]));
+    const rows = await res.rows();
+    const recorded = rows.map((row) => row.resource_id);
+    expect(recorded).toEqual(expect.arrayContaining(foreign));
+    expect(recorded).not.toContain(own);
+    expect(new Set(recorded).size).toBe(recorded.length);
+    const bobsRow = rows.find((row) => row.resource_id === foreign[1]);
+    expect(bobsRow).toMatchObject({ action: 'admin_view_item', admin_bypass: true });
+    expect(bobsRow!.details).toEqual({ fields: ['id', 'title', 'description'], ownerId: 'bob' });
+  });
+
+  it("an admin changing someone else's item: admin_bypass on the change, and the read of the result", async () => {
+    const id = await createItem(bob, 'Before');
+    const update = await send(`mutation Moderate { updateItem(id: "${id}", input: {title: "After"}) { id title } }`, admin);
+    expect(update.body.data.updateItem).toEqual({ id, title: 'After' });
+    expect((await update.rows()).map((row) => [row.action, row.outcome, row.admin_bypass])).toEqual([
+      ['update_item', 'success', true],
+      ['admin_view_item', 'success', true],
+    ]);
+    const removal = await send(`mutation Purge { deleteItem(id: "${id}") }`, admin);
+    expect(await removal.rows()).toEqual([
+      expect.objectContaining({ action: 'delete_item', outcome: 'success', admin_bypass: true, resource_id: id }),
+    ]);
+  });
+
+  it("a user changing someone else's item: NOT_FOUND for the client, a denied row for the trail", async () => {
+    const id = await createItem(alice, 'Mine');
+    const update = await send(`mutation Tamper { updateItem(id: "${id}", input: {title: "Yours"}) { id } }`, bob);
+    const removal = await send(`mutation Tamper { deleteItem(id: "${id}") }`, bob);
+    for (const res of [update, removal]) {
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    expect(await update.rows()).toEqual([
+      expect.objectContaining({
+        user_id: 'bob',
+        action: 'update_item',
+        outcome: 'denied',
+        resource_id: id,
+        admin_bypass: false,
+        details: { reason: 'not_owner', ownerId: 'alice' },
+        operation_name: 'Tamper',
+      }),
+    ]);
+    expect(await removal.rows()).toEqual([expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: id })]);
+    const [item] = await server.sql`select title from items where id = ${id}`;
+    expect(item).toEqual({ title: 'Mine' });
+  });
+
+  it('changing an item that does not exist is a denied attempt too', async () => {
+    const res = await send('mutation Probe { deleteItem(id: "987654321") }', bob);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found' } }),
+    ]);
+  });
+
+  it('a presented but invalid token is a denied authenticate row without a user', async () => {
+    const res = await send('query Who { me { id } }', 'not-a-jwt');
+    expect(res.status).toBe(401);
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({ user_id: null, user_role: null, action: 'authenticate', outcome: 'denied' }),
+    ]);
+  });
+
+  it('an X-Request-Id that is not a sane token is replaced by a generated one, echoed and recorded', async () => {
+    const response = await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', {
+      as: alice,
+      headers: { 'x-request-id': 'bad id with spaces\tand tabs' },
+    });
+    const echoed = response.headers.get('x-request-id');
+    expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await rowsOf(echoed!)).toEqual([expect.objectContaining({ action: 'create_item' })]);
+  });
+});
+
+describe('atomicity: a change and its row commit together or not at all', () => {
+  afterEach(async () => {
+    await server.sql`drop trigger if exists fail_at_commit on items`;
+    await server.sql`drop trigger if exists fail_audit_insert on audit_logs`;
+  });
+
+  /** A trigger that raises for rows matching `condition`; deferred ones fire at COMMIT. */
+  async function addFailingTrigger(name: string, table: string, condition: string, deferred: boolean) {
+    await server.sql.unsafe(`
+      create or replace function ${name}() returns trigger language plpgsql as $$
+      begin
+        if ${condition} then raise exception 'injected failure'; end if;
+        return new;
+      end $$`);
+    await server.sql.unsafe(
+      deferred
+        ? `create constraint trigger ${name} after insert or update on ${table} deferrable initially deferred for each row execute function ${name}()`
+        : `create trigger ${name} before insert on ${table} for each row execute function ${name}()`,
+    );
+  }
+
+  it('a change that fails at commit, after its row was written, leaves neither change nor success row', async () => {
+    const id = await createItem(alice, 'Stable');
+    await addFailingTrigger('fail_at_commit', 'items', "new.title = 'explode'", true);
+
+    const update = await send(`mutation Doomed { updateItem(id: "${id}", input: {title: "explode"}) { id } }`, alice);
+    const creation = await send('mutation Doomed { createItem(input: {title: "explode"}) { id } }', alice);
+
+    for (const res of [update, creation]) {
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    }
+    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Stable' }]);
+    expect(await server.sql`select count(*)::int as n from items where title = 'explode'`).toEqual([{ n: 0 }]);
+    expect((await update.rows()).map((row) => [row.action, row.outcome, row.resource_id])).toEqual([['update_item', 'error', id]]);
+    expect((await creation.rows()).map((row) => [row.action, row.outcome])).toEqual([['create_item', 'error']]);
+  });
+
+  it('a failing audit insert rolls the change back', async () => {
+    const id = await createItem(alice, 'Kept');
+    await addFailingTrigger('fail_audit_insert', 'audit_logs', "new.outcome = 'success'", false);
+
+    const res = await send(`mutation Unrecordable { updateItem(id: "${id}", input: {title: "Lost"}) { id } }`, alice);
+
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Kept' }]);
+    expect((await res.rows()).map((row) => [row.action, row.outcome])).toEqual([['update_item', 'error']]);
+  });
+
+  it('a read whose audit rows cannot be written returns an error and no data', async () => {
+    const id = await createItem(alice, 'Secret');
+    await addFailingTrigger('fail_audit_insert', 'audit_logs', "new.action = 'admin_view_item'", false);
+
+    const res = await send(`query Snoop { item(id: "${id}") { id title } }`, admin);
+
+    expect(res.status).toBe(503);
+    expect(res.body.data).toBeUndefined();
+    expect(JSON.stringify(res.body)).not.toContain('Secret');
+    expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    // The owner's own read needs no audit row and is unaffected.
+    const own = await send(`query Mine { item(id: "${id}") { title } }`, alice);
+    expect(own.body.data.item).toEqual({ title: 'Secret' });
+  });
+});
+
+describe('concurrency', () => {
+  it('50 concurrent updates of one item leave 50 rows forming one unbroken chain of changes', async () => {
+    const id = await createItem(alice, 'v0');
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, n) =>
+        send(`mutation Bump { updateItem(id: "${id}", input: {title: "v${n + 1}"}) { title } }`, alice),
+      ),
+    );
+    expect(results.filter((res) => res.body.errors)).toEqual([]);
+
+    const rows = await server.sql<StoredRow[]>`
+      select * from audit_logs where action = 'update_item' and resource_id = ${id} order by id`;
+    expect(rows).toHaveLength(50);
+    expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(results.map((res) => res.requestId)));
+    // Row locks serialise the updates, so each change starts where the previous one ended.
+    let title = 'v0';
+    for (const row of rows) {
+      expect(row.details.changes.title.from).toBe(title);
+      title = row.details.changes.title.to;
+    }
+    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title }]);
+  });
+});
