@@ -1,0 +1,329 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { admin, alice, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, type TestServer } from './support/test-server';
+
+// Bearer tokens decide who a caller is. A token that does not verify must fail the whole request
+// with 401, never fall back to an anonymous caller; no header at all is an anonymous caller who
+// may reach nothing but __typename and introspection.
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+const ME = '{ me { id role } }';
+const INVALID_TOKEN = 'the bearer token is invalid or expired';
+const now = () => Math.floor(Date.now() / 1000);
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** An HS256 token with arbitrary claims (the harness' signer only knows `sub` and `role`). */
+function hs256(payload: JWTPayload, secret: string | Uint8Array = TEST_JWT_SECRET, alg = 'HS256'): Promise<string> {
+  const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(key);
+}
+
+/** A token signed with an asymmetric private key; `kid` picks the key out of a JWKS. */
+function signed(privateKey: CryptoKey, alg: 'RS256' | 'ES256', kid: string, payload: JWTPayload = { sub: 'carol' }): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+}
+
+/** An unsigned token, built by hand because no library will make one. */
+function unsignedToken(payload: JWTPayload): string {
+  return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(payload)}.`;
+}
+
+/** A request-level rejection: HTTP 401, one UNAUTHENTICATED error and no `data` at all. */
+function expectRejected(response: GraphQLResponse, message = INVALID_TOKEN): void {
+  expect(response.status).toBe(401);
+  expect(response.body).toEqual({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+/** A field-level denial for an anonymous caller: HTTP 200, UNAUTHENTICATED on exactly that field. */
+function expectFieldUnauthenticated(response: GraphQLResponse, field: string, data: unknown): void {
+  expect(response.status).toBe(200);
+  expect(response.body.data).toEqual(data);
+  expect(response.body.errors).toEqual([
+    expect.objectContaining({ message: 'authentication required', path: [field], extensions: { code: 'UNAUTHENTICATED' } }),
+  ]);
+}
+
+/** Serves `keys` as a JWKS at `/jwks.json` on an ephemeral loopback port. */
+async function startJwksServer(keys: object[]): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests += 1;
+    if (req.url !== '/jwks.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+describe('HS256 tokens (JWT_SECRET)', () => {
+  it('identifies the caller by the token subject, as a USER by default', async () => {
+    const response = await server.graphql(ME, { as: alice });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { me: { id: 'alice', role: 'USER' } } });
+  });
+
+  it('grants ADMIN for role "admin"', async () => {
+    const response = await server.graphql(ME, { as: admin });
+    expect(response.body).toEqual({ data: { me: { id: 'root', role: 'ADMIN' } } });
+  });
+
+  it.each([
+    ['"ADMIN" (case matters)', 'ADMIN'],
+    ['"Admin"', 'Admin'],
+    ['"administrator"', 'administrator'],
+    ['"user"', 'user'],
+    ['an empty string', ''],
+    ['an array containing "admin"', ['admin']],
+    ['true', true],
+    ['null', null],
+  ])('treats a role claim of %s as USER', async (_label, role) => {
+    const response = await server.graphql(ME, { as: await hs256({ sub: 'dave', role }) });
+    expect(response.body).toEqual({ data: { me: { id: 'dave', role: 'USER' } } });
+  });
+
+  it('treats a token without a role claim as USER', async () => {
+    const response = await server.graphql(ME, { as: await hs256({ sub: 'erin' }) });
+    expect(response.body).toEqual({ data: { me: { id: 'erin', role: 'USER' } } });
+  });
+
+  it('accepts the scheme name in any case', async () => {
+    const token = await server.token(alice);
+    const response = await server.graphql(ME, { headers: { authorization: `bearer ${token}` } });
+    expect(response.body).toEqual({ data: { me: { id: 'alice', role: 'USER' } } });
+  });
+});
+
+describe('rejected tokens', () => {
+  it('rejects an expired token', async () => {
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('alice')
+      .setIssuedAt(now() - 3600)
+      .setExpirationTime(now() - 60)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expectRejected(await server.graphql(ME, { as: token }));
+  });
+
+  it('rejects a token that is not valid yet (nbf in the future)', async () => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('alice')
+      .setNotBefore(now() + 3600)
+      .setExpirationTime(now() + 7200)
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expectRejected(await server.graphql(ME, { as: token }));
+  });
+
+  it('rejects a token signed with another secret', async () => {
+    const token = await hs256({ sub: 'alice', role: 'admin' }, 'another-secret-that-is-also-long-enough-0123456789');
+    expectRejected(await server.graphql(ME, { as: token }));
+  });
+
+  it('rejects an unsigned alg "none" token', async () => {
+    const token = unsignedToken({ sub: 'alice', role: 'admin', iat: now(), exp: now() + 300 });
+    expectRejected(await server.graphql(ME, { as: token }));
+  });
+
+  it('rejects a token whose signature was stripped off', async () => {
+    const [header, payload] = (await server.token(admin)).split('.');
+    expectRejected(await server.graphql(ME, { as: `${header}.${payload}.` }));
+  });
+
+  it('rejects a token whose payload was changed after signing', async () => {
+    const [header, , signature] = (await server.token(alice)).split('.');
+    const forged = base64url({ sub: 'alice', role: 'admin', iat: now(), exp: now() + 300 });
+    expectRejected(await server.graphql(ME, { as: `${header}.${forged}.${signature}` }));
+  });
+
+  it('rejects an HS512 token signed with the right secret (the algorithm is pinned)', async () => {
+    const token = await hs256({ sub: 'alice' }, TEST_JWT_SECRET, 'HS512');
+    expectRejected(await server.graphql(ME, { as: token }));
+  });
+
+  it('rejects an RS256 token when the server expects HS256', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    expectRejected(await server.graphql(ME, { as: await signed(privateKey, 'RS256', 'k1', { sub: 'alice' }) }));
+  });
+
+  it.each([
+    ['no sub claim', {}],
+    ['an empty sub', { sub: '' }],
+    ['a numeric sub', { sub: 42 as unknown as string }],
+  ])('rejects a correctly signed token with %s', async (_label, claims) => {
+    const token = await hs256({ role: 'admin', ...claims });
+    expectRejected(await server.graphql(ME, { as: token }), 'the bearer token has no subject (sub)');
+  });
+
+  it.each([
+    ['"Bearer" without a token', 'Bearer'],
+    ['"Basic abc"', 'Basic abc'],
+    ['an empty value', ''],
+    ['two tokens', 'Bearer aaa bbb'],
+  ])('rejects an Authorization header with %s', async (_label, authorization) => {
+    const response = await server.graphql(ME, { headers: { authorization } });
+    expectRejected(response, 'the Authorization header must be "Bearer <token>"');
+  });
+
+  it('rejects "Bearer not-a-jwt"', async () => {
+    expectRejected(await server.graphql(ME, { headers: { authorization: 'Bearer not-a-jwt' } }));
+  });
+
+  it('rejects a bad token even for a query anonymous callers could make', async () => {
+    expectRejected(await server.graphql('{ __typename }', { as: 'not-a-jwt' }));
+  });
+
+  it('rejects a bad token before running a mutation, so nothing is written', async () => {
+    await server.sql`delete from items`;
+    const token = await hs256({ sub: 'alice' }, 'another-secret-that-is-also-long-enough-0123456789');
+    expectRejected(await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', { as: token }));
+    expect(await server.sql`select id from items`).toEqual([]);
+  });
+});
+
+describe('anonymous callers (no Authorization header)', () => {
+  it('may ask for __typename', async () => {
+    const response = await server.graphql('{ __typename }');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('may introspect the schema', async () => {
+    const response = await server.graphql('{ __schema { queryType { name } mutationType { name } } }');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { __schema: { queryType: { name: 'Query' }, mutationType: { name: 'Mutation' } } } });
+  });
+
+  it('get UNAUTHENTICATED for me', async () => {
+    expectFieldUnauthenticated(await server.graphql('{ me { id } }'), 'me', null);
+  });
+
+  it('get UNAUTHENTICATED for items', async () => {
+    expectFieldUnauthenticated(await server.graphql('{ items { nodes { id } totalCount } }'), 'items', null);
+  });
+
+  it('get UNAUTHENTICATED for item, even for an item that exists', async () => {
+    const created = await server.graphql<{ createItem: { id: string } }>('mutation { createItem(input: {title: "x"}) { id } }', { as: alice });
+    const id = created.body.data!.createItem.id;
+    expectFieldUnauthenticated(await server.graphql('query($id: ID!) { item(id: $id) { id } }', { variables: { id } }), 'item', {
+      item: null,
+    });
+    await server.sql`delete from items`;
+  });
+
+  it('get UNAUTHENTICATED for each field separately, next to fields they may read', async () => {
+    const response = await server.graphql('{ __typename item(id: "1") { id } }');
+    expect(response.status).toBe(200);
+    expect(response.body.data).toEqual({ __typename: 'Query', item: null });
+    expect(response.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['item'], 'UNAUTHENTICATED']]);
+  });
+
+  it.each([
+    ['createItem', 'mutation { createItem(input: {title: "x"}) { id } }'],
+    ['updateItem', 'mutation { updateItem(id: "1", input: {title: "x"}) { id } }'],
+    ['deleteItem', 'mutation { deleteItem(id: "1") }'],
+  ])('get UNAUTHENTICATED for %s and change nothing', async (field, mutation) => {
+    await server.sql`delete from items`;
+    const [row] = await server.sql`insert into items (owner_id, title) values ('alice', 'untouched') returning id, title, updated_at`;
+    const response = await server.graphql(mutation.replace('"1"', `"${row!.id}"`));
+    expectFieldUnauthenticated(response, field, null);
+    expect(await server.sql`select id, title, updated_at from items`).toEqual([row]);
+    await server.sql`delete from items`;
+  });
+});
+
+describe('RS256 and ES256 tokens (JWKS_URL)', () => {
+  let jwks: Awaited<ReturnType<typeof startJwksServer>>;
+  let jwksServer: TestServer;
+  let rsa: KeyPair;
+  let ec: KeyPair;
+
+  beforeAll(async () => {
+    rsa = await generateKeyPair('RS256');
+    ec = await generateKeyPair('ES256');
+    jwks = await startJwksServer([
+      { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+    ]);
+    // An empty JWT_SECRET counts as unset, which turns off the harness' HS256 default.
+    jwksServer = await startTestServer({ JWT_SECRET: '', JWKS_URL: jwks.url });
+  });
+  afterAll(async () => {
+    await jwksServer?.stop();
+    await jwks?.close();
+  });
+
+  it('accepts an RS256 token signed with a published key', async () => {
+    const token = await signed(rsa.privateKey, 'RS256', 'rsa-1', { sub: 'carol', role: 'admin' });
+    const response = await jwksServer.graphql(ME, { as: token });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { me: { id: 'carol', role: 'ADMIN' } } });
+    expect(jwks.requests()).toBeGreaterThan(0);
+  });
+
+  it('accepts an ES256 token signed with a published key', async () => {
+    const response = await jwksServer.graphql(ME, { as: await signed(ec.privateKey, 'ES256', 'ec-1', { sub: 'dan' }) });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { me: { id: 'dan', role: 'USER' } } });
+  });
+
+  it('rejects an expired RS256 token', async () => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setSubject('carol')
+      .setExpirationTime(now() - 60)
+      .sign(rsa.privateKey);
+    expectRejected(await jwksServer.graphql(ME, { as: token }));
+  });
+
+  it('rejects an HS256 token, even one signed with the harness secret', async () => {
+    expectRejected(await jwksServer.graphql(ME, { as: await hs256({ sub: 'alice', role: 'admin' }) }));
+  });
+
+  it('rejects an HS256 token keyed with the public RSA key (algorithm confusion)', async () => {
+    const publicPem = new TextEncoder().encode(await exportSPKI(rsa.publicKey));
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
+      .setSubject('alice')
+      .setExpirationTime('5m')
+      .sign(publicPem);
+    expectRejected(await jwksServer.graphql(ME, { as: token }));
+  });
+
+  it('rejects an RS256 token signed by a key the JWKS does not publish', async () => {
+    const stranger = await generateKeyPair('RS256');
+    expectRejected(await jwksServer.graphql(ME, { as: await signed(stranger.privateKey, 'RS256', 'rsa-unknown') }));
+  });
+
+  it('rejects an RS256 token from an unknown key that claims a published kid', async () => {
+    const stranger = await generateKeyPair('RS256');
+    expectRejected(await jwksServer.graphql(ME, { as: await signed(stranger.privateKey, 'RS256', 'rsa-1') }));
+  });
+
+  it('rejects an unsigned alg "none" token', async () => {
+    expectRejected(await jwksServer.graphql(ME, { as: unsignedToken({ sub: 'carol', exp: now() + 300 }) }));
+  });
+
+  it('still treats a missing header as anonymous', async () => {
+    expectFieldUnauthenticated(await jwksServer.graphql('{ me { id } }'), 'me', null);
+  });
+});
