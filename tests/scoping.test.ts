@@ -164,6 +164,8 @@ describe('items', () => {
     expect(listedIds(await listItems(admin, 'alice'))).toEqual(seeded.alice);
     expect(listedIds(await listItems(admin, 'bob'))).toEqual(seeded.bob);
     expect(listedIds(await listItems(admin, 'root'))).toEqual([]);
+    // An empty owner id names nobody; it must not silently drop the filter.
+    expect(listedIds(await listItems(admin, ''))).toEqual([]);
   });
 
   it('is UNAUTHENTICATED for anonymous callers, with or without ownerId', async () => {

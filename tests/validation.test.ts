@@ -214,6 +214,7 @@ describe('items', () => {
     ['an item cursor with a negative id', base64url('item:-5')],
     ['an item cursor beyond bigint', base64url('item:9223372036854775808')],
     ['an overlong string', 'a'.repeat(500)],
+    ['an empty string (not the same as no cursor)', ''],
   ])('rejects after: %s', async (_label, after) => {
     await seedItem();
     expectBadInput(await server.graphql(ITEMS, { as: alice, variables: { after } }), 'items', 'after', null);

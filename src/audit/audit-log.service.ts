@@ -24,7 +24,7 @@ export class AuditLogService {
    */
   async list(filter: AuditLogFilter | null | undefined, first: number, after?: string | null): Promise<Page<AuditLogRow>> {
     const where = and(...conditionsFor(filter));
-    const afterId = after ? parseBigintId(decodeCursor(CURSOR_KIND, after), 'after') : undefined;
+    const afterId = after == null ? undefined : parseBigintId(decodeCursor(CURSOR_KIND, after), 'after');
     const keyset =
       afterId === undefined
         ? undefined

@@ -44,8 +44,8 @@ export class ItemService {
 
   /** Items in id order after the cursor; ids only grow, so inserts never shift a page walk. */
   async list({ first, after, ownerId }: ListItemsOptions): Promise<Page<ItemRow>> {
-    const filter = this.visible(ownerId ? eq(items.ownerId, ownerId) : undefined);
-    const afterId = after ? parseBigintId(decodeCursor(CURSOR_KIND, after), 'after') : undefined;
+    const filter = this.visible(ownerId == null ? undefined : eq(items.ownerId, ownerId));
+    const afterId = after == null ? undefined : parseBigintId(decodeCursor(CURSOR_KIND, after), 'after');
     const rows = await this.db
       .select()
       .from(items)
