@@ -19,7 +19,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const embedded = await startEmbeddedPostgres(undefined);
-    return { url: embedded.url, embedded: true, drop: () => embedded.stop() };
+    // Idempotent like the PostgreSQL branch: a test may drop early and `stop()` drops again.
+    let stopped: Promise<void> | undefined;
+    return { url: embedded.url, embedded: true, drop: () => (stopped ??= embedded.stop()) };
   }
   const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });

@@ -36,15 +36,16 @@ export interface TestServer {
 /** Starts the server as production code does, with `env` on top of test defaults. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    DATABASE_POOL_MAX: database.embedded ? '1' : '10',
-    JWT_SECRET: TEST_JWT_SECRET,
-    PORT: '0',
-    ...env,
-  });
   let server: Server;
   try {
+    // Inside the try: a ConfigError must not leak the database (an open PGlite keeps jest alive).
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      DATABASE_POOL_MAX: database.embedded ? '1' : '10',
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: '0',
+      ...env,
+    });
     server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   } catch (error) {
     await database.drop();

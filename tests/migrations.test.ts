@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { connectDatabase, type Database } from '../src/db/database';
+import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+let testDatabase: TestDatabase;
+let database: Database;
+
+beforeAll(async () => {
+  testDatabase = await createTestDatabase();
+  database = connectDatabase(testDatabase.url, { maxConnections: 1 });
+});
+afterAll(async () => {
+  await database?.close();
+  await testDatabase?.drop();
+});
+
+const appliedMigrations = () =>
+  database.sql<{ id: number; hash: string; created_at: string }[]>`
+    select id, hash, created_at from drizzle.__drizzle_migrations order by id`;
+
+const userTables = () =>
+  database.sql<{ table_name: string }[]>`
+    select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
+
+it('starts from an empty database', async () => {
+  expect(await userTables()).toEqual([]);
+});
+
+it('creates the items table with the expected columns', async () => {
+  await runMigrations(database.db);
+
+  expect(await userTables()).toEqual([{ table_name: 'items' }]);
+  const columns = await database.sql`
+    select column_name, data_type, is_nullable, is_identity, identity_generation, column_default
+    from information_schema.columns
+    where table_schema = 'public' and table_name = 'items'
+    order by ordinal_position`;
+  expect(columns.map((column) => ({ ...column }))).toEqual([
+    { column_name: 'id', data_type: 'bigint', is_nullable: 'NO', is_identity: 'YES', identity_generation: 'ALWAYS', column_default: null },
+    { column_name: 'owner_id', data_type: 'text', is_nullable: 'NO', is_identity: 'NO', identity_generation: null, column_default: null },
+    { column_name: 'title', data_type: 'text', is_nullable: 'NO', is_identity: 'NO', identity_generation: null, column_default: null },
+    { column_name: 'description', data_type: 'text', is_nullable: 'YES', is_identity: 'NO', identity_generation: null, column_default: null },
+    { column_name: 'created_at', data_type: 'timestamp with time zone', is_nullable: 'NO', is_identity: 'NO', identity_generation: null, column_default: 'now()' },
+    { column_name: 'updated_at', data_type: 'timestamp with time zone', is_nullable: 'NO', is_identity: 'NO', identity_generation: null, column_default: 'now()' },
+  ]);
+
+  const [primaryKey] = await database.sql`
+    select kcu.column_name
+    from information_schema.table_constraints tc
+    join information_schema.key_column_usage kcu using (constraint_schema, constraint_name)
+    where tc.table_schema = 'public' and tc.table_name = 'items' and tc.constraint_type = 'PRIMARY KEY'`;
+  expect(primaryKey).toEqual({ column_name: 'id' });
+});
+
+it('creates the index that serves listing a user\'s items in id order', async () => {
+  const indexes = await database.sql`
+    select indexdef from pg_indexes where schemaname = 'public' and indexname = 'items_owner_id_id_idx'`;
+  expect(indexes.map((index) => index.indexdef)).toEqual([
+    'CREATE INDEX items_owner_id_id_idx ON public.items USING btree (owner_id, id)',
+  ]);
+});
+
+it('records each migration of the drizzle journal once, with the hash of its SQL file', async () => {
+  const journal = JSON.parse(await readFile(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as {
+    entries: { tag: string; when: number }[];
+  };
+  const expected = await Promise.all(
+    journal.entries.map(async (entry) => ({
+      hash: createHash('sha256')
+        .update(await readFile(path.join(MIGRATIONS_FOLDER, `${entry.tag}.sql`), 'utf8'))
+        .digest('hex'),
+      created_at: String(entry.when),
+    })),
+  );
+  expect(expected.length).toBeGreaterThan(0);
+  expect((await appliedMigrations()).map(({ hash, created_at }) => ({ hash, created_at: String(created_at) }))).toEqual(expected);
+});
+
+it('is a no-op when run again: same migration rows, data kept', async () => {
+  const before = await appliedMigrations();
+  const [inserted] = await database.sql`
+    insert into items (owner_id, title, description) values ('alice', 'kept', 'across migrate runs') returning *`;
+
+  await expect(runMigrations(database.db)).resolves.toBeUndefined();
+
+  expect(await appliedMigrations()).toEqual(before);
+  expect(await database.sql`select * from items`).toEqual([inserted]);
+  expect(await userTables()).toEqual([{ table_name: 'items' }]);
+});
