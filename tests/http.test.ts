@@ -42,6 +42,19 @@ describe('development server', () => {
     expect(response.body).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('answers malformed JSON with a GraphQL-shaped 400, not an HTML page with a stack trace', async () => {
+    const response = await request(server, '/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ me { id } ',
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Bad request: entity parse failed', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
+
   it('answers a GET to /graphql that carries apollo-require-preflight', async () => {
     const response = await getGraphQL(server, '{ __typename }', { 'apollo-require-preflight': 'true' });
     expect(response.status).toBe(200);
@@ -170,6 +183,10 @@ describe('production server', () => {
     } finally {
       await open.stop();
     }
+  });
+
+  it('refuses GRAPHQL_INTROSPECTION=maybe in development too, before anyone deploys it', async () => {
+    await expect(startTestServer({ GRAPHQL_INTROSPECTION: 'maybe' })).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('refuses to start with GRAPHQL_INTROSPECTION=maybe', async () => {

@@ -58,7 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwksUrl,
     port: parseInteger('PORT', env.PORT, 4000, 0, 65535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
-    introspection: production ? parseBoolean('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION) : true,
+    // Checked in development too, so a typo fails on a laptop rather than at deploy time.
+    introspection: parseBoolean('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION) || !production,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

@@ -18,6 +18,7 @@ import type { Database } from '../db/database';
 import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
 import { contextFactory } from './context';
+import { jsonErrors } from './json-errors';
 import { requestId } from './request-id';
 
 export interface HttpServerOptions {
@@ -75,6 +76,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       context: contextFactory({ db: database.db, verifyToken, logger }),
     }),
   );
+
+  app.use(jsonErrors(logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
