@@ -29,10 +29,12 @@ it('starts from an empty database', async () => {
   expect(await userTables()).toEqual([]);
 });
 
+const APP_TABLES = [{ table_name: 'audit_logs' }, { table_name: 'items' }];
+
 it('creates the items table with the expected columns', async () => {
   await runMigrations(database.db);
 
-  expect(await userTables()).toEqual([{ table_name: 'items' }]);
+  expect(await userTables()).toEqual(APP_TABLES);
   const columns = await database.sql`
     select column_name, data_type, is_nullable, is_identity, identity_generation, column_default
     from information_schema.columns
@@ -88,5 +90,41 @@ it('is a no-op when run again: same migration rows, data kept', async () => {
 
   expect(await appliedMigrations()).toEqual(before);
   expect(await database.sql`select * from items`).toEqual([inserted]);
-  expect(await userTables()).toEqual([{ table_name: 'items' }]);
+  expect(await userTables()).toEqual(APP_TABLES);
+});
+
+it('creates audit_logs with the columns every audit row carries', async () => {
+  const columns = await database.sql<{ column_name: string; data_type: string; is_nullable: string }[]>`
+    select column_name, data_type, is_nullable from information_schema.columns
+    where table_schema = 'public' and table_name = 'audit_logs' order by ordinal_position`;
+  expect(columns.map(({ column_name, data_type, is_nullable }) => `${column_name} ${data_type} ${is_nullable}`)).toEqual([
+    'id bigint NO',
+    'occurred_at timestamp with time zone NO',
+    'user_id text YES',
+    'user_role text YES',
+    'action text NO',
+    'resource_type text YES',
+    'resource_id text YES',
+    'outcome text NO',
+    'admin_bypass boolean NO',
+    'details jsonb NO',
+    'request_id text YES',
+    'operation_name text YES',
+    'ip text YES',
+    'user_agent text YES',
+  ]);
+});
+
+it('makes audit_logs append-only with triggers from a hand-written migration', async () => {
+  const triggers = await database.sql<{ tgname: string }[]>`
+    select tgname from pg_trigger where tgrelid = 'audit_logs'::regclass and not tgisinternal order by tgname`;
+  expect(triggers.map((trigger) => trigger.tgname)).toEqual(['audit_logs_no_truncate', 'audit_logs_no_update_or_delete']);
+  await database.sql`insert into audit_logs (action, outcome) values ('probe', 'success')`;
+  await expect(database.sql`update audit_logs set action = 'edited'`).rejects.toThrow('audit_logs is append-only: UPDATE');
+  await expect(database.sql`delete from audit_logs`).rejects.toThrow('audit_logs is append-only: DELETE');
+  await expect(database.sql`truncate audit_logs`).rejects.toThrow('audit_logs is append-only: TRUNCATE');
+  await expect(database.sql`insert into audit_logs (action, outcome) values ('probe', 'maybe')`).rejects.toThrow(
+    'audit_logs_outcome_check',
+  );
+  expect(await database.sql`select action from audit_logs`).toEqual([{ action: 'probe' }]);
 });
