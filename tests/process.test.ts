@@ -1,154 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { graphql, killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, type RunningApi } from './support/node-process';
 
 /**
  * The built server as users run it (`npm start` is `node dist/main.js` after a build; `npm test`
  * builds dist first), in embedded mode: no DATABASE_URL, no JWT_SECRET, a temporary DATA_DIR.
  */
 
-const ROOT = path.resolve(__dirname, '..');
-const MAIN = path.join(ROOT, 'dist/main.js');
-const TOKEN_CLI = path.join(ROOT, 'dist/cli/token.js');
-const START_TIMEOUT_MS = 60_000;
-const EXIT_TIMEOUT_MS = 30_000;
-
 jest.setTimeout(120_000);
-
-type LogLine = { level: number; msg: string } & Record<string, unknown>;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A spawned `node` process whose output is collected as it arrives. */
-interface NodeProcess {
-  readonly child: ChildProcess;
-  readonly output: { stdout: string; stderr: string };
-  /** Settles when the process has exited, whatever the reason. */
-  readonly exited: Promise<Exit>;
-}
-
-const running = new Set<ChildProcess>();
-
-afterAll(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-/**
- * The environment of a user with nothing configured: the variables the server reads are removed
- * from jest's own (which has NODE_ENV=test and maybe DATABASE_URL), then `env` is applied.
- */
-function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = { ...process.env };
-  for (const name of ['NODE_ENV', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'JWT_SECRET', 'JWKS_URL', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL']) {
-    delete base[name];
-  }
-  return { ...base, ...env };
-}
-
-function spawnNode(script: string, args: string[], env: Record<string, string>): NodeProcess {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: userEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal, ...output });
-    });
-  });
-  return { child, output, exited };
-}
-
-/** Waits for the process to exit; a process still running after `timeoutMs` is killed and fails the test. */
-async function waitForExit(proc: NodeProcess, timeoutMs = EXIT_TIMEOUT_MS): Promise<Exit> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      proc.child.kill('SIGKILL');
-      reject(new Error(`still running after ${timeoutMs} ms\nstdout:\n${proc.output.stdout}\nstderr:\n${proc.output.stderr}`));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([proc.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Runs a command to completion, like a user in a shell. */
-function run(script: string, args: string[], env: Record<string, string>): Promise<Exit> {
-  return waitForExit(spawnNode(script, args, env));
-}
-
-/** The complete pino JSON lines printed so far; a line that is not JSON fails the test. */
-function logLines(stdout: string): LogLine[] {
-  return stdout
-    .slice(0, stdout.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`stdout line is not JSON: ${line}`);
-      }
-    });
-}
-
-interface RunningApi {
-  readonly proc: NodeProcess;
-  /** The `/graphql` URL from the "GraphQL API ready" line. */
-  readonly url: string;
-}
-
-/** Starts `node dist/main.js` and waits for its "GraphQL API ready" log line. */
-async function startApi(env: Record<string, string>): Promise<RunningApi> {
-  const proc = spawnNode(MAIN, [], env);
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let exit: Exit | undefined;
-  void proc.exited.then((result) => (exit = result));
-  while (Date.now() < deadline && exit === undefined) {
-    const ready = logLines(proc.output.stdout).find((line) => line.msg === 'GraphQL API ready');
-    if (ready) return { proc, url: String(ready.url) };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  proc.child.kill('SIGKILL');
-  throw new Error(
-    `${exit ? `exited with ${exit.code ?? exit.signal}` : `not ready after ${START_TIMEOUT_MS} ms`} before "GraphQL API ready"\n` +
-      `stdout:\n${proc.output.stdout}\nstderr:\n${proc.output.stderr}`,
-  );
-}
-
-/** Sends SIGTERM, as a process manager does, and waits for the exit. */
-async function stopApi(api: RunningApi): Promise<Exit> {
-  api.proc.child.kill('SIGTERM');
-  return waitForExit(api.proc);
-}
-
-/** `npm run token -- <args>`: the printed token. */
-async function mintToken(env: Record<string, string>, ...args: string[]): Promise<string> {
-  const result = await run(TOKEN_CLI, args, env);
-  expect(result).toMatchObject({ code: 0, stderr: '' });
-  const lines = result.stdout.split('\n').filter(Boolean);
-  expect(lines).toHaveLength(1);
-  return lines[0]!;
-}
-
-async function graphql(url: string, token: string, query: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+afterAll(killAll);
 
 const devSecretWarning = (stdout: string) => logLines(stdout).find((line) => line.msg.startsWith('JWT_SECRET is not set'));
 
