@@ -1,5 +1,5 @@
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { Kind, type ASTNode, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../config/logger';
 import { ErrorCode } from './errors';
 
@@ -25,6 +25,10 @@ export function createFormatError(logger: Logger) {
     const code = formatted.extensions?.code;
     if (CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      if (code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
+        const field = variableAtFault(error);
+        if (field !== undefined) extensions.field = field;
+      }
       return { ...formatted, extensions };
     }
     logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'internal error while executing GraphQL');
@@ -35,4 +39,17 @@ export function createFormatError(logger: Logger) {
       extensions: { code: ApolloServerErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * The variable (and path inside it) that graphql-js could not coerce, e.g. `from` or `filter.from`.
+ * Apollo reports those as BAD_USER_INPUT without the `field` every other BAD_USER_INPUT carries;
+ * graphql-js attaches the variable's definition node and names the path only in its message.
+ */
+function variableAtFault(error: unknown): string | undefined {
+  const { nodes, message } = (error ?? {}) as { nodes?: readonly ASTNode[]; message?: string };
+  const node = nodes?.[0];
+  if (node?.kind !== Kind.VARIABLE_DEFINITION) return undefined;
+  const name = node.variable.name.value;
+  return message?.match(new RegExp(` at "(${name}[.[][^"]*)"; `))?.[1] ?? name;
 }

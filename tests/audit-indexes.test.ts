@@ -1,0 +1,209 @@
+import { startTestServer, type TestServer } from './support/test-server';
+
+/*
+ * Every `auditLogs` filter must be served by its index on a realistically sized trail, on the
+ * first page and on a later page (with the keyset condition): the plan reads the page's rows
+ * through the expected index, never sorts a sequential scan of `audit_logs`, and sorts no more
+ * than a handful of rows (an index ending in (occurred_at desc, id desc) needs no sort at all).
+ *
+ * The SQL below is the query `AuditLogService.list` issues, written out by hand (select * ...
+ * where <filter> [and keyset] order by occurred_at desc, id desc limit first + 1) with its values
+ * bound as parameters. Drizzle sends its queries through postgres.js as unnamed statements, so
+ * they are planned with their values like these EXPLAINs are.
+ */
+
+/** ~90 days of trail; PGlite (WebAssembly) gets a smaller one so the file stays quick. */
+const ROWS_ON_SERVER = 300_000;
+const ROWS_EMBEDDED = 50_000;
+const DEFAULT_FIRST = 50;
+
+/**
+ * Deterministic pseudo-random rows: thousands of users (~60 rows each) and resource ids (~15 rows
+ * each), 10 actions with a skew, outcomes mostly success (3% denied, 1% error), admin_bypass on
+ * ~5%, 3 rows per request, time increasing with id (rows are appended as things happen) with a
+ * little jitter.
+ */
+function seedSql(rows: number): string {
+  // Per user and per resource, as many rows in the small trail as in the large one.
+  const users = Math.round(rows / 60);
+  const resources = Math.round(rows / 15);
+  return `
+    insert into audit_logs (occurred_at, user_id, user_role, action, resource_type, resource_id, outcome,
+                            admin_bypass, details, request_id, operation_name, ip, user_agent)
+    select timestamptz '2024-01-01 00:00:00+00' + interval '90 days' * (g::float8 / ${rows})
+             + abs(hashint8extended(g, 1) % 30000) * interval '1 millisecond',
+           case when abs(hashint8extended(g, 2) % 100) < 2 then null
+                else 'user-' || abs(hashint8extended(g, 3) % ${users}) end,
+           case when abs(hashint8extended(g, 3) % ${users}) < 20 then 'ADMIN' else 'USER' end,
+           case when a < 30 then 'view_item' when a < 45 then 'update_item' when a < 57 then 'create_item'
+                when a < 67 then 'admin_view_item' when a < 75 then 'delete_item' when a < 83 then 'authenticate'
+                when a < 88 then 'view_audit_logs' when a < 93 then 'export_items' when a < 97 then 'login'
+                else 'logout' end,
+           case when r < 70 then 'item' when r < 90 then 'document' when r < 98 then 'user' end,
+           case when r < 98 then abs(hashint8extended(g, 5) % ${resources})::text end,
+           case when o < 3 then 'denied' when o < 4 then 'error' else 'success' end,
+           abs(hashint8extended(g, 7) % 100) < 5,
+           jsonb_build_object('n', g),
+           'req-' || (g / 3),
+           'Op' || (g % 40),
+           '10.' || (g % 200) || '.0.1',
+           'seed-agent'
+    from (select g, abs(hashint8extended(g, 4) % 100) as a, abs(hashint8extended(g, 6) % 100) as r,
+                 abs(hashint8extended(g, 8) % 100) as o
+          from generate_series(1, ${rows}) g) s`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans.
+// ---------------------------------------------------------------------------------------------
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Alias?: string;
+  'Index Name'?: string;
+  'Parent Relationship'?: string;
+  'Plan Rows'?: number;
+  Plans?: PlanNode[];
+}
+
+const children = (node: PlanNode): PlanNode[] => node.Plans ?? [];
+const descendants = (node: PlanNode): PlanNode[] => [node, ...children(node).flatMap(descendants)];
+
+/** The plan as indented text, for failure messages and the report. */
+function describePlan(node: PlanNode, depth = 0): string {
+  const on = node['Relation Name'] ? ` on ${node['Relation Name']} ${node.Alias}` : '';
+  const using = node['Index Name'] ? ` using ${node['Index Name']}` : '';
+  const role = node['Parent Relationship'] === 'InitPlan' ? ' (InitPlan)' : '';
+  return [`${'  '.repeat(depth)}${node['Node Type']}${using}${on}${role}`, ...children(node).map((child) => describePlan(child, depth + 1))].join('\n');
+}
+
+const isSort = (node: PlanNode) => node['Node Type'] === 'Sort' || node['Node Type'] === 'Incremental Sort';
+const isSeqScanOfTrail = (node: PlanNode) => node['Node Type'] === 'Seq Scan' && node['Relation Name'] === 'audit_logs';
+
+/**
+ * How the plan reaches the rows of the page: the scans of `audit_logs` under its own alias (the
+ * keyset subquery reads it as `a`), as `<node type> using <index>`.
+ */
+function pageAccess(plan: PlanNode): string[] {
+  return descendants(plan)
+    .filter((node) => node['Relation Name'] === 'audit_logs' && node.Alias === 'audit_logs')
+    .map((node) => {
+      const indexes = node['Node Type'] === 'Bitmap Heap Scan' ? descendants(node).map((child) => child['Index Name']).filter(Boolean) : [node['Index Name']];
+      return `${node['Node Type']} using ${indexes.join(' + ') || '(no index)'}`;
+    });
+}
+
+/**
+ * A page may sort what its index found only when that is a handful of rows (one user's, one
+ * request's), at most the largest page size: an index ending in (occurred_at desc, id desc) returns
+ * newest-first rows unsorted, so that a page costs the same however many rows match.
+ */
+const MAX_SORTED_ROWS = 200;
+
+/** What is wrong with `plan` for a filter `index` should serve; empty when nothing is. */
+function planProblems(plan: PlanNode, index: string): string[] {
+  const problems: string[] = [];
+  const access = pageAccess(plan);
+  const viaIndex = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].map((type) => `${type} using ${index}`);
+  if (access.length !== 1 || !viaIndex.includes(access[0]!)) {
+    problems.push(`reads the rows by [${access.join(', ')}], not through ${index}`);
+  }
+  for (const sort of descendants(plan).filter(isSort)) {
+    if (descendants(sort).some(isSeqScanOfTrail)) problems.push('sorts a Seq Scan of audit_logs');
+    const sorted = children(sort)[0]?.['Plan Rows'] ?? 0;
+    if (sorted > MAX_SORTED_ROWS) problems.push(`sorts ~${sorted} rows (estimated) for one page`);
+  }
+  return problems.map((problem) => `${problem}:\n${describePlan(plan)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface FilterCase {
+  /** The `AuditLogFilter` the SQL stands for. */
+  filter: string;
+  /** SQL conditions on `audit_logs`, `$1`, `$2`... bound to `params`. */
+  where: string | null;
+  params: unknown[];
+  index: string;
+  /** The page size asked for; the query fetches one row more to tell whether another page follows. */
+  first?: number;
+}
+
+const FROM = new Date('2024-02-10T00:00:00Z');
+const TO = new Date('2024-02-17T00:00:00Z');
+
+const CASES: FilterCase[] = [
+  { filter: '(none)', where: null, params: [], index: 'audit_logs_occurred_at_idx' },
+  // One user or one resource has tens of rows, one request 3: pages small enough to have a second.
+  { filter: 'userId', where: 'user_id = $1', params: ['user-42'], index: 'audit_logs_user_idx', first: 20 },
+  { filter: 'action', where: 'action = $1', params: ['update_item'], index: 'audit_logs_action_idx' },
+  {
+    filter: 'resourceType + resourceId',
+    where: 'resource_type = $1 and resource_id = $2',
+    params: ['item', '123'],
+    index: 'audit_logs_resource_idx',
+    first: 5,
+  },
+  { filter: 'outcome: DENIED', where: 'outcome = $1', params: ['denied'], index: 'audit_logs_outcome_idx' },
+  { filter: 'adminBypass: true', where: 'admin_bypass = $1', params: [true], index: 'audit_logs_admin_bypass_idx' },
+  // audit_logs_request_idx is on (request_id) alone, so the few rows of one request are sorted.
+  { filter: 'requestId', where: 'request_id = $1', params: ['req-1234'], index: 'audit_logs_request_idx', first: 2 },
+  { filter: 'from + to', where: 'occurred_at >= $1 and occurred_at < $2', params: [FROM, TO], index: 'audit_logs_occurred_at_idx' },
+];
+
+/** The page query of `AuditLogService.list`; after the row with id `afterId` when given. */
+function pageSql({ where, params, first = DEFAULT_FIRST }: FilterCase, afterId?: string): { text: string; values: unknown[] } {
+  const values = [...params];
+  const conditions = where ? [where] : [];
+  if (afterId !== undefined) {
+    values.push(afterId);
+    conditions.push(`(occurred_at, id) < (select a.occurred_at, a.id from audit_logs a where a.id = $${values.length})`);
+  }
+  values.push(first + 1);
+  const whereClause = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
+  return { text: `select * from audit_logs ${whereClause} order by occurred_at desc, id desc limit $${values.length}`, values };
+}
+
+let server: TestServer;
+let seeded: number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  seeded = server.database.embedded ? ROWS_EMBEDDED : ROWS_ON_SERVER;
+  await server.sql.unsafe(seedSql(seeded));
+  await server.sql.unsafe('analyze audit_logs');
+}, 300_000);
+afterAll(() => server?.stop());
+
+/** The id of the last row of the first page: the cursor a client sends for page two. */
+async function secondPageCursor(testCase: FilterCase): Promise<string> {
+  const { text, values } = pageSql(testCase);
+  const rows = await server.sql.unsafe<{ id: string }[]>(text, values as never[]);
+  const first = testCase.first ?? DEFAULT_FIRST;
+  expect(rows).toHaveLength(first + 1); // a second page exists, so "a later page" is real
+  return String(rows[first - 1]!.id);
+}
+
+async function explain(text: string, values: unknown[]): Promise<PlanNode> {
+  const [row] = await server.sql.unsafe(`explain (format json) ${text}`, values as never[]);
+  const output = row!['QUERY PLAN'];
+  return (typeof output === 'string' ? JSON.parse(output) : output)[0].Plan as PlanNode;
+}
+
+it('has the seeded trail', async () => {
+  const [{ count }] = await server.sql<{ count: string }[]>`select count(*)::text as count from audit_logs`;
+  expect(Number(count)).toBe(seeded);
+});
+
+describe.each(CASES)('filter $filter', (testCase) => {
+  it(`first page reads ${testCase.index}`, async () => {
+    const { text, values } = pageSql(testCase);
+    expect(planProblems(await explain(text, values), testCase.index)).toEqual([]);
+  });
+
+  it(`later page (keyset) reads ${testCase.index}`, async () => {
+    const { text, values } = pageSql(testCase, await secondPageCursor(testCase));
+    expect(planProblems(await explain(text, values), testCase.index)).toEqual([]);
+  });
+});
