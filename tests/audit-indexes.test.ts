@@ -102,12 +102,13 @@ function pageAccess(plan: PlanNode): string[] {
 const MAX_SORTED_ROWS = 200;
 
 /** What is wrong with `plan` for a filter `index` should serve; empty when nothing is. */
-function planProblems(plan: PlanNode, index: string): string[] {
+function planProblems(plan: PlanNode, { index, alternative }: FilterCase): string[] {
   const problems: string[] = [];
   const access = pageAccess(plan);
-  const viaIndex = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].map((type) => `${type} using ${index}`);
+  const allowed = [index, ...(alternative ? [alternative] : [])];
+  const viaIndex = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].flatMap((type) => allowed.map((name) => `${type} using ${name}`));
   if (access.length !== 1 || !viaIndex.includes(access[0]!)) {
-    problems.push(`reads the rows by [${access.join(', ')}], not through ${index}`);
+    problems.push(`reads the rows by [${access.join(', ')}], not through ${allowed.join(' or ')}`);
   }
   for (const sort of descendants(plan).filter(isSort)) {
     if (descendants(sort).some(isSeqScanOfTrail)) problems.push('sorts a Seq Scan of audit_logs');
@@ -126,6 +127,11 @@ interface FilterCase {
   where: string | null;
   params: unknown[];
   index: string;
+  /**
+   * Another index the planner may rightly prefer: for an action in 15% of rows, walking the
+   * newest-first time index and skipping other actions is as sort-free and about as cheap.
+   */
+  alternative?: string;
   /** The page size asked for; the query fetches one row more to tell whether another page follows. */
   first?: number;
 }
@@ -137,7 +143,14 @@ const CASES: FilterCase[] = [
   { filter: '(none)', where: null, params: [], index: 'audit_logs_occurred_at_idx' },
   // One user or one resource has tens of rows, one request 3: pages small enough to have a second.
   { filter: 'userId', where: 'user_id = $1', params: ['user-42'], index: 'audit_logs_user_idx', first: 20 },
-  { filter: 'action', where: 'action = $1', params: ['update_item'], index: 'audit_logs_action_idx' },
+  {
+    filter: 'action',
+    where: 'action = $1',
+    params: ['update_item'],
+    index: 'audit_logs_action_idx',
+    alternative: 'audit_logs_occurred_at_idx',
+  },
+  { filter: 'action (rare)', where: 'action = $1', params: ['logout'], index: 'audit_logs_action_idx' },
   {
     filter: 'resourceType + resourceId',
     where: 'resource_type = $1 and resource_id = $2',
@@ -147,7 +160,6 @@ const CASES: FilterCase[] = [
   },
   { filter: 'outcome: DENIED', where: 'outcome = $1', params: ['denied'], index: 'audit_logs_outcome_idx' },
   { filter: 'adminBypass: true', where: 'admin_bypass = $1', params: [true], index: 'audit_logs_admin_bypass_idx' },
-  // audit_logs_request_idx is on (request_id) alone, so the few rows of one request are sorted.
   { filter: 'requestId', where: 'request_id = $1', params: ['req-1234'], index: 'audit_logs_request_idx', first: 2 },
   { filter: 'from + to', where: 'occurred_at >= $1 and occurred_at < $2', params: [FROM, TO], index: 'audit_logs_occurred_at_idx' },
 ];
@@ -199,11 +211,11 @@ it('has the seeded trail', async () => {
 describe.each(CASES)('filter $filter', (testCase) => {
   it(`first page reads ${testCase.index}`, async () => {
     const { text, values } = pageSql(testCase);
-    expect(planProblems(await explain(text, values), testCase.index)).toEqual([]);
+    expect(planProblems(await explain(text, values), testCase)).toEqual([]);
   });
 
   it(`later page (keyset) reads ${testCase.index}`, async () => {
     const { text, values } = pageSql(testCase, await secondPageCursor(testCase));
-    expect(planProblems(await explain(text, values), testCase.index)).toEqual([]);
+    expect(planProblems(await explain(text, values), testCase)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp } from '
 
 /**
  * The audit trail. Append-only: a trigger (migration 0002) rejects UPDATE, DELETE and TRUNCATE.
- * Every index ends in (occurred_at desc, id desc) so each filter reads newest-first pages by keyset.
+ * Every index ends in (occurred_at desc, id desc), so each filter reads newest-first pages by keyset
+ * without sorting, however many rows match.
  */
 export const auditLogs = pgTable(
   'audit_logs',
@@ -24,24 +25,22 @@ export const auditLogs = pgTable(
     ip: text('ip'),
     userAgent: text('user_agent'),
   },
-  (table) => [
-    check('audit_logs_outcome_check', sql`${table.outcome} in ('success', 'denied', 'error')`),
-    index('audit_logs_occurred_at_idx').on(table.occurredAt.desc(), table.id.desc()),
-    index('audit_logs_user_idx').on(table.userId, table.occurredAt.desc(), table.id.desc()),
-    index('audit_logs_action_idx').on(table.action, table.occurredAt.desc(), table.id.desc()),
-    index('audit_logs_resource_idx').on(
-      table.resourceType,
-      table.resourceId,
-      table.occurredAt.desc(),
-      table.id.desc(),
-    ),
-    index('audit_logs_outcome_idx').on(table.outcome, table.occurredAt.desc(), table.id.desc()),
-    index('audit_logs_request_idx').on(table.requestId),
-    // Admin bypasses are what reviewers look at first, and a small share of all rows.
-    index('audit_logs_admin_bypass_idx')
-      .on(table.occurredAt.desc(), table.id.desc())
-      .where(sql`${table.adminBypass}`),
-  ],
+  (table) => {
+    // NULLS FIRST is what ORDER BY ... DESC means; an index declared NULLS LAST cannot serve it.
+    // A fresh pair per index: drizzle resets a column's sort options once an index has used them.
+    const newestFirst = () => [table.occurredAt.desc().nullsFirst(), table.id.desc().nullsFirst()] as const;
+    return [
+      check('audit_logs_outcome_check', sql`${table.outcome} in ('success', 'denied', 'error')`),
+      index('audit_logs_occurred_at_idx').on(...newestFirst()),
+      index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
+      index('audit_logs_action_idx').on(table.action, ...newestFirst()),
+      index('audit_logs_resource_idx').on(table.resourceType, table.resourceId, ...newestFirst()),
+      index('audit_logs_outcome_idx').on(table.outcome, ...newestFirst()),
+      index('audit_logs_request_idx').on(table.requestId, ...newestFirst()),
+      // Admin bypasses are what reviewers look at first, and a small share of all rows.
+      index('audit_logs_admin_bypass_idx').on(...newestFirst()).where(sql`${table.adminBypass}`),
+    ];
+  },
 );
 
 export type AuditLogRow = typeof auditLogs.$inferSelect;
