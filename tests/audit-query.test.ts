@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { admin, alice, startTestServer, type GraphQLResponse, type RequestOptions, type TestServer } from './support/test-server';
+import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 
 /*
  * The `auditLogs` / `auditLog` queries against a seeded trail, over real HTTP and a real database.
@@ -218,27 +219,8 @@ function onlyError(response: GraphQLResponse, field: 'auditLogs' | 'auditLog') {
 
 const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
-interface AuditRowInDb {
-  user_id: string | null;
-  user_role: string | null;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  outcome: string;
-  admin_bypass: boolean;
-  details: Record<string, unknown>;
-  request_id: string | null;
-  operation_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-}
 
-/** The rows one HTTP request wrote, found by the `X-Request-Id` it was sent with. */
-const rowsOfRequest = (requestId: string) =>
-  server.sql<AuditRowInDb[]>`
-    select user_id, user_role, action, resource_type, resource_id, outcome, admin_bypass, details,
-           request_id, operation_name, ip, user_agent
-    from audit_logs where request_id = ${requestId} order by id`;
+const rowsOfRequest = (requestId: string) => auditRowsOfRequest(server.sql, requestId);
 
 /** Sends `query` with a fresh `X-Request-Id` and a recognisable user agent; returns both. */
 async function tracedRequest(query: string, options: RequestOptions) {
@@ -251,7 +233,7 @@ async function tracedRequest(query: string, options: RequestOptions) {
 }
 
 /** The `view_audit_logs` row a request must leave, apart from what depends on the caller. */
-const viewRow = (fields: Partial<AuditRowInDb>): AuditRowInDb => ({
+const viewRow = (fields: Partial<StoredAuditRow>): StoredAuditRow => ({
   user_id: 'root',
   user_role: 'ADMIN',
   action: 'view_audit_logs',

@@ -1,23 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenClaims } from '../src/auth/token-signer';
+import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
-/** One audit row as stored, with the columns a reviewer reads. */
-interface StoredRow {
-  id: string;
-  user_id: string | null;
-  user_role: string | null;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  outcome: string;
-  admin_bypass: boolean;
-  details: Record<string, any>;
-  request_id: string;
-  operation_name: string | null;
-  ip: string | null;
-  user_agent: string | null;
-}
 
 let server: TestServer;
 beforeAll(async () => {
@@ -38,9 +23,7 @@ async function send(query: string, as: TokenClaims | string | undefined, variabl
   return { ...response, requestId, rows: () => rowsOf(requestId) };
 }
 
-function rowsOf(requestId: string): Promise<StoredRow[]> {
-  return server.sql<StoredRow[]>`select * from audit_logs where request_id = ${requestId} order by id`.then((rows) => [...rows]);
-}
+const rowsOf = (requestId: string) => auditRowsOfRequest(server.sql, requestId);
 
 async function createItem(owner: TokenClaims, title = 'item', description: string | null = null): Promise<string> {
   const { body } = await send('mutation Seed($input: CreateItemInput!) { createItem(input: $input) { id } }', owner, {
@@ -292,7 +275,7 @@ describe('concurrency', () => {
     );
     expect(results.filter((res) => res.body.errors)).toEqual([]);
 
-    const rows = await server.sql<StoredRow[]>`
+    const rows = await server.sql<StoredAuditRow[]>`
       select * from audit_logs where action = 'update_item' and resource_id = ${id} order by id`;
     expect(rows).toHaveLength(50);
     expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(results.map((res) => res.requestId)));

@@ -2,7 +2,7 @@ import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database';
 import { badUserInput } from '../graphql/errors';
 import { parseBigintId } from '../graphql/ids';
-import { decodeCursor, encodeCursor, type Page } from '../graphql/pagination';
+import { decodeCursor, keysetPage, type Page } from '../graphql/pagination';
 import type { AuditLogFilter } from './audit-log.inputs';
 import { auditLogs, type AuditLogRow } from './audit-log.table';
 
@@ -35,12 +35,7 @@ export class AuditLogService {
       .where(and(where, keyset))
       .orderBy(desc(auditLogs.occurredAt), desc(auditLogs.id))
       .limit(first + 1);
-    return {
-      nodes: rows.slice(0, first),
-      hasNextPage: rows.length > first,
-      cursorOf: (row) => encodeCursor(CURSOR_KIND, row.id.toString()),
-      countTotal: () => this.db.$count(auditLogs, where),
-    };
+    return keysetPage(rows, first, CURSOR_KIND, () => this.db.$count(auditLogs, where));
   }
 }
 

@@ -18,6 +18,24 @@ export interface Page<T> {
   readonly countTotal: () => Promise<number>;
 }
 
+/**
+ * The page for rows a keyset query fetched with `limit first + 1`: the extra row, if any, only
+ * tells that another page follows. Cursors hold the row id, tagged with `cursorKind`.
+ */
+export function keysetPage<T extends { id: bigint }>(
+  rows: T[],
+  first: number,
+  cursorKind: string,
+  countTotal: () => Promise<number>,
+): Page<T> {
+  return {
+    nodes: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    cursorOf: (row) => encodeCursor(cursorKind, row.id.toString()),
+    countTotal,
+  };
+}
+
 /** The fields every connection type shares; `totalCount` runs its query only when selected. */
 export interface ConnectionShape<T> {
   edges: { cursor: string; node: T }[];

@@ -5,7 +5,7 @@ import { isAdmin, type Viewer } from '../auth/viewer';
 import type { Db, DbExecutor } from '../db/database';
 import { notFound } from '../graphql/errors';
 import { parseBigintId } from '../graphql/ids';
-import { decodeCursor, encodeCursor, type Page } from '../graphql/pagination';
+import { decodeCursor, keysetPage, type Page } from '../graphql/pagination';
 import { ItemAudit, itemChanges, itemSnapshot } from './item.audit';
 import { items, type ItemRow } from './item.table';
 
@@ -52,12 +52,7 @@ export class ItemService {
       .where(and(filter, afterId === undefined ? undefined : gt(items.id, afterId)))
       .orderBy(asc(items.id))
       .limit(first + 1);
-    return {
-      nodes: rows.slice(0, first),
-      hasNextPage: rows.length > first,
-      cursorOf: (row) => encodeCursor(CURSOR_KIND, row.id.toString()),
-      countTotal: () => this.db.$count(items, filter),
-    };
+    return keysetPage(rows, first, CURSOR_KIND, () => this.db.$count(items, filter));
   }
 
   create(item: NewItem): Promise<ItemRow> {

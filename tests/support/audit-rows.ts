@@ -1,0 +1,26 @@
+import type postgres from 'postgres';
+
+/** An audit row's predictable columns (all but `id` and `occurred_at`), as stored. */
+export interface StoredAuditRow {
+  user_id: string | null;
+  user_role: string | null;
+  action: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  outcome: string;
+  admin_bypass: boolean;
+  details: Record<string, any>;
+  request_id: string | null;
+  operation_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** The rows one HTTP request wrote, in order, found by the `X-Request-Id` it was sent with. */
+export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): Promise<StoredAuditRow[]> {
+  const rows = await sql<StoredAuditRow[]>`
+    select user_id, user_role, action, resource_type, resource_id, outcome, admin_bypass, details,
+           request_id, operation_name, ip, user_agent
+    from audit_logs where request_id = ${requestId} order by id`;
+  return [...rows];
+}
