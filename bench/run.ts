@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rounds 3 --seconds 5 --warmup 3 --connections 10]`: what the audit trail
+ * `npm run bench [-- --rounds 5 --seconds 5 --warmup 3 --connections 10]`: what the audit trail
  * costs, measured side by side in one run. It prints the cost of the audit middleware per
  * resolved field (in process), then, over HTTP against two servers built from the same code, one
  * with the trail ON and one with it OFF (`startServer(…, { audit: false })`):
@@ -22,7 +22,7 @@ import { connectDatabase, type Database } from '#src/db/database';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { compareSideBySide, type Comparison, type LoadPlan } from './load';
 import { measureMiddlewareOverhead } from './micro';
-import { describeMachine, formatComparison, formatMicro, formatRun, markdownSummary } from './report';
+import { describeMachine, formatComparison, loadAverage, formatMicro, formatRun, markdownSummary } from './report';
 import { scenarios, sendOnce, type Scenario } from './scenarios';
 import { SEEDED_ITEMS, SEEDED_USERS, auditRowsOf, seedDatabase } from './seed';
 import { startBenchServer, type BenchServer } from './servers';
@@ -33,7 +33,7 @@ function parsePlan(args: string[]): LoadPlan {
   const { values } = parseArgs({
     args,
     options: {
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10' },
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
 
   await cleanUp();
   const minutes = (performance.now() - startedAt) / 60_000;
-  log(`\nFinished in ${minutes.toFixed(1)} min. Markdown for the README:\n`);
+  log(`\nFinished in ${minutes.toFixed(1)} min (load average now: ${loadAverage()}). Markdown for the README:\n`);
   markdownSummary({ machine, database: database.description, command: typed, results, micro }).forEach((line) => log(line));
 }
 

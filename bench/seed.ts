@@ -4,6 +4,7 @@ import { runMigrations } from '#src/db/migrate';
 
 /** How many users own the seeded items; items are dealt to them in turn. */
 export const SEEDED_USERS = 10;
+/** How many items the benchmark database starts with. */
 export const SEEDED_ITEMS = 1000;
 
 /** Who the load acts as, and on what. */
