@@ -1,3 +1,4 @@
+import { insertAuditRows, type AuditWriter } from './audit/audit.writer';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
@@ -16,11 +17,27 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** How {@link startServer} composes the API; production passes none. */
+export interface ServerOptions {
+  /**
+   * Benchmark only (`npm run bench`); never set it from the environment or configuration.
+   * `false` serves the same API without its audit trail — no admin-read middleware in the schema,
+   * and a writer that stores no audit rows — so the cost of auditing can be measured against it.
+   * Defaults to `true`.
+   */
+  readonly audit?: boolean;
+}
+
+/** Accepts audit rows and stores none: what {@link ServerOptions.audit} `false` uses. */
+const discardAuditRows: AuditWriter = async () => {};
+
 /**
  * The composition root: database (configured or embedded), migrations, token verification,
  * schema and HTTP server, started in that order.
  */
-export async function startServer(config: AppConfig, logger: Logger): Promise<Server> {
+export async function startServer(config: AppConfig, logger: Logger, options: ServerOptions = {}): Promise<Server> {
+  const audit = options.audit !== false;
+  if (!audit) logger.warn('the audit trail is OFF: benchmark only, nothing is recorded');
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
 
@@ -29,10 +46,11 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Se
     await runMigrations(database.db);
     const http = await startHttpServer({
       config,
-      schema: await buildExecutableSchema(),
+      schema: await buildExecutableSchema({ auditReads: audit }),
       database,
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
       logger,
+      writeAudit: audit ? insertAuditRows : discardAuditRows,
     });
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     return {

@@ -15,6 +15,9 @@ export async function insertAuditRows(
   await executor.insert(auditLogs).values(events.map((event) => toRow(request, event)));
 }
 
+/** How {@link RequestAudit} stores rows: {@link insertAuditRows}, unless a benchmark swaps it out. */
+export type AuditWriter = typeof insertAuditRows;
+
 function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
   return {
     userId: request.viewer?.id ?? null,

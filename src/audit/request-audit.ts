@@ -3,7 +3,7 @@ import type { Db, DbExecutor } from '../db/database';
 import { AccessDenied } from './access-denied';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditedResourceOptions } from './audited-resource';
-import { insertAuditRows } from './audit.writer';
+import { insertAuditRows, type AuditWriter } from './audit.writer';
 
 /** What a change tells the audit trail once it has been made. */
 export interface AuditedChange<T> {
@@ -41,6 +41,7 @@ export class RequestAudit {
     private readonly db: Db,
     readonly request: AuditRequest,
     private readonly logger: Logger,
+    private readonly write: AuditWriter = insertAuditRows,
   ) {}
 
   /** Notes that an admin resolved `field` of a record owned by someone else. */
@@ -64,12 +65,12 @@ export class RequestAudit {
     const events = [...this.reads, ...[...this.adminReads.values()].map(adminReadEvent)];
     this.reads.length = 0;
     this.adminReads.clear();
-    await insertAuditRows(this.db, this.request, events);
+    await this.write(this.db, this.request, events);
   }
 
   /** Records a denied attempt now, on its own, so no rollback can take it away. */
   async denied(event: Omit<AuditEvent, 'outcome'>): Promise<void> {
-    await insertAuditRows(this.db, this.request, [{ ...event, outcome: 'denied' }]);
+    await this.write(this.db, this.request, [{ ...event, outcome: 'denied' }]);
   }
 
   /**
@@ -81,7 +82,7 @@ export class RequestAudit {
     try {
       return await this.db.transaction(async (tx) => {
         const change = await work(tx);
-        await insertAuditRows(tx, this.request, [
+        await this.write(tx, this.request, [
           {
             action: target.action,
             resourceType: target.resourceType,
@@ -105,7 +106,7 @@ export class RequestAudit {
 
   private async recordFailure(target: ChangeTarget, error: unknown): Promise<void> {
     try {
-      await insertAuditRows(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
+      await this.write(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
     } catch (auditError) {
       // The change did not commit, so nothing is unrecorded; the operator still needs to know.
       this.logger.error({ err: auditError, action: target.action }, 'could not record a failed change in the audit trail');

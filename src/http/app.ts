@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
+import type { AuditWriter } from '../audit/audit.writer';
 import { ApolloServerPluginAuditTrail } from '../audit/plugin';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/config';
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
+  /** Passed to {@link contextFactory}; omitted in production. */
+  readonly writeAudit?: AuditWriter;
 }
 
 export interface RunningHttpServer {
@@ -38,7 +41,7 @@ export interface RunningHttpServer {
 
 /** Serves `/graphql` (POST and GET) and `/healthz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, schema, database, verifyToken, logger } = options;
+  const { config, schema, database, verifyToken, logger, writeAudit } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -73,7 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: contextFactory({ db: database.db, verifyToken, logger }),
+      context: contextFactory({ db: database.db, verifyToken, logger, writeAudit }),
     }),
   );
 

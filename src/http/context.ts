@@ -1,6 +1,7 @@
 import type { ContextFunction } from '@apollo/server';
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import type { AuditRequest } from '../audit/audit-event';
+import type { AuditWriter } from '../audit/audit.writer';
 import { RequestAudit } from '../audit/request-audit';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Logger } from '../config/logger';
@@ -12,6 +13,8 @@ export interface ContextFactoryOptions {
   readonly db: Db;
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
+  /** Stores each request's audit rows; `RequestAudit`'s own default when omitted. */
+  readonly writeAudit?: AuditWriter;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface ContextFactoryOptions {
  * `authenticate` event (a failed logon, PCI DSS 10.2.1.4) before the client receives 401.
  */
 export function contextFactory(options: ContextFactoryOptions): ContextFunction<[ExpressContextFunctionArgument], Context> {
-  const { db, verifyToken, logger } = options;
+  const { db, verifyToken, logger, writeAudit } = options;
   return async ({ req, res }) => {
     const request: AuditRequest = {
       viewer: undefined,
@@ -33,12 +36,12 @@ export function contextFactory(options: ContextFactoryOptions): ContextFunction<
     try {
       viewer = await verifyToken(req.get('authorization'));
     } catch (error) {
-      await new RequestAudit(db, request, logger).denied({
+      await new RequestAudit(db, request, logger, writeAudit).denied({
         action: 'authenticate',
         details: { reason: error instanceof Error ? error.message : 'invalid token' },
       });
       throw error;
     }
-    return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger) };
+    return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger, writeAudit) };
   };
 }

@@ -1,0 +1,139 @@
+import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import pino from 'pino';
+import type { AuditRequest } from '#src/audit/audit-event';
+import { RequestAudit } from '#src/audit/request-audit';
+import { Role, type Viewer } from '#src/auth/viewer';
+import type { Context } from '#src/graphql/context';
+import { buildExecutableSchema } from '#src/graphql/schema';
+import type { ItemRow } from '#src/items/item.table';
+import { Item, ItemConnection } from '#src/items/item.type';
+import { median } from './stats';
+
+const ITEM_COUNT = 1000;
+const ITEM_FIELDS = ['id', 'title', 'description', 'ownerId', 'createdAt', 'updatedAt'];
+/** Resolved fields per execution that go through the middleware: every field of every item. */
+const FIELDS_PER_EXECUTION = ITEM_COUNT * ITEM_FIELDS.length;
+const DOCUMENT = parse(`{ items { nodes { ${ITEM_FIELDS.join(' ')} } } }`);
+const ADMIN: Viewer = { id: 'bench-admin', role: Role.ADMIN };
+
+/** How long to execute one variant before switching to the next, and how often to switch. */
+export interface MicroPlan {
+  readonly warmupMs: number;
+  readonly sliceMs: number;
+  readonly rounds: number;
+}
+
+/** One variant's median cost. */
+export interface MicroResult {
+  readonly label: string;
+  readonly nsPerExecution: number;
+  readonly nsPerField: number;
+  /** Extra ns per field over the variant without the audit middleware. */
+  readonly overheadNsPerField: number;
+}
+
+interface Variant {
+  readonly label: string;
+  readonly schema: GraphQLSchema;
+  readonly rootValue: unknown;
+}
+
+/**
+ * The per-field cost of the global audit middleware, without HTTP or a database: executes
+ * `items { nodes { …6 fields } }` over {@link ITEM_COUNT} in-memory items through the real
+ * executable schemas (with and without the middleware), the root field being served from the
+ * root value. Items owned by the admin exercise the middleware's fast path (nothing to record);
+ * items of other users add the recording path (buffered, never written). Variants alternate in
+ * short slices and medians are compared, as in the HTTP benchmark.
+ */
+export async function measureMiddlewareOverhead(plan: MicroPlan): Promise<MicroResult[]> {
+  const withAudit = serveItemsFromRootValue(await buildExecutableSchema());
+  const withoutAudit = serveItemsFromRootValue(await buildExecutableSchema({ auditReads: false }));
+  const ownItems = rootValueWith(() => ADMIN.id);
+  const othersItems = rootValueWith((index) => `user${(index % 10) + 1}`);
+  const variants: Variant[] = [
+    { label: 'no audit middleware', schema: withoutAudit, rootValue: ownItems },
+    { label: 'audit middleware, own items (nothing recorded)', schema: withAudit, rootValue: ownItems },
+    { label: "audit middleware, others' items (reads buffered)", schema: withAudit, rootValue: othersItems },
+  ];
+
+  for (const variant of variants) {
+    await checkResult(variant);
+    await timeSlice(variant, plan.warmupMs);
+  }
+  const samples = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+  for (let round = 0; round < plan.rounds; round++) {
+    // Rotate which variant goes first, so none always runs on a freshly collected heap.
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(round + i) % variants.length]!;
+      samples.get(variant)!.push(await timeSlice(variant, plan.sliceMs));
+    }
+  }
+  const baseline = median(samples.get(variants[0]!)!);
+  return variants.map((variant) => {
+    const nsPerExecution = median(samples.get(variant)!);
+    return {
+      label: variant.label,
+      nsPerExecution,
+      nsPerField: nsPerExecution / FIELDS_PER_EXECUTION,
+      overheadNsPerField: (nsPerExecution - baseline) / FIELDS_PER_EXECUTION,
+    };
+  });
+}
+
+/** Replaces `Query.items` (shield, resolver and database) on this schema instance only. */
+function serveItemsFromRootValue(schema: GraphQLSchema): GraphQLSchema {
+  schema.getQueryType()!.getFields().items!.resolve = (root: { items: ItemConnection }) => root.items;
+  return schema;
+}
+
+function rootValueWith(ownerOf: (index: number) => string): { items: ItemConnection } {
+  const now = new Date();
+  const rows: ItemRow[] = Array.from({ length: ITEM_COUNT }, (_, index) => ({
+    id: BigInt(index + 1),
+    ownerId: ownerOf(index),
+    title: `Item ${index}`,
+    description: 'Seeded for the benchmark.',
+    createdAt: now,
+    updatedAt: now,
+  }));
+  const page = { nodes: rows, hasNextPage: false, cursorOf: (row: ItemRow) => String(row.id), countTotal: async () => rows.length };
+  return { items: ItemConnection.fromPage(page, Item.fromRow) };
+}
+
+const silent = pino({ level: 'silent' });
+
+function contextFor(): Context {
+  const request: AuditRequest = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, operationName: null };
+  // No resolver below the replaced root field touches the database.
+  const db = undefined as unknown as Context['db'];
+  return { viewer: ADMIN, db, audit: new RequestAudit(db, request, silent) };
+}
+
+function run(variant: Variant): ExecutionResult | Promise<ExecutionResult> {
+  return execute({ schema: variant.schema, document: DOCUMENT, rootValue: variant.rootValue, contextValue: contextFor() });
+}
+
+async function checkResult(variant: Variant): Promise<void> {
+  const result = await run(variant);
+  const nodes = (result.data as { items?: { nodes?: unknown[] } } | null | undefined)?.items?.nodes;
+  if (result.errors || nodes?.length !== ITEM_COUNT) {
+    throw new Error(`micro-benchmark "${variant.label}" did not resolve ${ITEM_COUNT} items: ${JSON.stringify(result.errors)}`);
+  }
+}
+
+/** Executes `variant` back to back for about `ms`; returns the mean ns per execution. */
+async function timeSlice(variant: Variant, ms: number): Promise<number> {
+  const deadline = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+  const start = process.hrtime.bigint();
+  let executions = 0;
+  let now = start;
+  while (now < deadline) {
+    // Without the middleware every field is synchronous and so is `execute`; awaiting either way
+    // keeps the loop the same for all variants.
+    await run(variant);
+    executions++;
+    now = process.hrtime.bigint();
+  }
+  return Number(now - start) / executions;
+}

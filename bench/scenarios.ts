@@ -1,0 +1,65 @@
+import type { LoadProfile, LoadTarget } from './load';
+import type { Fixture } from './seed';
+
+/** One measured operation and the throughput ratio (audit ON / OFF) it should reach. */
+export interface Scenario extends LoadProfile {
+  readonly id: string;
+  readonly title: string;
+  /** Minimum acceptable ON/OFF throughput ratio. */
+  readonly target: number;
+  /** Audit rows one request must leave when the trail is ON (none when it is OFF). */
+  readonly auditRowsPerRequest: number;
+}
+
+const ITEM_FIELDS = 'id title description ownerId createdAt updatedAt';
+const PAGE_SIZE = 100;
+
+/** Every update gets a title no item has had before, so each one really changes a row. */
+let updateSequence = 0;
+
+/** P1 (admin reads other users' items) and P2 (an owner updates their items). */
+export function scenarios(fixture: Fixture): Scenario[] {
+  const listBody = JSON.stringify({ query: `query BenchAdminList { items(first: ${PAGE_SIZE}) { nodes { ${ITEM_FIELDS} } } }` });
+  const updateQuery =
+    'mutation BenchUpdate($id: ID!, $title: String!) { updateItem(id: $id, input: { title: $title }) { id title updatedAt } }';
+  return [
+    {
+      id: 'P1',
+      title: `admin lists ${PAGE_SIZE} items of other users`,
+      target: 0.9,
+      auditRowsPerRequest: PAGE_SIZE,
+      nextRequest: () => ({ headers: headersFor(fixture.adminToken), body: listBody }),
+      isSuccess: (body) => body.startsWith('{"data":{"items":{"nodes":[{') && !body.includes('"errors"'),
+    },
+    {
+      id: 'P2',
+      title: 'owner updates an item title (updateItem)',
+      target: 0.8,
+      auditRowsPerRequest: 1,
+      nextRequest() {
+        const sequence = updateSequence++;
+        const id = fixture.ownItemIds[sequence % fixture.ownItemIds.length];
+        return {
+          headers: headersFor(fixture.ownerToken),
+          body: JSON.stringify({ query: updateQuery, variables: { id, title: `Benchmark title ${sequence}` } }),
+        };
+      },
+      isSuccess: (body) => body.startsWith('{"data":{"updateItem":{') && !body.includes('"errors"'),
+    },
+  ];
+}
+
+function headersFor(token: string): Record<string, string> {
+  return { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+}
+
+/** One request of `scenario` outside the load, to check the answer and what it left in the trail. */
+export async function sendOnce(scenario: Scenario, target: LoadTarget): Promise<{ requestId: string }> {
+  const { headers, body } = scenario.nextRequest();
+  const response = await fetch(`${target.url}/graphql`, { method: 'POST', headers, body });
+  const text = await response.text();
+  if (!response.ok || !scenario.isSuccess(text)) {
+    throw new Error(`${scenario.id} against ${target.label}: HTTP ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return { requestId: response.headers.get('x-request-id') ?? '' };
+}
