@@ -42,7 +42,7 @@ export function formatComparison(scenario: Scenario, comparison: Comparison): st
   ];
 }
 
-/** Fields of a P1 page: 100 items of 6 fields, all through the middleware. */
+/** Fields of a P1 page: 100 items of 6 fields. */
 const FIELDS_PER_PAGE = 600;
 
 /** The micro-benchmark as an aligned table. */

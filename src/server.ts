@@ -1,4 +1,4 @@
-import { insertAuditRows, type AuditWriter } from './audit/audit.writer';
+import type { RequestAuditOptions } from './audit/request-audit';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
@@ -21,15 +21,15 @@ export interface Server {
 export interface ServerOptions {
   /**
    * Benchmark only (`npm run bench`); never set it from the environment or configuration.
-   * `false` serves the same API without its audit trail — no admin-read middleware in the schema,
-   * and a writer that stores no audit rows — so the cost of auditing can be measured against it.
+   * `false` serves the same API without its audit trail — admin reads are not noted and no audit
+   * rows are stored — so the cost of auditing can be measured against it.
    * Defaults to `true`.
    */
   readonly audit?: boolean;
 }
 
-/** Accepts audit rows and stores none: what {@link ServerOptions.audit} `false` uses. */
-const discardAuditRows: AuditWriter = async () => {};
+/** What {@link ServerOptions.audit} `false` gives every request: no reads noted, no rows stored. */
+const AUDIT_OFF: RequestAuditOptions = { write: async () => {}, recordReads: false };
 
 /**
  * The composition root: database (configured or embedded), migrations, token verification,
@@ -46,11 +46,11 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     await runMigrations(database.db);
     const http = await startHttpServer({
       config,
-      schema: await buildExecutableSchema({ auditReads: audit }),
+      schema: await buildExecutableSchema(),
       database,
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
       logger,
-      writeAudit: audit ? insertAuditRows : discardAuditRows,
+      audit: audit ? undefined : AUDIT_OFF,
     });
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     return {

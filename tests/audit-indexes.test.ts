@@ -159,6 +159,8 @@ const CASES: FilterCase[] = [
     first: 5,
   },
   { filter: 'outcome: DENIED', where: 'outcome = $1', params: ['denied'], index: 'audit_logs_outcome_idx' },
+  // Most rows succeed, so the partial outcome index leaves them out; newest-first time order finds them.
+  { filter: 'outcome: SUCCESS', where: 'outcome = $1', params: ['success'], index: 'audit_logs_occurred_at_idx' },
   { filter: 'adminBypass: true', where: 'admin_bypass = $1', params: [true], index: 'audit_logs_admin_bypass_idx' },
   { filter: 'requestId', where: 'request_id = $1', params: ['req-1234'], index: 'audit_logs_request_idx', first: 2 },
   { filter: 'from + to', where: 'occurred_at >= $1 and occurred_at < $2', params: [FROM, TO], index: 'audit_logs_occurred_at_idx' },

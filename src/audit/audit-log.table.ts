@@ -35,7 +35,11 @@ export const auditLogs = pgTable(
       index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
       index('audit_logs_action_idx').on(table.action, ...newestFirst()),
       index('audit_logs_resource_idx').on(table.resourceType, table.resourceId, ...newestFirst()),
-      index('audit_logs_outcome_idx').on(table.outcome, ...newestFirst()),
+      // Refusals and failures are what the outcome filter is for; most rows succeed, and skipping
+      // them here spares one index insert per row. OUTCOME: SUCCESS reads the time index instead.
+      index('audit_logs_outcome_idx')
+        .on(table.outcome, ...newestFirst())
+        .where(sql`${table.outcome} in ('denied', 'error')`),
       index('audit_logs_request_idx').on(table.requestId, ...newestFirst()),
       // Admin bypasses are what reviewers look at first, and a small share of all rows.
       index('audit_logs_admin_bypass_idx').on(...newestFirst()).where(sql`${table.adminBypass}`),

@@ -13,6 +13,14 @@ export interface AuditedChange<T> {
   readonly details: Record<string, unknown>;
 }
 
+/** How a {@link RequestAudit} stores rows; production uses the defaults. */
+export interface RequestAuditOptions {
+  /** Defaults to {@link insertAuditRows}; the benchmark's audit-OFF server passes one that stores nothing. */
+  readonly write?: AuditWriter;
+  /** Defaults to `true`; the benchmark's audit-OFF server turns read recording off. */
+  readonly recordReads?: boolean;
+}
+
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
   readonly action: string;
@@ -37,22 +45,29 @@ export class RequestAudit {
   private readonly adminReads = new Map<string, PendingAdminRead>();
   private readonly reads: AuditEvent[] = [];
 
+  private readonly write: AuditWriter;
+  /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
+  readonly recordsReads: boolean;
+
   constructor(
     private readonly db: Db,
     readonly request: AuditRequest,
     private readonly logger: Logger,
-    private readonly write: AuditWriter = insertAuditRows,
-  ) {}
+    options: RequestAuditOptions = {},
+  ) {
+    this.write = options.write ?? insertAuditRows;
+    this.recordsReads = options.recordReads ?? true;
+  }
 
-  /** Notes that an admin resolved `field` of a record owned by someone else. */
-  noteAdminRead(resource: AuditedResourceOptions, resourceId: string, ownerId: unknown, field: string): void {
+  /** Notes that an admin read `fields` of a record owned by someone else. */
+  noteAdminRead(resource: AuditedResourceOptions, resourceId: string, ownerId: unknown, fields: readonly string[]): void {
     const key = `${resource.resourceType}\u0000${resourceId}`;
     let pending = this.adminReads.get(key);
     if (!pending) {
       pending = { resource, resourceId, ownerId, fields: new Set() };
       this.adminReads.set(key, pending);
     }
-    pending.fields.add(field);
+    for (const field of fields) pending.fields.add(field);
   }
 
   /** Queues a successful read event, written by {@link flush}. */

@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { AuditedReads } from '../audit/audited-reads';
 import { badUserInput } from './errors';
 
 @ObjectType({ description: 'Where a page ends and whether another follows.' })
@@ -46,7 +47,8 @@ export interface ConnectionShape<T> {
 
 /**
  * Declares `<Name>Edge` and `<Name>Connection` types for `nodeType`, following the Relay
- * connection shape, like TypeGraphQL's generic-types example.
+ * connection shape, like TypeGraphQL's generic-types example. Their node fields carry
+ * `@AuditedReads()`: for node types that are not audited, one middleware call that returns at once.
  */
 export function ConnectionType<T extends object>(name: string, nodeType: ClassType<T>) {
   @ObjectType(`${name}Edge`)
@@ -55,6 +57,7 @@ export function ConnectionType<T extends object>(name: string, nodeType: ClassTy
     cursor!: string;
 
     @Field(() => nodeType)
+    @AuditedReads()
     node!: T;
   }
 
@@ -64,6 +67,7 @@ export function ConnectionType<T extends object>(name: string, nodeType: ClassTy
     edges!: Edge[];
 
     @Field(() => [nodeType])
+    @AuditedReads()
     nodes!: T[];
 
     @Field(() => PageInfo)

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
-import { AdminAccessAudit } from '../audit/audit.middleware';
+import { assertReadsAudited } from '../audit/audited-reads';
 import { AuditLogResolver } from '../audit/audit-log.resolver';
 import { ViewerResolver } from '../auth/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
@@ -9,22 +9,14 @@ import { permissions } from './permissions';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
-export interface SchemaOptions {
-  /**
-   * Record admin reads of other users' records (the default). Only the benchmark turns this off,
-   * to measure what the audit middleware costs.
-   */
-  readonly auditReads?: boolean;
-}
-
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
-export function buildApiSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
-  const globalMiddlewares = options.auditReads === false ? [] : [AdminAccessAudit];
-  return buildSchema({
+export async function buildApiSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [ViewerResolver, ItemResolver, AuditLogResolver],
-    globalMiddlewares,
     validate: false,
   });
+  assertReadsAudited(schema);
+  return schema;
 }
 
 /**
@@ -32,8 +24,8 @@ export function buildApiSchema(options: SchemaOptions = {}): Promise<GraphQLSche
  * fields. Shield would wrap every field of every type in an async rule check; all rules live on
  * root fields, so the others are left alone to keep list resolution cheap.
  */
-export async function buildExecutableSchema(options: SchemaOptions = {}): Promise<GraphQLSchema> {
-  const schema = await buildApiSchema(options);
+export async function buildExecutableSchema(): Promise<GraphQLSchema> {
+  const schema = await buildApiSchema();
   const generated = permissions.generate(schema) as Record<string, IMiddleware>;
   const rootMiddleware = Object.fromEntries(Object.entries(generated).filter(([type]) => ROOT_TYPES.has(type)));
   return applyMiddleware(schema, rootMiddleware as IMiddleware);

@@ -10,7 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import type { AuditWriter } from '../audit/audit.writer';
+import type { RequestAuditOptions } from '../audit/request-audit';
 import { ApolloServerPluginAuditTrail } from '../audit/plugin';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/config';
@@ -29,7 +29,7 @@ export interface HttpServerOptions {
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
   /** Passed to {@link contextFactory}; omitted in production. */
-  readonly writeAudit?: AuditWriter;
+  readonly audit?: RequestAuditOptions;
 }
 
 export interface RunningHttpServer {
@@ -41,7 +41,7 @@ export interface RunningHttpServer {
 
 /** Serves `/graphql` (POST and GET) and `/healthz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, schema, database, verifyToken, logger, writeAudit } = options;
+  const { config, schema, database, verifyToken, logger, audit } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -76,7 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: contextFactory({ db: database.db, verifyToken, logger, writeAudit }),
+      context: contextFactory({ db: database.db, verifyToken, logger, audit }),
     }),
   );
 

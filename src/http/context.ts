@@ -1,8 +1,7 @@
 import type { ContextFunction } from '@apollo/server';
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import type { AuditRequest } from '../audit/audit-event';
-import type { AuditWriter } from '../audit/audit.writer';
-import { RequestAudit } from '../audit/request-audit';
+import { RequestAudit, type RequestAuditOptions } from '../audit/request-audit';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Logger } from '../config/logger';
 import type { Db } from '../db/database';
@@ -13,8 +12,8 @@ export interface ContextFactoryOptions {
   readonly db: Db;
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
-  /** Stores each request's audit rows; `RequestAudit`'s own default when omitted. */
-  readonly writeAudit?: AuditWriter;
+  /** How each request's audit trail stores rows; production passes none. */
+  readonly audit?: RequestAuditOptions;
 }
 
 /**
@@ -23,7 +22,7 @@ export interface ContextFactoryOptions {
  * `authenticate` event (a failed logon, PCI DSS 10.2.1.4) before the client receives 401.
  */
 export function contextFactory(options: ContextFactoryOptions): ContextFunction<[ExpressContextFunctionArgument], Context> {
-  const { db, verifyToken, logger, writeAudit } = options;
+  const { db, verifyToken, logger, audit } = options;
   return async ({ req, res }) => {
     const request: AuditRequest = {
       viewer: undefined,
@@ -36,12 +35,12 @@ export function contextFactory(options: ContextFactoryOptions): ContextFunction<
     try {
       viewer = await verifyToken(req.get('authorization'));
     } catch (error) {
-      await new RequestAudit(db, request, logger, writeAudit).denied({
+      await new RequestAudit(db, request, logger, audit).denied({
         action: 'authenticate',
         details: { reason: error instanceof Error ? error.message : 'invalid token' },
       });
       throw error;
     }
-    return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger, writeAudit) };
+    return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger, audit) };
   };
 }

@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { AuditedReads } from '../audit/audited-reads';
 import { viewerOf, type Context } from '../graphql/context';
 import { badUserInput } from '../graphql/errors';
 import { parseBigintId } from '../graphql/ids';
@@ -13,6 +14,7 @@ const MAX_PAGE_SIZE = 100;
 @Resolver(() => Item)
 export class ItemResolver {
   @Query(() => Item, { nullable: true, description: 'The item, or null if it does not exist or is not yours.' })
+  @AuditedReads()
   async item(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Item | null> {
     const row = await service(context).findById(parseBigintId(id, 'id'));
     return row ? Item.fromRow(row) : null;
@@ -25,6 +27,7 @@ export class ItemResolver {
   }
 
   @Mutation(() => Item)
+  @AuditedReads()
   async createItem(@Arg('input', () => CreateItemInput) input: CreateItemInput, @Ctx() context: Context): Promise<Item> {
     const row = await service(context).create({
       title: checkTitle(input.title),
@@ -34,6 +37,7 @@ export class ItemResolver {
   }
 
   @Mutation(() => Item)
+  @AuditedReads()
   async updateItem(@Args(() => UpdateItemArgs) { id, input }: UpdateItemArgs, @Ctx() context: Context): Promise<Item> {
     const itemId = parseBigintId(id, 'id');
     const row = await service(context).update(itemId, checkChanges(input));

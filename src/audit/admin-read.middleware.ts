@@ -1,0 +1,76 @@
+import {
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  getDirectiveValues,
+  getNamedType,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+  type SelectionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { MiddlewareFn } from 'type-graphql';
+import { Role } from '../auth/viewer';
+import type { Context } from '../graphql/context';
+import { auditedResourceOf } from './audited-resource';
+
+/**
+ * TypeGraphQL middleware on every field that returns records of an `@AuditedResource` type (see
+ * `@AuditedReads`). Once the field has resolved, each record an admin does not own is noted with
+ * the fields the operation selects on it; the audit plugin writes the notes before the response
+ * leaves. It runs once per record-returning field — once for a list of 100 items, not for each of
+ * their 600 fields — and the fields of records carry no middleware at all, so they stay
+ * synchronous property reads.
+ */
+export const AdminReadAudit: MiddlewareFn<Context> = async ({ context, info }, next) => {
+  const result: unknown = await next();
+  const viewer = context.viewer;
+  if (viewer?.role !== Role.ADMIN || !context.audit.recordsReads || result == null) return result;
+  const type = getNamedType(info.returnType);
+  const resource = isObjectType(type) ? auditedResourceOf(type) : undefined;
+  if (!resource) return result;
+
+  let fields: string[] | undefined;
+  for (const record of (Array.isArray(result) ? result.flat(Infinity) : [result]) as Record<string, unknown>[]) {
+    if (record == null || record[resource.ownerField] === viewer.id) continue;
+    fields ??= selectedFields(info, type as GraphQLObjectType);
+    context.audit.noteAdminRead(resource, String(record[resource.idField]), record[resource.ownerField], fields);
+  }
+  return result;
+};
+
+/**
+ * The names of the fields the operation reads on `type` below this field, through aliases,
+ * fragments and inline fragments, honouring `@skip` and `@include` as execution does.
+ */
+function selectedFields(info: GraphQLResolveInfo, type: GraphQLObjectType): string[] {
+  const names = new Set<string>();
+  const visit = (selectionSet: SelectionSetNode | undefined) => {
+    for (const selection of selectionSet?.selections ?? []) {
+      if (!isIncluded(selection, info.variableValues)) continue;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value !== '__typename') names.add(selection.name.value);
+      } else {
+        const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : info.fragments[selection.name.value];
+        if (fragment && appliesTo(fragment.typeCondition?.name.value, type, info)) visit(fragment.selectionSet);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet);
+  return [...names];
+}
+
+function isIncluded(selection: SelectionNode, variables: Record<string, unknown>): boolean {
+  return (
+    getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if !== false
+  );
+}
+
+function appliesTo(condition: string | undefined, type: GraphQLObjectType, info: GraphQLResolveInfo): boolean {
+  if (condition === undefined || condition === type.name) return true;
+  const conditionType = info.schema.getType(condition);
+  return isAbstractType(conditionType) && info.schema.isSubType(conditionType, type);
+}
