@@ -70,16 +70,18 @@ export class ItemService {
     const target = { action: ItemAudit.update, resourceType: ItemAudit.resourceType, resourceId: id.toString() };
     return this.audit.change(target, async (tx) => {
       const before = await this.lockForChange(tx, id);
-      const [after] = await tx
+      // The row is locked, so what the update will change is known before it runs.
+      const updated = tx
         .update(items)
         .set({ ...changes, updatedAt: sql`now()` })
         .where(eq(items.id, id))
-        .returning();
+        .returning()
+        .then(([row]) => row!);
       return {
-        result: after!,
+        result: updated,
         resourceId: target.resourceId,
         adminBypass: this.bypasses(before),
-        details: { changes: itemChanges(before, after!) },
+        details: { changes: itemChanges(before, { ...before, ...changes }) },
       };
     });
   }
@@ -88,8 +90,11 @@ export class ItemService {
     const target = { action: ItemAudit.delete, resourceType: ItemAudit.resourceType, resourceId: id.toString() };
     return this.audit.change(target, async (tx) => {
       const before = await this.lockForChange(tx, id);
-      await tx.delete(items).where(eq(items.id, id));
-      return { result: undefined, resourceId: target.resourceId, adminBypass: this.bypasses(before), details: { before: itemSnapshot(before) } };
+      const deleted = tx
+        .delete(items)
+        .where(eq(items.id, id))
+        .then(() => undefined);
+      return { result: deleted, resourceId: target.resourceId, adminBypass: this.bypasses(before), details: { before: itemSnapshot(before) } };
     });
   }
 
