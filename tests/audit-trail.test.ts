@@ -136,6 +136,36 @@ describe('what is recorded, by whom', () => {
     expect(bobsRow!.details).toEqual({ fields: ['id', 'title', 'description'], ownerId: 'bob' });
   });
 
+  it('the fields read are taken from the operation: fragments, inline fragments, @skip and @include', async () => {
+    const id = await createItem(alice);
+    const res = await send(
+      `query Fragmented($skip: Boolean!, $include: Boolean!) {
+        item(id: "${id}") {
+          ...Basics
+          ... on Item { createdAt }
+          description @skip(if: $skip)
+          updatedAt @include(if: $include)
+          __typename
+        }
+      }
+      fragment Basics on Item { id title }`,
+      admin,
+      { skip: true, include: false },
+    );
+    expect(Object.keys(res.body.data.item)).toEqual(['id', 'title', 'createdAt', '__typename']);
+    const [row] = await res.rows();
+    expect(row!.details).toEqual({ fields: ['id', 'title', 'createdAt'], ownerId: 'alice' });
+  });
+
+  it('even a read of nothing but __typename confirms the record exists, and is recorded', async () => {
+    const id = await createItem(bob);
+    const res = await send(`query Exists { item(id: "${id}") { __typename } }`, admin);
+    expect(res.body.data.item).toEqual({ __typename: 'Item' });
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({ action: 'admin_view_item', resource_id: id, details: { fields: [], ownerId: 'bob' } }),
+    ]);
+  });
+
   it("an admin changing someone else's item: admin_bypass on the change, and the read of the result", async () => {
     const id = await createItem(bob, 'Before');
     const update = await send(`mutation Moderate { updateItem(id: "${id}", input: {title: "After"}) { id title } }`, admin);
