@@ -219,6 +219,20 @@ describe('what is recorded, by whom', () => {
     ]);
   });
 
+  it('an anonymous call of a data field is a denied access_denied row naming the field', async () => {
+    const res = await send('mutation Sneak { createItem(input: {title: "x"}) { id } }', undefined);
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await res.rows()).toEqual([
+      expect.objectContaining({
+        user_id: null,
+        action: 'access_denied',
+        outcome: 'denied',
+        details: { field: 'Mutation.createItem', reason: 'unauthenticated' },
+        operation_name: 'Sneak',
+      }),
+    ]);
+  });
+
   it('an X-Request-Id that is not a sane token is replaced by a generated one, echoed and recorded', async () => {
     const response = await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', {
       as: alice,

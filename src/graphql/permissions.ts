@@ -1,10 +1,20 @@
+import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { deny, rule, shield } from 'graphql-shield';
 import { canReadAuditTrail } from '../audit/audit-log.rules';
 import type { Context } from './context';
 import { forbidden, unauthenticated } from './errors';
 
-const isAuthenticated = rule({ cache: 'contextual' })((_parent, _args, context: Context) =>
-  context.viewer ? true : unauthenticated(),
+/**
+ * Records a refused call of a root field as a denied `access_denied` row (failed access attempts,
+ * PCI DSS 10.2.1.4), written on its own before the client hears `error`.
+ */
+async function refuse(context: Context, info: GraphQLResolveInfo, error: GraphQLError, reason: string): Promise<GraphQLError> {
+  await context.audit.denied({ action: 'access_denied', details: { field: `${info.parentType.name}.${info.fieldName}`, reason } });
+  return error;
+}
+
+const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Context, info) =>
+  context.viewer ? true : refuse(context, info, unauthenticated(), 'unauthenticated'),
 );
 
 /**
@@ -31,7 +41,11 @@ export const permissions = shield(
   {
     // Resolver errors (BAD_USER_INPUT, NOT_FOUND, ...) pass through instead of becoming "Not Authorised!".
     allowExternalErrors: true,
-    fallbackError: async (_thrown, _parent, _args, context) =>
-      (context as Partial<Context>).viewer ? forbidden() : unauthenticated(),
+    fallbackError: async (_thrown, _parent, _args, shieldContext, info) => {
+      const context = shieldContext as unknown as Context;
+      return context.viewer
+        ? refuse(context, info, forbidden(), 'not_permitted')
+        : refuse(context, info, unauthenticated(), 'unauthenticated');
+    },
   },
 );
