@@ -1,0 +1,72 @@
+import 'reflect-metadata';
+import pino from 'pino';
+import postgres from 'postgres';
+import { signToken } from '../src/auth/token-signer';
+import { loadConfig } from '../src/config/config';
+import { startServer, type Server } from '../src/server';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_JWT_SECRET } from './support/test-server';
+
+/**
+ * What SIGTERM does (main.ts calls Server.stop): stop accepting, let in-flight requests finish,
+ * then close the pool. A request is kept in flight by holding a lock on the row it updates.
+ */
+
+let database: TestDatabase;
+let server: Server;
+let sql: postgres.Sql;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const config = loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_MAX: database.embedded ? '1' : '4', JWT_SECRET: TEST_JWT_SECRET, PORT: '0' });
+  server = await startServer(config, pino({ level: 'silent' }));
+  sql = postgres(database.url, { max: 2, onnotice: () => {} });
+});
+afterAll(async () => {
+  await sql.end();
+  await database.drop();
+});
+
+async function post(query: string, token: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+it('finishes a request in flight, refuses new connections, then stops', async () => {
+  const token = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
+  const created = await post('mutation { createItem(input: {title: "before"}) { id } }', token);
+  const id: string = created.body.data.createItem.id;
+
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+  const holder = sql.begin(async (tx) => {
+    await tx`select id from items where id = ${id} for update`;
+    locked();
+    await held;
+  });
+  await lockTaken;
+
+  const inFlight = post(`mutation { updateItem(id: "${id}", input: {title: "after"}) { title } }`, token);
+  // Give the update time to reach the server and block on the lock (pg_locks cannot be polled
+  // here: the embedded database serialises every connection behind the holder's transaction).
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  let stopped = false;
+  const stopping = server.stop().then(() => (stopped = true));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(stopped).toBe(false);
+  await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+
+  release();
+  await holder;
+  expect(await inFlight).toEqual({ status: 200, body: { data: { updateItem: { title: 'after' } } } });
+  await stopping;
+  expect(stopped).toBe(true);
+  expect(await sql`select title from items where id = ${id}`).toEqual([{ title: 'after' }]);
+});
