@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -127,4 +130,23 @@ it('makes audit_logs append-only with triggers from a hand-written migration', a
     'audit_logs_outcome_check',
   );
   expect(await database.sql`select action from audit_logs`).toEqual([{ action: 'probe' }]);
+});
+
+it('matches the Drizzle schema: drizzle-kit generate finds nothing left to migrate', async () => {
+  const root = path.resolve(MIGRATIONS_FOLDER, '..');
+  const copy = await mkdtemp(path.join(os.tmpdir(), 'migrations-drift-'));
+  try {
+    await cp(MIGRATIONS_FOLDER, copy, { recursive: true });
+    const before = await readdir(copy);
+    // drizzle-kit wants a relative output folder.
+    const { stdout } = await promisify(execFile)(
+      path.join(root, 'node_modules/.bin/drizzle-kit'),
+      ['generate', '--dialect', 'postgresql', '--schema', './src/db/schema.ts', '--out', path.relative(root, copy)],
+      { cwd: root },
+    );
+    expect(stdout).toContain('No schema changes');
+    expect(await readdir(copy)).toEqual(before);
+  } finally {
+    await rm(copy, { recursive: true, force: true });
+  }
 });
