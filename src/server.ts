@@ -1,4 +1,4 @@
-import type { RequestAuditOptions } from './audit/request-audit';
+import { AuditTrail, discardingAuditSink } from './audit';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
@@ -28,9 +28,6 @@ export interface ServerOptions {
   readonly audit?: boolean;
 }
 
-/** What {@link ServerOptions.audit} `false` gives every request: no reads noted, no rows stored. */
-const AUDIT_OFF: RequestAuditOptions = { write: async () => {}, recordReads: false };
-
 /**
  * The composition root: database (configured or embedded), migrations, token verification,
  * schema and HTTP server, started in that order.
@@ -50,7 +47,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       database,
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
       logger,
-      audit: audit ? undefined : AUDIT_OFF,
+      auditTrail: new AuditTrail({ db: database.db, logger, sink: audit ? undefined : discardingAuditSink }),
     });
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     return {

@@ -1,3 +1,6 @@
+import { AuditLogService } from '../src/audit-logs/audit-log.service';
+import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
+import { connectDatabase, type Database } from '../src/db/database';
 import { startTestServer, type TestServer } from './support/test-server';
 
 /*
@@ -6,10 +9,9 @@ import { startTestServer, type TestServer } from './support/test-server';
  * through the expected index, never sorts a sequential scan of `audit_logs`, and sorts no more
  * than a handful of rows (an index ending in (occurred_at desc, id desc) needs no sort at all).
  *
- * The SQL below is the query `AuditLogService.list` issues, written out by hand (select * ...
- * where <filter> [and keyset] order by occurred_at desc, id desc limit first + 1) with its values
- * bound as parameters. Drizzle sends its queries through postgres.js as unnamed statements, so
- * they are planned with their values like these EXPLAINs are.
+ * The SQL is the very statement `AuditLogService.list` runs for a page (`pageQuery(...).toSQL()`),
+ * with its values bound as parameters. Drizzle sends its queries through postgres.js as unnamed
+ * statements, so they are planned with their values like these EXPLAINs are.
  */
 
 /** ~90 days of trail; PGlite (WebAssembly) gets a smaller one so the file stays quick. */
@@ -121,11 +123,9 @@ function planProblems(plan: PlanNode, { index, alternative }: FilterCase): strin
 // ---------------------------------------------------------------------------------------------
 
 interface FilterCase {
-  /** The `AuditLogFilter` the SQL stands for. */
-  filter: string;
-  /** SQL conditions on `audit_logs`, `$1`, `$2`... bound to `params`. */
-  where: string | null;
-  params: unknown[];
+  /** How the case is named in the report. */
+  name: string;
+  filter: AuditLogFilter;
   index: string;
   /**
    * Another index the planner may rightly prefer: for an action in 15% of rows, walking the
@@ -140,46 +140,28 @@ const FROM = new Date('2024-02-10T00:00:00Z');
 const TO = new Date('2024-02-17T00:00:00Z');
 
 const CASES: FilterCase[] = [
-  { filter: '(none)', where: null, params: [], index: 'audit_logs_occurred_at_idx' },
+  { name: '(none)', filter: {}, index: 'audit_logs_occurred_at_idx' },
   // One user or one resource has tens of rows, one request 3: pages small enough to have a second.
-  { filter: 'userId', where: 'user_id = $1', params: ['user-42'], index: 'audit_logs_user_idx', first: 20 },
-  {
-    filter: 'action',
-    where: 'action = $1',
-    params: ['update_item'],
-    index: 'audit_logs_action_idx',
-    alternative: 'audit_logs_occurred_at_idx',
-  },
-  { filter: 'action (rare)', where: 'action = $1', params: ['logout'], index: 'audit_logs_action_idx' },
-  {
-    filter: 'resourceType + resourceId',
-    where: 'resource_type = $1 and resource_id = $2',
-    params: ['item', '123'],
-    index: 'audit_logs_resource_idx',
-    first: 5,
-  },
-  { filter: 'outcome: DENIED', where: 'outcome = $1', params: ['denied'], index: 'audit_logs_outcome_idx' },
+  { name: 'userId', filter: { userId: 'user-42' }, index: 'audit_logs_user_idx', first: 20 },
+  { name: 'action', filter: { action: 'update_item' }, index: 'audit_logs_action_idx', alternative: 'audit_logs_occurred_at_idx' },
+  { name: 'action (rare)', filter: { action: 'logout' }, index: 'audit_logs_action_idx' },
+  { name: 'resourceType + resourceId', filter: { resourceType: 'item', resourceId: '123' }, index: 'audit_logs_resource_idx', first: 5 },
+  { name: 'outcome: DENIED', filter: { outcome: 'denied' }, index: 'audit_logs_outcome_idx' },
   // Most rows succeed, so the partial outcome index leaves them out; newest-first time order finds them.
-  { filter: 'outcome: SUCCESS', where: 'outcome = $1', params: ['success'], index: 'audit_logs_occurred_at_idx' },
-  { filter: 'adminBypass: true', where: 'admin_bypass = $1', params: [true], index: 'audit_logs_admin_bypass_idx' },
-  { filter: 'requestId', where: 'request_id = $1', params: ['req-1234'], index: 'audit_logs_request_idx', first: 2 },
-  { filter: 'from + to', where: 'occurred_at >= $1 and occurred_at < $2', params: [FROM, TO], index: 'audit_logs_occurred_at_idx' },
+  { name: 'outcome: SUCCESS', filter: { outcome: 'success' }, index: 'audit_logs_occurred_at_idx' },
+  { name: 'adminBypass: true', filter: { adminBypass: true }, index: 'audit_logs_admin_bypass_idx' },
+  { name: 'requestId', filter: { requestId: 'req-1234' }, index: 'audit_logs_request_idx', first: 2 },
+  { name: 'from + to', filter: { from: FROM, to: TO }, index: 'audit_logs_occurred_at_idx' },
 ];
 
-/** The page query of `AuditLogService.list`; after the row with id `afterId` when given. */
-function pageSql({ where, params, first = DEFAULT_FIRST }: FilterCase, afterId?: string): { text: string; values: unknown[] } {
-  const values = [...params];
-  const conditions = where ? [where] : [];
-  if (afterId !== undefined) {
-    values.push(afterId);
-    conditions.push(`(occurred_at, id) < (select a.occurred_at, a.id from audit_logs a where a.id = $${values.length})`);
-  }
-  values.push(first + 1);
-  const whereClause = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
-  return { text: `select * from audit_logs ${whereClause} order by occurred_at desc, id desc limit $${values.length}`, values };
+/** The statement `AuditLogService.list` runs for the page; after the row `afterId` when given. */
+function pageSql({ filter, first = DEFAULT_FIRST }: FilterCase, afterId?: bigint): { text: string; values: unknown[] } {
+  const query = new AuditLogService(database.db).pageQuery(filter, { first, afterId }).toSQL();
+  return { text: query.sql, values: query.params };
 }
 
 let server: TestServer;
+let database: Database;
 let seeded: number;
 
 beforeAll(async () => {
@@ -187,16 +169,20 @@ beforeAll(async () => {
   seeded = server.database.embedded ? ROWS_EMBEDDED : ROWS_ON_SERVER;
   await server.sql.unsafe(seedSql(seeded));
   await server.sql.unsafe('analyze audit_logs');
+  database = connectDatabase(server.database.url, { maxConnections: 1 });
 }, 300_000);
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await database?.close();
+  await server?.stop();
+});
 
 /** The id of the last row of the first page: the cursor a client sends for page two. */
-async function secondPageCursor(testCase: FilterCase): Promise<string> {
+async function secondPageCursor(testCase: FilterCase): Promise<bigint> {
   const { text, values } = pageSql(testCase);
   const rows = await server.sql.unsafe<{ id: string }[]>(text, values as never[]);
   const first = testCase.first ?? DEFAULT_FIRST;
   expect(rows).toHaveLength(first + 1); // a second page exists, so "a later page" is real
-  return String(rows[first - 1]!.id);
+  return BigInt(rows[first - 1]!.id);
 }
 
 async function explain(text: string, values: unknown[]): Promise<PlanNode> {
@@ -210,7 +196,7 @@ it('has the seeded trail', async () => {
   expect(Number(count)).toBe(seeded);
 });
 
-describe.each(CASES)('filter $filter', (testCase) => {
+describe.each(CASES)('filter $name', (testCase) => {
   it(`first page reads ${testCase.index}`, async () => {
     const { text, values } = pageSql(testCase);
     expect(planProblems(await explain(text, values), testCase)).toEqual([]);

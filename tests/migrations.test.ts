@@ -141,7 +141,7 @@ it('matches the Drizzle schema: drizzle-kit generate finds nothing left to migra
     // drizzle-kit wants a relative output folder.
     const { stdout } = await promisify(execFile)(
       path.join(root, 'node_modules/.bin/drizzle-kit'),
-      ['generate', '--dialect', 'postgresql', '--schema', './src/db/schema.ts', '--out', path.relative(root, copy)],
+      ['generate', '--dialect', 'postgresql', '--schema', './src/**/*.table.ts', '--out', path.relative(root, copy)],
       { cwd: root },
     );
     expect(stdout).toContain('No schema changes');

@@ -1,9 +1,15 @@
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
-import { SCHEMA_FILE, printApiSchema } from '../src/graphql/schema-file';
+import { README_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../src/graphql/emitted-files';
 
-describe('schema.graphql', () => {
-  it('matches the schema the code builds (run `npm run schema:emit` after changing types)', async () => {
+// Both are emitted from the code: run `npm run schema:emit` after changing types or actions.
+describe('emitted files', () => {
+  it('schema.graphql matches the schema the code builds', async () => {
     expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(await printApiSchema());
+  });
+
+  it("the README's table of audit actions matches the action registry", async () => {
+    const readme = await readFile(README_FILE, 'utf8');
+    expect(readme).toBe(await withActionTable(readme));
   });
 });

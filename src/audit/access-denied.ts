@@ -1,15 +1,15 @@
-import type { GraphQLError } from 'graphql';
+import type { ClientError } from '../core/errors';
 
 /**
- * Thrown by a feature inside {@link RequestAudit.change} when the caller may not make the change.
- * The audit module records a `denied` row outside the (rolled back) transaction, then the client
- * receives `clientError`, which need not admit that the resource exists.
+ * Thrown inside a change when the caller may not make it. The audit module records a `denied` row
+ * outside the (rolled back) transaction, then the client receives `clientError`, which need not
+ * admit that the resource exists.
  */
 export class AccessDenied extends Error {
   override readonly name = 'AccessDenied';
 
   constructor(
-    readonly clientError: GraphQLError,
+    readonly clientError: ClientError,
     readonly details: Record<string, unknown>,
   ) {
     super(clientError.message);

@@ -12,22 +12,22 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { MiddlewareFn } from 'type-graphql';
-import { Role } from '../auth/viewer';
-import type { Context } from '../graphql/context';
-import { auditedResourceOf } from './audited-resource';
+import { isAdmin } from '../auth/viewer';
+import type { AuditContext } from './audit-context';
+import { auditedResourceOf } from './audited-object';
 
 /**
- * TypeGraphQL middleware on every field that returns records of an `@AuditedResource` type (see
+ * TypeGraphQL middleware on every field that returns records of an `@AuditedObject` type (see
  * `@AuditedReads`). Once the field has resolved, each record an admin does not own is noted with
  * the fields the operation selects on it; the audit plugin writes the notes before the response
  * leaves. It runs once per record-returning field — once for a list of 100 items, not for each of
  * their 600 fields — and the fields of records carry no middleware at all, so they stay
  * synchronous property reads.
  */
-export const AdminReadAudit: MiddlewareFn<Context> = async ({ context, info }, next) => {
+export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info }, next) => {
   const result: unknown = await next();
   const viewer = context.viewer;
-  if (viewer?.role !== Role.ADMIN || !context.audit.recordsReads || result == null) return result;
+  if (!viewer || !isAdmin(viewer) || !context.audit.recordsReads || result == null) return result;
   const type = getNamedType(info.returnType);
   const resource = isObjectType(type) ? auditedResourceOf(type) : undefined;
   if (!resource) return result;

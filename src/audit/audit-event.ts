@@ -1,10 +1,9 @@
 import type { Viewer } from '../auth/viewer';
-
-export type AuditOutcome = 'success' | 'denied' | 'error';
+import type { AuditOutcome } from './audit-outcome';
 
 /** What a feature says happened; the audit module adds who, when and from where. */
 export interface AuditEvent {
-  /** An exact, stable string dashboards filter on, such as `update_item`. */
+  /** A name from the action registry (`defineAuditAction`), such as `update_item`. */
   readonly action: string;
   readonly outcome: AuditOutcome;
   readonly resourceType?: string | null;

@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { AUDIT_OUTCOMES } from './audit-outcome';
+
+const OUTCOME_LIST = sql.raw(AUDIT_OUTCOMES.map((outcome) => `'${outcome}'`).join(', '));
 
 /**
  * The audit trail. Append-only: a trigger (migration 0002) rejects UPDATE, DELETE and TRUNCATE.
@@ -17,7 +20,7 @@ export const auditLogs = pgTable(
     action: text('action').notNull(),
     resourceType: text('resource_type'),
     resourceId: text('resource_id'),
-    outcome: text('outcome', { enum: ['success', 'denied', 'error'] }).notNull(),
+    outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
     adminBypass: boolean('admin_bypass').notNull().default(false),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
     requestId: text('request_id'),
@@ -30,7 +33,7 @@ export const auditLogs = pgTable(
     // A fresh pair per index: drizzle resets a column's sort options once an index has used them.
     const newestFirst = () => [table.occurredAt.desc().nullsFirst(), table.id.desc().nullsFirst()] as const;
     return [
-      check('audit_logs_outcome_check', sql`${table.outcome} in ('success', 'denied', 'error')`),
+      check('audit_logs_outcome_check', sql`${table.outcome} in (${OUTCOME_LIST})`),
       index('audit_logs_occurred_at_idx').on(...newestFirst()),
       index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
       index('audit_logs_action_idx').on(table.action, ...newestFirst()),

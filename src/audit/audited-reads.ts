@@ -4,17 +4,21 @@ import {
   isIntrospectionType,
   isObjectType,
   type GraphQLNamedType,
+  type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
 import { Extensions, UseMiddleware } from 'type-graphql';
 import { AdminReadAudit } from './admin-read.middleware';
-import { auditedResourceOf } from './audited-resource';
+import { auditedResourceOf } from './audited-object';
 
 const AUDITED_READS = 'auditedReads';
 
+/** Field names that say a type holds someone's data: such a type must be a declared resource. */
+const OWNER_FIELD = /^owner(Id)?$/;
+
 /**
  * Marks a field (a query, a mutation, a connection's `nodes`) whose value holds records of an
- * `@AuditedResource` type, and registers {@link AdminReadAudit} on it. {@link assertReadsAudited}
+ * `@AuditedObject` type, and registers {@link AdminReadAudit} on it. {@link assertAuditCoverage}
  * refuses to build a schema in which such a field lacks the mark, so a new way to reach records
  * cannot silently skip the audit.
  */
@@ -27,24 +31,41 @@ export function AuditedReads(): MethodDecorator & PropertyDecorator {
   };
 }
 
-/** Throws, naming them, if any field returns audited records without {@link AuditedReads}. */
-export function assertReadsAudited(schema: GraphQLSchema): void {
+/**
+ * Throws, naming them, if the schema could let an admin read owned data unrecorded:
+ * - an object type with an owner field (`owner`, `ownerId`) that is not an `@AuditedObject`;
+ * - a field returning audited records without {@link AuditedReads}, or through an interface or
+ *   union (the middleware reads ownership off concrete records, so those are refused too).
+ */
+export function assertAuditCoverage(schema: GraphQLSchema): void {
+  const objectTypes = Object.values(schema.getTypeMap()).filter(
+    (type): type is GraphQLObjectType => isObjectType(type) && !isIntrospectionType(type),
+  );
+
+  const unaudited = objectTypes.filter(
+    (type) => auditedResourceOf(type) === undefined && Object.keys(type.getFields()).some((name) => OWNER_FIELD.test(name)),
+  );
+  if (unaudited.length > 0) {
+    throw new Error(
+      `types with an owner field must be declared audited resources (@AuditedObject): ${unaudited.map((type) => type.name).join(', ')}`,
+    );
+  }
+
   const holdsAuditedRecords = (type: GraphQLNamedType): boolean =>
     isObjectType(type)
       ? auditedResourceOf(type) !== undefined
       : isAbstractType(type) && schema.getPossibleTypes(type).some((member) => auditedResourceOf(member) !== undefined);
-
-  const unaudited: string[] = [];
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+  const unmarked: string[] = [];
+  for (const type of objectTypes) {
     for (const field of Object.values(type.getFields())) {
       const returned = getNamedType(field.type);
       if (!holdsAuditedRecords(returned)) continue;
-      // The middleware reads ownership off concrete records: an interface or union of them is refused too.
-      if (!isObjectType(returned) || field.extensions[AUDITED_READS] !== true) unaudited.push(`${type.name}.${field.name}`);
+      if (!isObjectType(returned) || field.extensions[AUDITED_READS] !== true) unmarked.push(`${type.name}.${field.name}`);
     }
   }
-  if (unaudited.length > 0) {
-    throw new Error(`fields returning audited records must be marked @AuditedReads(): ${unaudited.join(', ')}`);
+  if (unmarked.length > 0) {
+    throw new Error(
+      `fields returning audited records must return the object type and be marked @AuditedReads(): ${unmarked.join(', ')}`,
+    );
   }
 }

@@ -1,30 +1,102 @@
-import type { GraphQLObjectType } from 'graphql';
-import { Extensions } from 'type-graphql';
+import { getTableColumns, type InferSelectModel } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { defineAuditAction, type AuditAction } from './audit-actions';
+import { changesBetween, snapshotOf, type RecordedFields } from './record-snapshot';
 
-const AUDITED_RESOURCE = 'auditedResource';
-
-/** How the audit middleware recognises a record and its owner on an object type. */
-export interface AuditedResourceOptions {
-  /** Stored as `resource_type`, e.g. `item`. */
-  readonly resourceType: string;
-  /** The action recorded when an admin reads a record they do not own, e.g. `admin_view_item`. */
-  readonly adminReadAction: string;
-  /** The GraphQL field holding the record's id. */
-  readonly idField: string;
-  /** The GraphQL field holding the owner's user id. */
-  readonly ownerField: string;
-}
+/** A column of `T`, by its key in Drizzle's row objects (also the GraphQL field of that name). */
+export type FieldOf<T extends PgTable> = keyof InferSelectModel<T> & string;
 
 /**
- * Declares an object type as owned data: every field an admin resolves on someone else's record is
- * recorded, one row per request and record. The feature says *what* is audited; the audit module
- * decides how.
+ * The one declaration an owned resource makes (in the spirit of paper_trail's `has_paper_trail`).
+ * Everything else — snapshots, diffs, owner scoping, the actions and their rows — is computed
+ * from it by the audit module.
  */
-export function AuditedResource(options: AuditedResourceOptions): ClassDecorator {
-  return Extensions({ [AUDITED_RESOURCE]: options });
+export interface AuditedResourceOptions<T extends PgTable> {
+  /**
+   * Stored as `resource_type`, e.g. `item`. The actions are named after it: `admin_view_item`,
+   * `create_item`, `update_item`, `delete_item`.
+   */
+  readonly type: string;
+  /** The Drizzle table holding the records. */
+  readonly table: T;
+  /** The primary key; also the GraphQL field holding the record's id. Defaults to `id`. */
+  readonly id?: FieldOf<T>;
+  /** Holds the owner's user id (the JWT `sub`); also the GraphQL field of that name. */
+  readonly owner: FieldOf<T>;
+  /** Only changes of these fields are recorded by updates. Defaults to every field but id, owner and `ignore`. */
+  readonly only?: readonly FieldOf<T>[];
+  /** Fields kept out of snapshots and diffs altogether. Defaults to none. */
+  readonly ignore?: readonly FieldOf<T>[];
+  /** Fields recorded as present or changed, their values withheld from the trail. Defaults to none. */
+  readonly sensitive?: readonly FieldOf<T>[];
 }
 
-/** The declaration on `type`, if any; cheap enough to call for every resolved field. */
-export function auditedResourceOf(type: GraphQLObjectType): AuditedResourceOptions | undefined {
-  return type.extensions[AUDITED_RESOURCE] as AuditedResourceOptions | undefined;
+/** A declared resource, as the audit module uses it. */
+export interface AuditedResource<T extends PgTable = PgTable> {
+  readonly type: string;
+  readonly table: T;
+  readonly idField: FieldOf<T>;
+  readonly ownerField: FieldOf<T>;
+  readonly actions: {
+    readonly adminRead: AuditAction;
+    readonly create: AuditAction;
+    readonly update: AuditAction;
+    readonly delete: AuditAction;
+  };
+  /** The record as `details.after` / `details.before` keep it. */
+  snapshot(record: InferSelectModel<T>): Record<string, unknown>;
+  /** `{ field: { from, to } }` for the recorded fields that differ. */
+  changes(before: InferSelectModel<T>, after: InferSelectModel<T>): Record<string, { from: unknown; to: unknown }>;
+}
+
+/** Declares `options.table` as owned, audited data and defines its four actions. */
+export function auditedResource<T extends PgTable>(options: AuditedResourceOptions<T>): AuditedResource<T> {
+  const { type, table, owner } = options;
+  const id = options.id ?? ('id' as FieldOf<T>);
+  const ignored = new Set<string>(options.ignore ?? []);
+  const columns = Object.keys(getTableColumns(table)).filter((field) => !ignored.has(field));
+  for (const field of [id, owner, ...(options.only ?? []), ...(options.sensitive ?? [])]) {
+    if (!(field in getTableColumns(table))) throw new Error(`audited resource ${type}: no column ${field}`);
+  }
+  const fields: RecordedFields = {
+    snapshot: columns,
+    diffed: options.only ?? columns.filter((field) => field !== id && field !== owner),
+    sensitive: new Set(options.sensitive ?? []),
+  };
+  const diffedList = fields.diffed.map((field) => `\`${field}\``).join(', ');
+
+  return {
+    type,
+    table,
+    idField: id,
+    ownerField: owner,
+    actions: {
+      adminRead: defineAuditAction({
+        name: `admin_view_${type}`,
+        resourceType: type,
+        description: `an admin resolves fields of someone else's ${type} — one row per request and record, including records a mutation returns`,
+        details: "`{ fields: [names read], ownerId }`",
+      }),
+      create: defineAuditAction({
+        name: `create_${type}`,
+        resourceType: type,
+        description: `every ${type} created`,
+        details: `\`{ after: { ${columns.join(', ')} } }\``,
+      }),
+      update: defineAuditAction({
+        name: `update_${type}`,
+        resourceType: type,
+        description: `every ${type} changed, or a refused attempt (\`denied\`, \`details.reason\`)`,
+        details: `\`{ changes: { field: { from, to } } }\`, changed fields only (${diffedList})`,
+      }),
+      delete: defineAuditAction({
+        name: `delete_${type}`,
+        resourceType: type,
+        description: `every ${type} deleted, or a refused attempt (\`denied\`, \`details.reason\`)`,
+        details: '`{ before: { ... } }`',
+      }),
+    },
+    snapshot: (record) => snapshotOf(record, fields),
+    changes: (before, after) => changesBetween(before, after, fields),
+  };
 }

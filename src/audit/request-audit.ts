@@ -1,30 +1,10 @@
 import type { Logger } from '../config/logger';
 import type { Db, DbExecutor } from '../db/database';
 import { AccessDenied } from './access-denied';
+import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
-import type { AuditedResourceOptions } from './audited-resource';
-import { insertAuditRows, type AuditWriter } from './audit.writer';
-
-/** What a change tells the audit trail once it has been made, or while its last statement runs. */
-export interface AuditedChange<T> {
-  /**
-   * The outcome, or the change's last statement still in flight when everything the audit row
-   * says is already known: the row is then sent right behind it on the same connection, sparing
-   * a round trip while the change holds its locks.
-   */
-  readonly result: T | PromiseLike<T>;
-  readonly resourceId: string;
-  readonly adminBypass: boolean;
-  readonly details: Record<string, unknown>;
-}
-
-/** How a {@link RequestAudit} stores rows; production uses the defaults. */
-export interface RequestAuditOptions {
-  /** Defaults to {@link insertAuditRows}; the benchmark's audit-OFF server passes one that stores nothing. */
-  readonly write?: AuditWriter;
-  /** Defaults to `true`; the benchmark's audit-OFF server turns read recording off. */
-  readonly recordReads?: boolean;
-}
+import type { AuditSink } from './audit-sink';
+import type { AuditedResource } from './audited-resource';
 
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
@@ -34,39 +14,51 @@ export interface ChangeTarget {
   readonly resourceId?: string;
 }
 
+/** What a change's `success` row says, and the statement that completes the change. */
+export interface PreparedChange<T> {
+  readonly resourceId: string;
+  readonly adminBypass: boolean;
+  readonly details: Record<string, unknown>;
+  /**
+   * Completes the change. {@link RequestAudit.change} starts it itself and sends the audit row right
+   * behind it on the same connection, sparing a round trip while the change holds its locks; so the
+   * row above must already say everything, whatever this statement returns.
+   */
+  readonly complete: () => PromiseLike<T>;
+}
+
 interface PendingAdminRead {
-  readonly resource: AuditedResourceOptions;
+  readonly resource: AuditedResource;
   readonly resourceId: string;
   readonly ownerId: unknown;
   readonly fields: Set<string>;
 }
 
 /**
- * One request's audit trail. Changes are recorded in their own transaction; denials right away,
- * outside any transaction that could roll them back; reads are buffered and written in one INSERT
- * by {@link flush} before the response leaves (the audit plugin withholds data if that fails).
+ * One request's audit trail: every row the request causes is written through it. Changes are
+ * recorded in their own transaction; denials right away, outside any transaction that could roll
+ * them back; reads are buffered and written in one INSERT by {@link flush} before the response
+ * leaves (the audit plugin withholds data if that fails).
  */
 export class RequestAudit {
   private readonly adminReads = new Map<string, PendingAdminRead>();
   private readonly reads: AuditEvent[] = [];
 
-  private readonly write: AuditWriter;
-  /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
-  readonly recordsReads: boolean;
-
   constructor(
     private readonly db: Db,
     readonly request: AuditRequest,
+    private readonly sink: AuditSink,
     private readonly logger: Logger,
-    options: RequestAuditOptions = {},
-  ) {
-    this.write = options.write ?? insertAuditRows;
-    this.recordsReads = options.recordReads ?? true;
+  ) {}
+
+  /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
+  get recordsReads(): boolean {
+    return this.sink.recordsReads;
   }
 
   /** Notes that an admin read `fields` of a record owned by someone else. */
-  noteAdminRead(resource: AuditedResourceOptions, resourceId: string, ownerId: unknown, fields: readonly string[]): void {
-    const key = `${resource.resourceType}\u0000${resourceId}`;
+  noteAdminRead(resource: AuditedResource, resourceId: string, ownerId: unknown, fields: readonly string[]): void {
+    const key = `${resource.type}\u0000${resourceId}`;
     let pending = this.adminReads.get(key);
     if (!pending) {
       pending = { resource, resourceId, ownerId, fields: new Set() };
@@ -77,6 +69,7 @@ export class RequestAudit {
 
   /** Queues a successful read event, written by {@link flush}. */
   noteRead(event: Omit<AuditEvent, 'outcome'>): void {
+    assertDefinedAction(event.action);
     this.reads.push({ ...event, outcome: 'success' });
   }
 
@@ -85,36 +78,35 @@ export class RequestAudit {
     const events = [...this.reads, ...[...this.adminReads.values()].map(adminReadEvent)];
     this.reads.length = 0;
     this.adminReads.clear();
-    await this.write(this.db, this.request, events);
+    await this.sink.write(this.db, this.request, events);
   }
 
   /** Records a denied attempt now, on its own, so no rollback can take it away. */
   async denied(event: Omit<AuditEvent, 'outcome'>): Promise<void> {
-    await this.write(this.db, this.request, [{ ...event, outcome: 'denied' }]);
+    assertDefinedAction(event.action);
+    await this.sink.write(this.db, this.request, [{ ...event, outcome: 'denied' }]);
   }
 
   /**
-   * Runs `work` in a transaction and writes its `success` row in that same transaction: both
-   * commit or neither does. {@link AccessDenied} from `work` becomes a `denied` row and the
-   * client error it carries; any other failure leaves an `error` row where the database allows.
+   * Runs `prepare` in a transaction, then completes the change with its `success` row in that same
+   * transaction: both commit or neither does. {@link AccessDenied} from `prepare` becomes a `denied`
+   * row and the client error it carries; any other failure leaves an `error` row where the database
+   * allows. `OwnedRecords` is the caller; features declare resources rather than call this.
    */
-  async change<T>(target: ChangeTarget, work: (tx: DbExecutor) => Promise<AuditedChange<T>>): Promise<T> {
+  async change<T>(target: ChangeTarget, prepare: (tx: DbExecutor) => Promise<PreparedChange<T>>): Promise<T> {
+    assertDefinedAction(target.action);
     try {
       return await this.db.transaction(async (tx) => {
-        const change = await work(tx);
-        const [result] = await Promise.all([
-          change.result,
-          this.write(tx, this.request, [
-            {
-              action: target.action,
-              resourceType: target.resourceType,
-              resourceId: change.resourceId,
-              outcome: 'success',
-              adminBypass: change.adminBypass,
-              details: change.details,
-            },
-          ]),
-        ]);
+        const change = await prepare(tx);
+        const row: AuditEvent = {
+          action: target.action,
+          resourceType: target.resourceType,
+          resourceId: change.resourceId,
+          outcome: 'success',
+          adminBypass: change.adminBypass,
+          details: change.details,
+        };
+        const [result] = await Promise.all([change.complete(), this.sink.write(tx, this.request, [row])]);
         return result;
       });
     } catch (error) {
@@ -129,7 +121,7 @@ export class RequestAudit {
 
   private async recordFailure(target: ChangeTarget, error: unknown): Promise<void> {
     try {
-      await this.write(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
+      await this.sink.write(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
     } catch (auditError) {
       // The change did not commit, so nothing is unrecorded; the operator still needs to know.
       this.logger.error({ err: auditError, action: target.action }, 'could not record a failed change in the audit trail');
@@ -139,9 +131,9 @@ export class RequestAudit {
 
 function adminReadEvent(read: PendingAdminRead): AuditEvent {
   return {
-    action: read.resource.adminReadAction,
+    action: read.resource.actions.adminRead.name,
     outcome: 'success',
-    resourceType: read.resource.resourceType,
+    resourceType: read.resource.type,
     resourceId: read.resourceId,
     adminBypass: true,
     details: { fields: [...read.fields], ownerId: read.ownerId },

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { unauthenticated } from '../graphql/errors';
+import { Unauthenticated } from '../core/errors';
 import { Role, type Viewer } from './viewer';
 
 /** Turns the value of an `Authorization` header into a {@link Viewer}. */
@@ -26,16 +26,16 @@ export function createTokenVerifier(source: TokenKeySource): TokenVerifier {
   return async (authorization) => {
     if (authorization === undefined) return undefined;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"', 401);
+    if (!match) throw new Unauthenticated('the Authorization header must be "Bearer <token>"', 401);
     let payload: JWTPayload;
     try {
       payload = await verify(match[1]!);
     } catch {
       // jose's reasons (expired, bad signature, unsupported alg) are not for clients to probe.
-      throw unauthenticated('the bearer token is invalid or expired', 401);
+      throw new Unauthenticated('the bearer token is invalid or expired', 401);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw unauthenticated('the bearer token has no subject (sub)', 401);
+      throw new Unauthenticated('the bearer token has no subject (sub)', 401);
     }
     return { id: payload.sub, role: payload.role === 'admin' ? Role.ADMIN : Role.USER };
   };

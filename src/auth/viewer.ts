@@ -1,11 +1,7 @@
-import { registerEnumType } from 'type-graphql';
-
 export enum Role {
   USER = 'USER',
   ADMIN = 'ADMIN',
 }
-
-registerEnumType(Role, { name: 'Role', description: 'What a caller may see: USER only their own data, ADMIN everything.' });
 
 /** The authenticated caller, taken from a verified bearer token. */
 export interface Viewer {

@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
-import { SCHEMA_FILE, printApiSchema } from '../graphql/schema-file';
+import { readFile, writeFile } from 'node:fs/promises';
+import { README_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../graphql/emitted-files';
 
-/** `npm run schema:emit`: rewrites the committed `schema.graphql` from the code. */
-printApiSchema()
-  .then((sdl) => writeFile(SCHEMA_FILE, sdl))
-  .then(() => process.stdout.write(`wrote ${SCHEMA_FILE}\n`))
-  .catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  });
+/** `npm run schema:emit`: rewrites `schema.graphql` and the README's action table from the code. */
+async function main(): Promise<void> {
+  await writeFile(SCHEMA_FILE, await printApiSchema());
+  await writeFile(README_FILE, await withActionTable(await readFile(README_FILE, 'utf8')));
+  process.stdout.write(`wrote ${SCHEMA_FILE} and the action table in ${README_FILE}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,8 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import * as schema from './schema';
-
-export type Db = PostgresJsDatabase<typeof schema>;
+export type Db = PostgresJsDatabase;
 /** A Drizzle handle that may be the pool or an open transaction. */
 export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -27,7 +25,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     onnotice: () => {},
     connection: { application_name: 'audited-graphql-api' },
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(sql);
   return {
     db,
     sql,

@@ -1,7 +1,7 @@
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { Kind, type ASTNode, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../config/logger';
-import { ErrorCode } from './errors';
+import { ClientError, ErrorCode } from '../core/errors';
 
 /** Codes whose messages were written for clients; everything else is an internal failure. */
 const CLIENT_CODES = new Set<unknown>([
@@ -16,12 +16,17 @@ const CLIENT_CODES = new Set<unknown>([
 ]);
 
 /**
- * Apollo's `formatError`: client errors go out as they are; anything else (a database error, a
+ * Apollo's `formatError`: client errors (a {@link ClientError} a service raised, or a GraphQL
+ * error with a client code) go out with their code; anything else (a database error, a
  * bug) is logged with its stack and replaced by a generic `INTERNAL_SERVER_ERROR`, so no SQL,
  * stack trace or internal detail reaches a client.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof ClientError) {
+      return { ...formatted, message: original.message, extensions: { code: original.code, ...original.extensions } };
+    }
     const code = formatted.extensions?.code;
     if (CLIENT_CODES.has(code)) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
@@ -31,7 +36,7 @@ export function createFormatError(logger: Logger) {
       }
       return { ...formatted, extensions };
     }
-    logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'internal error while executing GraphQL');
+    logger.error({ err: original, path: formatted.path }, 'internal error while executing GraphQL');
     return {
       message: 'Internal server error',
       locations: formatted.locations,

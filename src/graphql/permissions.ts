@@ -1,20 +1,21 @@
-import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { deny, rule, shield } from 'graphql-shield';
-import { canReadAuditTrail } from '../audit/audit-log.rules';
-import type { Context } from './context';
-import { forbidden, unauthenticated } from './errors';
+import type { Context } from '../api/context';
+import { ACCESS_DENIED } from '../audit';
+import { canReadAuditTrail } from '../audit-logs/audit-log.rules';
+import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 
 /**
  * Records a refused call of a root field as a denied `access_denied` row (failed access attempts,
  * PCI DSS 10.2.1.4), written on its own before the client hears `error`.
  */
-async function refuse(context: Context, info: GraphQLResolveInfo, error: GraphQLError, reason: string): Promise<GraphQLError> {
-  await context.audit.denied({ action: 'access_denied', details: { field: `${info.parentType.name}.${info.fieldName}`, reason } });
+async function refuse(context: Context, info: GraphQLResolveInfo, error: ClientError, reason: string): Promise<ClientError> {
+  await context.audit.denied({ action: ACCESS_DENIED.name, details: { field: `${info.parentType.name}.${info.fieldName}`, reason } });
   return error;
 }
 
 const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Context, info) =>
-  context.viewer ? true : refuse(context, info, unauthenticated(), 'unauthenticated'),
+  context.viewer ? true : refuse(context, info, new Unauthenticated(), 'unauthenticated'),
 );
 
 /**
@@ -44,8 +45,8 @@ export const permissions = shield(
     fallbackError: async (_thrown, _parent, _args, shieldContext, info) => {
       const context = shieldContext as unknown as Context;
       return context.viewer
-        ? refuse(context, info, forbidden(), 'not_permitted')
-        : refuse(context, info, unauthenticated(), 'unauthenticated');
+        ? refuse(context, info, new Forbidden(), 'not_permitted')
+        : refuse(context, info, new Unauthenticated(), 'unauthenticated');
     },
   },
 );

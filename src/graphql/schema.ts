@@ -1,9 +1,11 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
-import { assertReadsAudited } from '../audit/audited-reads';
-import { AuditLogResolver } from '../audit/audit-log.resolver';
-import { ViewerResolver } from '../auth/viewer.resolver';
+import { assertAuditCoverage } from '../audit';
+import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
+// TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
+import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
+import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { permissions } from './permissions';
 
@@ -15,7 +17,8 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
     resolvers: [ViewerResolver, ItemResolver, AuditLogResolver],
     validate: false,
   });
-  assertReadsAudited(schema);
+  assertAuditCoverage(schema);
+  describeAuditActions(schema);
   return schema;
 }
 

@@ -10,16 +10,15 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import type { RequestAuditOptions } from '../audit/request-audit';
-import { ApolloServerPluginAuditTrail } from '../audit/plugin';
+import type { Context } from '../api/context';
+import { ApolloServerPluginAuditTrail, type AuditTrail } from '../audit';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
-import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
-import { contextFactory } from './context';
 import { jsonErrors } from './json-errors';
+import { requestContext } from './request-context';
 import { requestId } from './request-id';
 
 export interface HttpServerOptions {
@@ -28,8 +27,7 @@ export interface HttpServerOptions {
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
-  /** Passed to {@link contextFactory}; omitted in production. */
-  readonly audit?: RequestAuditOptions;
+  readonly auditTrail: AuditTrail;
 }
 
 export interface RunningHttpServer {
@@ -41,7 +39,7 @@ export interface RunningHttpServer {
 
 /** Serves `/graphql` (POST and GET) and `/healthz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, schema, database, verifyToken, logger, audit } = options;
+  const { config, schema, database, verifyToken, logger, auditTrail } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -76,7 +74,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: contextFactory({ db: database.db, verifyToken, logger, audit }),
+      context: requestContext({ db: database.db, verifyToken, auditTrail }),
     }),
   );
 

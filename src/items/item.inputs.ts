@@ -1,33 +1,35 @@
-import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { ArgsType, Field, ID, InputType } from 'type-graphql';
+import { AfterArg, FirstArg } from '../api/page';
+import { ITEM_PAGE } from './item.type';
 
-@InputType()
+@ArgsType()
+export class ItemsArgs {
+  @FirstArg(ITEM_PAGE)
+  first!: number | null;
+
+  @AfterArg()
+  after?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only items of this owner.' })
+  ownerId?: string | null;
+}
+
+@InputType({ description: 'Only the fields given are changed; `description: null` clears it.' })
+export class UpdateItemInput {
+  @Field(() => String, { nullable: true, description: '1 to 200 characters, not blank; omit to keep it.' })
+  title?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'At most 10,000 characters; omit to keep it.' })
+  description?: string | null;
+}
+
+@InputType({ description: 'A new item; the caller owns it.' })
 export class CreateItemInput {
   @Field(() => String, { description: '1 to 200 characters, not blank.' })
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'At most 10,000 characters.' })
   description?: string | null;
-}
-
-@InputType({ description: 'Only the fields given are changed; `description: null` clears it.' })
-export class UpdateItemInput {
-  @Field(() => String, { nullable: true })
-  title?: string | null;
-
-  @Field(() => String, { nullable: true })
-  description?: string | null;
-}
-
-@ArgsType()
-export class ItemsArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: '1 to 100.' })
-  first!: number | null;
-
-  @Field(() => String, { nullable: true, description: 'An `endCursor` from the previous page.' })
-  after?: string | null;
-
-  @Field(() => ID, { nullable: true, description: 'Only items of this owner.' })
-  ownerId?: string | null;
 }
 
 @ArgsType()

@@ -1,15 +1,13 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { AuditedReads } from '../audit/audited-reads';
-import { viewerOf, type Context } from '../graphql/context';
-import { badUserInput } from '../graphql/errors';
-import { parseBigintId } from '../graphql/ids';
-import { checkPageSize } from '../graphql/pagination';
+import { viewerOf, type Context } from '../api/context';
+import { parseBigintId } from '../api/ids';
+import { readPageArgs } from '../api/page';
+import { AuditedReads } from '../audit';
+import { InvalidInput } from '../core/errors';
 import { CreateItemInput, ItemsArgs, UpdateItemArgs, type UpdateItemInput } from './item.inputs';
 import { ItemService, type ItemChanges } from './item.service';
-import { Item, ItemConnection } from './item.type';
+import { ITEM_PAGE, Item, ItemConnection } from './item.type';
 import { checkDescription, checkTitle } from './item.validation';
-
-const MAX_PAGE_SIZE = 100;
 
 @Resolver(() => Item)
 export class ItemResolver {
@@ -21,8 +19,8 @@ export class ItemResolver {
   }
 
   @Query(() => ItemConnection, { description: 'Your items (all items for an admin), oldest first.' })
-  async items(@Args(() => ItemsArgs) { first, after, ownerId }: ItemsArgs, @Ctx() context: Context): Promise<ItemConnection> {
-    const page = await service(context).list({ first: checkPageSize(first, MAX_PAGE_SIZE), after, ownerId });
+  async items(@Args(() => ItemsArgs) args: ItemsArgs, @Ctx() context: Context): Promise<ItemConnection> {
+    const page = await service(context).list({ ...readPageArgs(ITEM_PAGE, args), ownerId: args.ownerId });
     return ItemConnection.fromPage(page, Item.fromRow);
   }
 
@@ -60,7 +58,7 @@ function checkChanges(input: UpdateItemInput): ItemChanges {
   if (input.title !== undefined) changes.title = checkTitle(input.title);
   if (input.description !== undefined) changes.description = checkDescription(input.description);
   if (Object.keys(changes).length === 0) {
-    throw badUserInput('input', 'give at least one of title, description');
+    throw new InvalidInput('input', 'give at least one of title, description');
   }
   return changes;
 }

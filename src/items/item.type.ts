@@ -1,16 +1,12 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { AuditedResource } from '../audit/audited-resource';
-import { ConnectionType } from '../graphql/pagination';
-import { ItemAudit } from './item.audit';
+import { ConnectionType } from '../api/connection';
+import type { PageSpec } from '../api/page';
+import { AuditedObject } from '../audit';
+import { itemResource } from './item.audit';
 import type { ItemRow } from './item.table';
 
 @ObjectType({ description: 'A record owned by one user.' })
-@AuditedResource({
-  resourceType: ItemAudit.resourceType,
-  adminReadAction: ItemAudit.adminRead,
-  idField: 'id',
-  ownerField: 'ownerId',
-})
+@AuditedObject(itemResource)
 export class Item {
   @Field(() => ID)
   id!: string;
@@ -35,5 +31,8 @@ export class Item {
   }
 }
 
+/** Items page in id order, oldest first. */
+export const ITEM_PAGE: PageSpec = { cursorKind: 'item', defaultSize: 20, maxSize: 100 };
+
 @ObjectType()
-export class ItemConnection extends ConnectionType('Item', Item) {}
+export class ItemConnection extends ConnectionType('Item', Item, ITEM_PAGE) {}

@@ -1,4 +1,4 @@
-import { badUserInput } from '../graphql/errors';
+import { InvalidInput } from '../core/errors';
 
 export const TITLE_MAX = 200;
 export const DESCRIPTION_MAX = 10_000;
@@ -10,18 +10,18 @@ const length = (value: string) => [...value].length;
 const NUL = '\u0000';
 
 export function checkTitle(title: string | null | undefined, field = 'input.title'): string {
-  if (title === null || title === undefined) throw badUserInput(field, 'is required');
-  if (title.trim() === '') throw badUserInput(field, 'must not be blank');
-  if (length(title) > TITLE_MAX) throw badUserInput(field, `must be at most ${TITLE_MAX} characters`);
-  if (title.includes(NUL)) throw badUserInput(field, 'must not contain the NUL character');
+  if (title === null || title === undefined) throw new InvalidInput(field, 'is required');
+  if (title.trim() === '') throw new InvalidInput(field, 'must not be blank');
+  if (length(title) > TITLE_MAX) throw new InvalidInput(field, `must be at most ${TITLE_MAX} characters`);
+  if (title.includes(NUL)) throw new InvalidInput(field, 'must not contain the NUL character');
   return title;
 }
 
 export function checkDescription(description: string | null | undefined, field = 'input.description'): string | null {
   if (description === null || description === undefined) return null;
   if (length(description) > DESCRIPTION_MAX) {
-    throw badUserInput(field, `must be at most ${DESCRIPTION_MAX} characters`);
+    throw new InvalidInput(field, `must be at most ${DESCRIPTION_MAX} characters`);
   }
-  if (description.includes(NUL)) throw badUserInput(field, 'must not contain the NUL character');
+  if (description.includes(NUL)) throw new InvalidInput(field, 'must not contain the NUL character');
   return description;
 }

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../../config/logger';
-import type { Context } from '../../graphql/context';
+import type { AuditContext } from '../audit-context';
 
 /** Options for {@link ApolloServerPluginAuditTrail}. */
 export interface AuditTrailPluginOptions {
@@ -13,7 +13,7 @@ export interface AuditTrailPluginOptions {
  * the response is sent, writes the buffered read events in one INSERT. If that write fails the
  * response carries an error and no data, so nothing leaves the server unrecorded (fail closed).
  */
-export function ApolloServerPluginAuditTrail(options: AuditTrailPluginOptions): ApolloServerPlugin<Context> {
+export function ApolloServerPluginAuditTrail(options: AuditTrailPluginOptions): ApolloServerPlugin<AuditContext> {
   return {
     async requestDidStart() {
       return {

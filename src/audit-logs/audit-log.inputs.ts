@@ -1,5 +1,6 @@
-import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import { AuditOutcome } from './audit-log.type';
+import { ArgsType, Field, ID, InputType } from 'type-graphql';
+import { AfterArg, FirstArg } from '../api/page';
+import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
 
 @InputType({ description: 'All given conditions must hold (AND).' })
 export class AuditLogFilter {
@@ -39,9 +40,9 @@ export class AuditLogsArgs {
   @Field(() => AuditLogFilter, { nullable: true })
   filter?: AuditLogFilter | null;
 
-  @Field(() => Int, { nullable: true, defaultValue: 50, description: '1 to 200.' })
+  @FirstArg(AUDIT_LOG_PAGE)
   first!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'An `endCursor` from the previous page.' })
+  @AfterArg()
   after?: string | null;
 }

@@ -1,5 +1,5 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { viewerOf, type Context } from '../graphql/context';
+import { viewerOf, type Context } from '../api/context';
 import { ViewerType } from './viewer.type';
 
 @Resolver(() => ViewerType)

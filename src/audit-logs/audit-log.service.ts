@@ -1,14 +1,12 @@
 import { and, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { PageRequest } from '../api/page';
+import { auditLogs, type AuditLogRow } from '../audit';
+import { InvalidInput } from '../core/errors';
+import { keysetPage, type KeysetPage } from '../core/keyset-page';
 import type { Db } from '../db/database';
-import { badUserInput } from '../graphql/errors';
-import { parseBigintId } from '../graphql/ids';
-import { decodeCursor, keysetPage, type Page } from '../graphql/pagination';
 import type { AuditLogFilter } from './audit-log.inputs';
-import { auditLogs, type AuditLogRow } from './audit-log.table';
 
-const CURSOR_KIND = 'audit';
-
-/** Read side of the trail, for admins and dashboards; rows are written only by `audit.writer`. */
+/** Read side of the trail, for admins and dashboards; only the audit module writes rows. */
 export class AuditLogService {
   constructor(private readonly db: Db) {}
 
@@ -22,20 +20,24 @@ export class AuditLogService {
    * from that row, so microsecond timestamps survive and rows can never move (the table is
    * append-only).
    */
-  async list(filter: AuditLogFilter | null | undefined, first: number, after?: string | null): Promise<Page<AuditLogRow>> {
+  async list(filter: AuditLogFilter | null | undefined, page: PageRequest): Promise<KeysetPage<AuditLogRow>> {
+    const rows = await this.pageQuery(filter, page);
     const where = and(...conditionsFor(filter));
-    const afterId = after == null ? undefined : parseBigintId(decodeCursor(CURSOR_KIND, after), 'after');
+    return keysetPage(rows, page.first, () => this.db.$count(auditLogs, where));
+  }
+
+  /** The statement behind one page of {@link list} (`limit first + 1`), as the index test EXPLAINs it. */
+  pageQuery(filter: AuditLogFilter | null | undefined, { first, afterId }: PageRequest) {
     const keyset =
       afterId === undefined
         ? undefined
         : sql`(${auditLogs.occurredAt}, ${auditLogs.id}) < (select a.occurred_at, a.id from ${auditLogs} a where a.id = ${afterId})`;
-    const rows = await this.db
+    return this.db
       .select()
       .from(auditLogs)
-      .where(and(where, keyset))
+      .where(and(...conditionsFor(filter), keyset))
       .orderBy(desc(auditLogs.occurredAt), desc(auditLogs.id))
       .limit(first + 1);
-    return keysetPage(rows, first, CURSOR_KIND, () => this.db.$count(auditLogs, where));
   }
 }
 
@@ -43,10 +45,10 @@ export class AuditLogService {
 function conditionsFor(filter: AuditLogFilter | null | undefined): (SQL | undefined)[] {
   if (!filter) return [];
   if (filter.actions && filter.actions.length === 0) {
-    throw badUserInput('filter.actions', 'must list at least one action (omit it to match all)');
+    throw new InvalidInput('filter.actions', 'must list at least one action (omit it to match all)');
   }
   if (filter.from && filter.to && filter.from >= filter.to) {
-    throw badUserInput('filter.to', 'must be later than filter.from');
+    throw new InvalidInput('filter.to', 'must be later than filter.from');
   }
   const equal = <T>(column: Parameters<typeof eq>[0], value: T | null | undefined) =>
     value === null || value === undefined ? undefined : eq(column, value);

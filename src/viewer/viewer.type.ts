@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Role } from './viewer';
+import { Role } from '../api/role.enum';
 
 @ObjectType('Viewer', { description: 'The authenticated caller.' })
 export class ViewerType {

@@ -1,15 +1,15 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Role } from '../auth/viewer';
-import { ConnectionType } from '../graphql/pagination';
-import type { AuditOutcome as StoredOutcome } from './audit-event';
-import type { AuditLogRow } from './audit-log.table';
+import { ConnectionType } from '../api/connection';
+import type { PageSpec } from '../api/page';
+import { Role } from '../api/role.enum';
+import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../audit';
 
-export enum AuditOutcome {
-  SUCCESS = 'success',
-  DENIED = 'denied',
-  ERROR = 'error',
-}
+/** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
+export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {
+  readonly [O in StoredOutcome as Uppercase<O>]: O;
+};
+export type AuditOutcome = StoredOutcome;
 
 registerEnumType(AuditOutcome, {
   name: 'AuditOutcome',
@@ -30,7 +30,8 @@ export class AuditLog {
   @Field(() => Role, { nullable: true, description: 'The actor’s role at that moment.' })
   userRole!: Role | null;
 
-  @Field(() => String, { description: 'e.g. admin_view_item, create_item, update_item, delete_item, view_audit_logs.' })
+  /** Its description, listing every action, is written when the schema is built: `describeAuditActions`. */
+  @Field(() => String)
   action!: string;
 
   @Field(() => String, { nullable: true })
@@ -66,10 +67,12 @@ export class AuditLog {
       id: row.id.toString(),
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
-      outcome: row.outcome satisfies StoredOutcome as AuditOutcome,
     });
   }
 }
 
+/** The trail pages newest first. */
+export const AUDIT_LOG_PAGE: PageSpec = { cursorKind: 'audit', defaultSize: 50, maxSize: 200 };
+
 @ObjectType()
-export class AuditLogConnection extends ConnectionType('AuditLog', AuditLog) {}
+export class AuditLogConnection extends ConnectionType('AuditLog', AuditLog, AUDIT_LOG_PAGE) {}

@@ -11,6 +11,17 @@ const WRITTEN = (Object.entries(getTableColumns(auditLogs)) as [keyof NewAuditLo
 const COLUMN_LIST = sql.raw(WRITTEN.map(([, column]) => `"${column.name}"`).join(', '));
 const RECORD_TYPE = sql.raw(WRITTEN.map(([, column]) => `"${column.name}" ${column.getSQLType()}`).join(', '));
 
+/** Where a request's audit rows go. */
+export interface AuditSink {
+  /**
+   * Whether admin reads are noted at all. Only the benchmark's audit-OFF server says no, so that
+   * it measures the API without any of the trail's work.
+   */
+  readonly recordsReads: boolean;
+  /** Stores `events` through `executor`: the caller's transaction when they must commit with a change. */
+  write(executor: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]): Promise<void>;
+}
+
 /**
  * The only code that writes audit rows: all of `events` in one INSERT through `executor`, which
  * is the caller's transaction when the rows must commit with a change.
@@ -18,7 +29,7 @@ const RECORD_TYPE = sql.raw(WRITTEN.map(([, column]) => `"${column.name}" ${colu
  * The rows travel as one JSON parameter expanded by `jsonb_to_recordset`: a read of 100 records
  * writes 100 rows, and binding 12 parameters per row cost more CPU than the rest of the request.
  */
-export async function insertAuditRows(
+async function insertAuditRows(
   executor: DbExecutor,
   request: AuditRequest,
   events: readonly AuditEvent[],
@@ -30,8 +41,11 @@ export async function insertAuditRows(
   );
 }
 
-/** How {@link RequestAudit} stores rows: {@link insertAuditRows}, unless a benchmark swaps it out. */
-export type AuditWriter = typeof insertAuditRows;
+/** The production sink: rows go to `audit_logs`. */
+export const postgresAuditSink: AuditSink = { recordsReads: true, write: insertAuditRows };
+
+/** For `npm run bench` only: the same API with nothing noted and nothing stored. */
+export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {} };
 
 function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
   return {

@@ -1,0 +1,17 @@
+import { defineAuditAction } from '../audit';
+
+/** Recorded for every query of the audit trail, allowed or denied. */
+export const VIEW_AUDIT_LOGS = defineAuditAction({
+  name: 'view_audit_logs',
+  resourceType: 'audit_log',
+  description: 'every `auditLogs` / `auditLog` query, allowed or refused',
+  details: '`{ filter, first, after }` or `{ id }`',
+});
+
+/** The fields of a `view_audit_logs` row, minus what the query asked for. */
+export const viewAuditLogs = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_AUDIT_LOGS.resourceType } as const;
+
+/** What a query of the trail asked for, as stored in `details`: `{ filter, first, after }`. */
+export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown }): Record<string, unknown> {
+  return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null };
+}

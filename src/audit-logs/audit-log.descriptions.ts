@@ -1,0 +1,27 @@
+import { isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
+import { auditActions } from '../audit';
+
+/**
+ * Writes the action registry into the descriptions of `AuditLog.action` and the filter's `action`
+ * and `actions`, once every feature has defined its actions (at schema build), so the schema
+ * lists exactly the actions the server records.
+ */
+export function describeAuditActions(schema: GraphQLSchema): void {
+  const names = auditActions()
+    .map((action) => action.name)
+    .join(', ');
+  const auditLog = schema.getType('AuditLog');
+  const filter = schema.getType('AuditLogFilter');
+  if (!isObjectType(auditLog) || !isInputObjectType(filter)) throw new Error('AuditLog types are missing from the schema');
+  auditLog.getFields().action!.description = `What happened; one of: ${names}.`;
+  filter.getFields().action!.description = `One action: ${names}.`;
+  filter.getFields().actions!.description = 'Any of these actions.';
+}
+
+/** The README's table of actions, one row per defined action. */
+export function auditActionTable(): string {
+  const rows = auditActions().map(
+    (action) => `| \`${action.name}\` | ${action.resourceType ? `\`${action.resourceType}\`` : '—'} | ${action.description} | ${action.details} |`,
+  );
+  return ['| action | resource type | when | details |', '|---|---|---|---|', ...rows].join('\n');
+}

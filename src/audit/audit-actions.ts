@@ -1,0 +1,34 @@
+/** One kind of event the trail records, as dashboards filter on it and auditors read it. */
+export interface AuditAction {
+  /** The exact, stable string stored in `action`, e.g. `update_item`. */
+  readonly name: string;
+  /** The `resource_type` its rows carry, or null when it is about the request itself. */
+  readonly resourceType: string | null;
+  /** When it is recorded. */
+  readonly description: string;
+  /** What its rows keep in `details`. */
+  readonly details: string;
+}
+
+const registry = new Map<string, AuditAction>();
+
+/**
+ * Adds an action to the registry that the schema's descriptions and the README's action table are
+ * generated from. Defining the same name twice is a programming error: two features would share
+ * one dashboard filter.
+ */
+export function defineAuditAction(action: AuditAction): AuditAction {
+  if (registry.has(action.name)) throw new Error(`audit action ${action.name} is defined twice`);
+  registry.set(action.name, action);
+  return action;
+}
+
+/** Every defined action, in the order the features defined them. */
+export function auditActions(): readonly AuditAction[] {
+  return [...registry.values()];
+}
+
+/** Throws for an action nobody defined, so no row can carry an undocumented action. */
+export function assertDefinedAction(name: string): void {
+  if (!registry.has(name)) throw new Error(`audit action ${name} is not defined (defineAuditAction)`);
+}

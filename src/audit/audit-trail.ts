@@ -1,0 +1,27 @@
+import type { Logger } from '../config/logger';
+import type { Db } from '../db/database';
+import type { AuditRequest } from './audit-event';
+import { postgresAuditSink, type AuditSink } from './audit-sink';
+import { RequestAudit } from './request-audit';
+
+/** What {@link AuditTrail} writes with. */
+export interface AuditTrailOptions {
+  readonly db: Db;
+  /** Receives failures to record failed changes; clients never see them. */
+  readonly logger: Logger;
+  /** Where rows go. Defaults to `audit_logs`; only the benchmark's audit-OFF server passes another. */
+  readonly sink?: AuditSink;
+}
+
+/** The application's audit trail; it hands each request the one object its rows go through. */
+export class AuditTrail {
+  private readonly sink: AuditSink;
+
+  constructor(private readonly options: AuditTrailOptions) {
+    this.sink = options.sink ?? postgresAuditSink;
+  }
+
+  forRequest(request: AuditRequest): RequestAudit {
+    return new RequestAudit(this.options.db, request, this.sink, this.options.logger);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The audit trail's machinery. Features declare *what* is audited with what this module exports;
+ * *how* rows are built and stored stays inside it. Nothing outside `src/audit/` imports its other
+ * files.
+ */
+export { AccessDenied } from './access-denied';
+export { auditActions, defineAuditAction, type AuditAction } from './audit-actions';
+export type { AuditContext } from './audit-context';
+export type { AuditEvent, AuditRequest } from './audit-event';
+export { auditLogs, type AuditLogRow } from './audit-log.table';
+export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';
+export { discardingAuditSink, postgresAuditSink, type AuditSink } from './audit-sink';
+export { AuditTrail, type AuditTrailOptions } from './audit-trail';
+export { AuditedObject } from './audited-object';
+export { AuditedReads, assertAuditCoverage } from './audited-reads';
+export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './audited-resource';
+export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
+export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
+export { WITHHELD } from './record-snapshot';
+export { ACCESS_DENIED, AUTHENTICATE } from './request-actions';
+export type { RequestAudit } from './request-audit';

@@ -1,0 +1,66 @@
+/**
+ * The error codes clients can rely on (`extensions.code`). Services and the audit module raise the
+ * errors below; the GraphQL edge (`graphql/format-error.ts`) turns them into GraphQL errors with
+ * these codes. Anything else reaching a client is `INTERNAL_SERVER_ERROR` with a generic message.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error whose message was written for the client. */
+export abstract class ClientError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Extra `extensions` for the client, e.g. the field at fault. */
+  readonly extensions: Readonly<Record<string, unknown>> = {};
+}
+
+/** Bad input; `field` names the argument or input field at fault (e.g. `input.title`). */
+export class InvalidInput extends ClientError {
+  override readonly name = 'InvalidInput';
+  readonly code = ErrorCode.BAD_USER_INPUT;
+  override readonly extensions: { field: string };
+
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.extensions = { field };
+  }
+}
+
+export class NotFound extends ClientError {
+  override readonly name = 'NotFound';
+  readonly code = ErrorCode.NOT_FOUND;
+
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export class Forbidden extends ClientError {
+  override readonly name = 'Forbidden';
+  readonly code = ErrorCode.FORBIDDEN;
+
+  constructor(message = 'not allowed') {
+    super(message);
+  }
+}
+
+/** `httpStatus` is set for request-level failures (a bad token), not for per-field denials. */
+export class Unauthenticated extends ClientError {
+  override readonly name = 'Unauthenticated';
+  readonly code = ErrorCode.UNAUTHENTICATED;
+
+  constructor(
+    message = 'authentication required',
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+  }
+}

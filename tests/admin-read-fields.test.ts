@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import { execute, parse, type GraphQLSchema } from 'graphql';
+import { Query, Resolver, buildSchema } from 'type-graphql';
+import { AuditedReads } from '../src/audit';
+import type { ItemRow } from '../src/items/item.table';
+import { Item, ItemConnection } from '../src/items/item.type';
+import { inProcessContext, RecordingSink } from './support/recording-sink';
+
+/*
+ * In process, no database: which fields the admin-read middleware records for an operation,
+ * through aliases, fragments, inline fragments, @skip and @include. Items come from memory; the
+ * types, connection and middleware are the API's own.
+ */
+
+const row = (id: number, ownerId: string): ItemRow => ({
+  id: BigInt(id),
+  ownerId,
+  title: `t${id}`,
+  description: null,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+});
+
+@Resolver(() => Item)
+class InMemoryItems {
+  @Query(() => Item)
+  @AuditedReads()
+  item(): Item {
+    return Item.fromRow(row(1, 'alice'));
+  }
+
+  @Query(() => ItemConnection)
+  items(): ItemConnection {
+    const rows = [row(2, 'alice'), row(3, 'root'), row(4, 'bob')];
+    return ItemConnection.fromPage({ rows, hasNextPage: false, countTotal: async () => rows.length }, Item.fromRow);
+  }
+}
+
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  schema = await buildSchema({ resolvers: [InMemoryItems], validate: false });
+});
+
+async function recordedReads(query: string, variables: Record<string, unknown> = {}) {
+  const sink = new RecordingSink();
+  const context = inProcessContext(sink);
+  const result = await execute({ schema, document: parse(query), contextValue: context, variableValues: variables });
+  expect(result.errors).toBeUndefined();
+  await context.audit.flush();
+  return sink.events.map((event) => ({ id: event.resourceId, fields: (event.details as { fields: string[] }).fields }));
+}
+
+it('records the fields selected through aliases, fragments and inline fragments, once per record', async () => {
+  const reads = await recordedReads(`
+    query { item { a: title ...F ... on Item { ownerId } b: title __typename } }
+    fragment F on Item { description }`);
+  expect(reads).toEqual([{ id: '1', fields: ['title', 'description', 'ownerId'] }]);
+});
+
+it('honours @skip and @include with variables', async () => {
+  const reads = await recordedReads('query ($no: Boolean!, $yes: Boolean!) { item { title @skip(if: $yes) description @include(if: $no) id @include(if: $yes) } }', {
+    yes: true,
+    no: false,
+  });
+  expect(reads).toEqual([{ id: '1', fields: ['id'] }]);
+});
+
+it("records other users' records of a list and not the admin's own, merging nodes and edges", async () => {
+  const reads = await recordedReads('{ items { nodes { title } edges { node { description } } } }');
+  expect(reads).toEqual([
+    { id: '2', fields: ['title', 'description'] },
+    { id: '4', fields: ['title', 'description'] },
+  ]);
+});
+
+it('records nothing for a user', async () => {
+  const sink = new RecordingSink();
+  const context = inProcessContext(sink, { id: 'alice', role: 'USER' as never });
+  await execute({ schema, document: parse('{ item { title } }'), contextValue: context });
+  await context.audit.flush();
+  expect(sink.events).toEqual([]);
+});

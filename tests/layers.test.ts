@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/*
+ * `src/` reads as its architecture: each folder is a layer, and imports point one way, from a
+ * higher layer to a lower one. Features (same rank) do not import each other, and nothing outside
+ * `src/audit/` reaches past its public surface, `src/audit/index.ts`.
+ */
+
+const SRC = path.resolve(__dirname, '../src');
+
+/** Higher imports lower; equal ranks only within one folder. */
+const RANK: Record<string, number> = {
+  config: 0,
+  db: 0,
+  core: 0,
+  auth: 1,
+  audit: 2,
+  api: 3,
+  items: 4,
+  'audit-logs': 4,
+  viewer: 4,
+  graphql: 5,
+  http: 6,
+  cli: 7,
+  'server.ts': 7,
+  'main.ts': 8,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [path.join(dir, entry.name)] : [],
+  );
+}
+
+/** The folder (or root file) a path in `src/` belongs to; an import of `./server` is `server.ts`. */
+function layerOf(file: string): string {
+  const top = path.relative(SRC, file).split(path.sep)[0]!;
+  return top in RANK ? top : `${top}.ts`;
+}
+
+function importsOf(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  return [...source.matchAll(/^(?:import|export)\b[^;]*?from '(\.[^']+)'/gms)].map((match) => path.resolve(path.dirname(file), match[1]!));
+}
+
+const edges = sourceFiles(SRC).flatMap((file) => importsOf(file).map((target) => ({ file, target })));
+
+it('finds the imports it checks', () => {
+  expect(edges.length).toBeGreaterThan(50);
+  for (const { file, target } of edges) {
+    expect(RANK).toHaveProperty([layerOf(file)]);
+    expect(RANK).toHaveProperty([layerOf(target)]);
+  }
+});
+
+it('has every import point from a higher layer to a lower one (or within its own folder)', () => {
+  const upward = edges
+    .filter(({ file, target }) => {
+      const from = layerOf(file);
+      const to = layerOf(target);
+      return from !== to && RANK[from]! <= RANK[to]!;
+    })
+    .map(({ file, target }) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`);
+  expect(upward).toEqual([]);
+});
+
+it('lets code outside src/audit/ import only its index', () => {
+  const internal = edges
+    .filter(({ file, target }) => layerOf(file) !== 'audit' && path.relative(SRC, target).startsWith(`audit${path.sep}`))
+    .map(({ file, target }) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`);
+  expect(internal).toEqual([]);
+});

@@ -1,0 +1,25 @@
+import pino from 'pino';
+import { AuditTrail, type AuditEvent, type AuditSink } from '../../src/audit';
+import { Role, type Viewer } from '../../src/auth/viewer';
+import type { Db } from '../../src/db/database';
+
+/** An audit sink that keeps events in memory, or fails every write when told to. */
+export class RecordingSink implements AuditSink {
+  readonly recordsReads = true;
+  readonly events: AuditEvent[] = [];
+  failing = false;
+
+  async write(_executor: unknown, _request: unknown, events: readonly AuditEvent[]): Promise<void> {
+    if (this.failing) throw new Error('audit_logs is unavailable');
+    this.events.push(...events);
+  }
+}
+
+export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };
+
+/** A context for in-process execution whose rows go to `sink`; nothing touches a database. */
+export function inProcessContext(sink: AuditSink, viewer: Viewer = ADMIN) {
+  const db = undefined as unknown as Db;
+  const trail = new AuditTrail({ db, logger: pino({ level: 'silent' }), sink });
+  return { viewer, db, audit: trail.forRequest({ viewer, requestId: 'in-process', ip: null, userAgent: null, operationName: null }) };
+}
