@@ -47,7 +47,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       database,
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
       logger,
-      auditTrail: new AuditTrail({ db: database.db, logger, sink: audit ? undefined : discardingAuditSink }),
+      auditTrail: new AuditTrail({ db: database.db, sink: audit ? undefined : discardingAuditSink }),
     });
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     return {

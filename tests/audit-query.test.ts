@@ -239,6 +239,8 @@ const viewRow = (fields: Partial<StoredAuditRow>): StoredAuditRow => ({
   action: 'view_audit_logs',
   resource_type: 'audit_log',
   resource_id: null,
+  resource_ids: [],
+  owner_ids: [],
   outcome: 'success',
   admin_bypass: false,
   details: {},
@@ -490,17 +492,31 @@ describe('reading the trail is itself audited', () => {
 
     expect(dataOf(response).auditLogs.edges).toHaveLength(5);
     expect(await rowsOfRequest(requestId)).toEqual([
-      viewRow({ details: { filter, first: 5, after }, request_id: requestId, operation_name: 'ReadTrail' }),
+      viewRow({ details: { filter, first: 5, after, fields: ['Query.auditLogs'], count: 1 }, request_id: requestId, operation_name: 'ReadTrail' }),
     ]);
   });
 
   it('records the default page size and absent filter and cursor as such', async () => {
     const { requestId, response } = await tracedRequest('query Defaults { auditLogs { nodes { id } } }', { as: admin });
 
-    expect(dataOf(response).auditLogs.nodes).toHaveLength(50);
-    expect(await rowsOfRequest(requestId)).toEqual([
-      viewRow({ details: { filter: null, first: 50, after: null }, request_id: requestId, operation_name: 'Defaults' }),
-    ]);
+    const shown: string[] = dataOf(response).auditLogs.nodes.map((node: { id: string }) => node.id);
+    expect(shown).toHaveLength(50);
+    // The newest rows include items written through the API: the row names what they disclosed.
+    const [disclosed] = await server.sql<{ ids: string[] | null; owners: string[] | null }[]>`
+      select array_agg(distinct resource_id) as ids, array_agg(distinct owner) as owners
+      from audit_logs, unnest(owner_ids) as owner where id in ${server.sql(shown)}`;
+    const expected = disclosed!.ids
+      ? { resource_type: 'item', resource_ids: disclosed!.ids, owner_ids: disclosed!.owners!, admin_bypass: disclosed!.owners!.some((owner) => owner !== 'root') }
+      : {};
+    const [row] = await rowsOfRequest(requestId);
+    expect({ ...row, resource_ids: [...row!.resource_ids].sort(), owner_ids: [...row!.owner_ids].sort() }).toEqual(
+      viewRow({
+        ...expected,
+        details: { filter: null, first: 50, after: null, fields: ['Query.auditLogs'], count: 1 },
+        request_id: requestId,
+        operation_name: 'Defaults',
+      }),
+    );
   });
 
   it('an admin’s auditLog query leaves a success row naming the entry', async () => {
@@ -513,7 +529,7 @@ describe('reading the trail is itself audited', () => {
 
     expect(dataOf(response)).toEqual({ auditLog: { id } });
     expect(await rowsOfRequest(requestId)).toEqual([
-      viewRow({ resource_id: id, details: { id }, request_id: requestId, operation_name: 'ReadEntry' }),
+      viewRow({ resource_id: id, details: { id, fields: ['Query.auditLog'], count: 1 }, request_id: requestId, operation_name: 'ReadEntry' }),
     ]);
   });
 
@@ -530,7 +546,7 @@ describe('reading the trail is itself audited', () => {
         user_id: 'alice',
         user_role: 'USER',
         outcome: 'denied',
-        details: { filter: { action: 'delete_item' }, first: 3, after: null },
+        details: { filter: { action: 'delete_item' }, first: 3, after: null, fields: ['Query.auditLogs'], count: 1 },
         request_id: requestId,
         operation_name: 'ReadTrail',
       }),
@@ -551,7 +567,7 @@ describe('reading the trail is itself audited', () => {
         user_role: null,
         outcome: 'denied',
         resource_id: id,
-        details: { id },
+        details: { id, fields: ['Query.auditLog'], count: 1 },
         request_id: requestId,
         operation_name: 'ReadEntry',
       }),

@@ -194,7 +194,7 @@ describe('what is recorded, by whom', () => {
         outcome: 'denied',
         resource_id: id,
         admin_bypass: false,
-        details: { reason: 'not_owner', ownerId: 'alice' },
+        details: { reason: 'not_owner', ownerId: 'alice', count: 1 },
         operation_name: 'Tamper',
       }),
     ]);
@@ -207,7 +207,7 @@ describe('what is recorded, by whom', () => {
     const res = await send('mutation Probe { deleteItem(id: "987654321") }', bob);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await res.rows()).toEqual([
-      expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found' } }),
+      expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found', count: 1 } }),
     ]);
   });
 
@@ -227,7 +227,7 @@ describe('what is recorded, by whom', () => {
         user_id: null,
         action: 'access_denied',
         outcome: 'denied',
-        details: { field: 'Mutation.createItem', reason: 'unauthenticated' },
+        details: { fields: ['Mutation.createItem'], reason: 'unauthenticated', count: 1 },
         operation_name: 'Sneak',
       }),
     ]);

@@ -58,10 +58,18 @@ it('never leaves a committed change without its row, or a row without its change
     ids.push(body.data.createItem.id);
   }
 
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  const committedUpdates = async () =>
+    Number((await sql`select count(*) from audit_logs where action = 'update_item' and outcome = 'success'`)[0]!.count);
+
   for (let round = 0; round < ROUNDS; round++) {
     api ??= await startServer();
+    const before = await committedUpdates();
     const writers = updateUntilDown(api.url, ids, round);
-    await new Promise((resolve) => setTimeout(resolve, 300 + 200 * round));
+    // Kill mid-stream, once some updates of this round committed, however loaded the machine is.
+    while ((await committedUpdates()) < before + 10 * (round + 1)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50 * round));
     api.proc.child.kill('SIGKILL');
     await api.proc.exited;
     api = undefined;
@@ -69,8 +77,6 @@ it('never leaves a committed change without its row, or a row without its change
   }
 
   api = await startServer(); // the database must be consistent for the next start, too
-  const { default: postgres } = await import('postgres');
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
     const items = await sql<{ id: string; title: string }[]>`select id::text, title from items order by id`;
     const rows = await sql<{ resource_id: string; details: { changes: { title: { from: string; to: string } } } }[]>`

@@ -115,6 +115,8 @@ it('creates audit_logs with the columns every audit row carries', async () => {
     'operation_name text YES',
     'ip text YES',
     'user_agent text YES',
+    'resource_ids ARRAY NO',
+    'owner_ids ARRAY NO',
   ]);
 });
 

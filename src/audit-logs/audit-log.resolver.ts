@@ -1,27 +1,65 @@
-import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../api/context';
 import { parseBigintId } from '../api/ids';
 import { readPageArgs } from '../api/page';
+import type { AuditLogRow } from '../audit';
+import { InvalidInput } from '../core/errors';
 import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
+import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { AuditLogService } from './audit-log.service';
 import { AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
 
-/** The audit trail, for admins only (see `audit-log.rules.ts`); every query of it is itself recorded. */
+/**
+ * The audit trail, for admins only (see `audit-log.rules.ts`). Every query of it is itself
+ * recorded, refused or not, naming the owned records whose data it showed.
+ */
 @Resolver(() => AuditLog)
 export class AuditLogResolver {
   @Query(() => AuditLogConnection, { description: 'Audit entries, newest first. Admins only.' })
-  async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context): Promise<AuditLogConnection> {
-    const page = readPageArgs(AUDIT_LOG_PAGE, args);
-    const rows = await new AuditLogService(context.db).list(args.filter, page);
-    context.audit.noteRead({ ...viewAuditLogs, details: auditQueryDetails({ ...args, first: page.first }) });
+  async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLogConnection> {
+    const details = auditQueryDetails(args);
+    const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
+    const rows = await recordingRefusal(context, info, details, () => new AuditLogService(context.db).list(args.filter, page));
+    noteView(context, info, rows.rows, { ...viewAuditLogs, details: { ...details, first: page.first } });
     return AuditLogConnection.fromPage(rows, AuditLog.fromRow);
   }
 
   @Query(() => AuditLog, { nullable: true, description: 'One audit entry by id. Admins only.' })
-  async auditLog(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<AuditLog | null> {
-    const row = await new AuditLogService(context.db).findById(parseBigintId(id, 'id'));
-    context.audit.noteRead({ ...viewAuditLogs, resourceId: id, details: { id } });
+  async auditLog(@Arg('id', () => ID) id: string, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLog | null> {
+    const auditLogId = recordingRefusal(context, info, { id }, () => parseBigintId(id, 'id'));
+    const row = await new AuditLogService(context.db).findById(auditLogId);
+    noteView(context, info, row ? [row] : [], { ...viewAuditLogs, resourceId: id, details: { id } });
     return row ? AuditLog.fromRow(row) : null;
+  }
+}
+
+type ViewEvent = Disclosure & { action: string; details: Record<string, unknown> };
+
+/** Records the query as a `view_audit_logs` read of what `rows` disclose. */
+function noteView(context: Context, info: GraphQLResolveInfo, rows: readonly AuditLogRow[], view: ViewEvent): void {
+  const field = `${info.parentType.name}.${info.fieldName}`;
+  for (const disclosure of disclosuresOf(rows, context.viewer, view)) {
+    context.audit.noteRead({ ...view, ...disclosure, ...(disclosure === view ? {} : { resourceId: null }) }, field);
+  }
+}
+
+/** Runs `work`; bad input is recorded as a refused `view_audit_logs` before the error reaches the client. */
+function recordingRefusal<T>(context: Context, info: GraphQLResolveInfo, details: Record<string, unknown>, work: () => T): T {
+  const refuse = (error: unknown): never => {
+    if (error instanceof InvalidInput) {
+      context.audit.denied(
+        { ...viewAuditLogs, details: { ...details, reason: 'invalid_input', field: error.field } },
+        `${info.parentType.name}.${info.fieldName}`,
+      );
+    }
+    throw error;
+  };
+  try {
+    const result = work();
+    return (result instanceof Promise ? result.catch(refuse) : result) as T;
+  } catch (error) {
+    return refuse(error);
   }
 }

@@ -11,6 +11,8 @@ export class AccessDenied extends Error {
   constructor(
     readonly clientError: ClientError,
     readonly details: Record<string, unknown>,
+    /** The owner of the record the attempt was on, when it exists. */
+    readonly ownerId?: string,
   ) {
     super(clientError.message);
   }

@@ -25,18 +25,23 @@ import { auditedResourceOf } from './audited-object';
  * synchronous property reads.
  */
 export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info }, next) => {
-  const result: unknown = await next();
   const viewer = context.viewer;
-  if (!viewer || !isAdmin(viewer) || !context.audit.recordsReads || result == null) return result;
+  if (!viewer || !isAdmin(viewer) || !context.audit.recordsReads) return next();
   const type = getNamedType(info.returnType);
   const resource = isObjectType(type) ? auditedResourceOf(type) : undefined;
-  if (!resource) return result;
+  if (!resource) return next();
 
   let fields: string[] | undefined;
+  // A mutation's record is read inside the change's transaction: it commits with the change.
+  if (info.parentType === info.schema.getMutationType()) {
+    context.audit.expectReadOfChange(resource, (fields = selectedFields(info, type as GraphQLObjectType)));
+  }
+  const result: unknown = await next();
+  if (result == null) return result;
   for (const record of (Array.isArray(result) ? result.flat(Infinity) : [result]) as Record<string, unknown>[]) {
     if (record == null || record[resource.ownerField] === viewer.id) continue;
     fields ??= selectedFields(info, type as GraphQLObjectType);
-    context.audit.noteAdminRead(resource, String(record[resource.idField]), record[resource.ownerField], fields);
+    context.audit.noteAdminRead(resource, String(record[resource.idField]), String(record[resource.ownerField]), fields);
   }
   return result;
 };

@@ -8,6 +8,10 @@ export interface AuditEvent {
   readonly outcome: AuditOutcome;
   readonly resourceType?: string | null;
   readonly resourceId?: string | null;
+  /** The records it is about when there are several, in place of `resourceId`. */
+  readonly resourceIds?: readonly string[];
+  /** The owners (user ids) of the records it is about. */
+  readonly ownerIds?: readonly string[];
   /** True when an admin acted on data they do not own, outside the normal owner scoping. */
   readonly adminBypass?: boolean;
   readonly details?: Record<string, unknown>;

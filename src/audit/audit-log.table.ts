@@ -20,6 +20,13 @@ export const auditLogs = pgTable(
     action: text('action').notNull(),
     resourceType: text('resource_type'),
     resourceId: text('resource_id'),
+    /**
+     * The records a row is about when it is about several — the items a query of the trail
+     * disclosed — in place of `resource_id`; empty otherwise.
+     */
+    resourceIds: text('resource_ids').array().notNull().default(sql`'{}'`),
+    /** The owners (JWT `sub`) of the records the row is about: whose data was read or changed. */
+    ownerIds: text('owner_ids').array().notNull().default(sql`'{}'`),
     outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
     adminBypass: boolean('admin_bypass').notNull().default(false),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
@@ -38,6 +45,8 @@ export const auditLogs = pgTable(
       index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
       index('audit_logs_action_idx').on(table.action, ...newestFirst()),
       index('audit_logs_resource_idx').on(table.resourceType, table.resourceId, ...newestFirst()),
+      // "Who saw item 42?" must find the rows that list it among others.
+      index('audit_logs_resource_ids_idx').using('gin', table.resourceIds),
       // Refusals and failures are what the outcome filter is for; most rows succeed, and skipping
       // them here spares one index insert per row. OUTCOME: SUCCESS reads the time index instead.
       index('audit_logs_outcome_idx')

@@ -3,6 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DbExecutor } from '../db/database';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import { auditLogs, type NewAuditLogRow } from './audit-log.table';
+import { ROW_LIMITS, capDetails, capString, type Truncations } from './row-limits';
 
 /** The columns a writer fills; `id` and `occurred_at` come from the database. */
 const WRITTEN = (Object.entries(getTableColumns(auditLogs)) as [keyof NewAuditLogRow, AnyPgColumn][]).filter(
@@ -47,20 +48,26 @@ export const postgresAuditSink: AuditSink = { recordsReads: true, write: insertA
 /** For `npm run bench` only: the same API with nothing noted and nothing stored. */
 export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {} };
 
+/** The row for `event`, with every string the client controls capped (see {@link ROW_LIMITS}). */
 function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
+  const truncated: Truncations = {};
+  const operationName = request.operationName && capString(request.operationName, ROW_LIMITS.operationName, 'operationName', truncated);
+  const userAgent = request.userAgent && capString(request.userAgent, ROW_LIMITS.userAgent, 'userAgent', truncated);
   return {
     userId: request.viewer?.id ?? null,
     userRole: request.viewer?.role ?? null,
     action: event.action,
     resourceType: event.resourceType ?? null,
     resourceId: event.resourceId ?? null,
+    resourceIds: [...(event.resourceIds ?? [])],
+    ownerIds: [...(event.ownerIds ?? [])],
     outcome: event.outcome,
     adminBypass: event.adminBypass ?? false,
-    details: event.details ?? {},
+    details: capDetails(event.details ?? {}, truncated),
     requestId: request.requestId,
-    operationName: request.operationName,
+    operationName,
     ip: request.ip,
-    userAgent: request.userAgent,
+    userAgent,
   };
 }
 

@@ -1,4 +1,3 @@
-import type { Logger } from '../config/logger';
 import type { Db } from '../db/database';
 import type { AuditRequest } from './audit-event';
 import { postgresAuditSink, type AuditSink } from './audit-sink';
@@ -7,8 +6,6 @@ import { RequestAudit } from './request-audit';
 /** What {@link AuditTrail} writes with. */
 export interface AuditTrailOptions {
   readonly db: Db;
-  /** Receives failures to record failed changes; clients never see them. */
-  readonly logger: Logger;
   /** Where rows go. Defaults to `audit_logs`; only the benchmark's audit-OFF server passes another. */
   readonly sink?: AuditSink;
 }
@@ -22,6 +19,6 @@ export class AuditTrail {
   }
 
   forRequest(request: AuditRequest): RequestAudit {
-    return new RequestAudit(this.options.db, request, this.sink, this.options.logger);
+    return new RequestAudit(this.options.db, request, this.sink);
   }
 }

@@ -14,7 +14,7 @@ export type FieldOf<T extends PgTable> = keyof InferSelectModel<T> & string;
 export interface AuditedResourceOptions<T extends PgTable> {
   /**
    * Stored as `resource_type`, e.g. `item`. The actions are named after it: `admin_view_item`,
-   * `create_item`, `update_item`, `delete_item`.
+   * `create_item`, `update_item`, `delete_item`, and the refused `view_item` and `list_items`.
    */
   readonly type: string;
   /** The Drizzle table holding the records. */
@@ -39,6 +39,8 @@ export interface AuditedResource<T extends PgTable = PgTable> {
   readonly ownerField: FieldOf<T>;
   readonly actions: {
     readonly adminRead: AuditAction;
+    readonly view: AuditAction;
+    readonly list: AuditAction;
     readonly create: AuditAction;
     readonly update: AuditAction;
     readonly delete: AuditAction;
@@ -76,6 +78,18 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         resourceType: type,
         description: `an admin resolves fields of someone else's ${type} — one row per request and record, including records a mutation returns`,
         details: "`{ fields: [names read], ownerId }`",
+      }),
+      view: defineAuditAction({
+        name: `view_${type}`,
+        resourceType: type,
+        description: `a user asks for someone else's ${type} by id and is answered null (outcome \`denied\`)`,
+        details: '`{ reason: "not_owner", ownerId }`',
+      }),
+      list: defineAuditAction({
+        name: `list_${type}s`,
+        resourceType: type,
+        description: `a user lists someone else's ${type}s and is answered with none (outcome \`denied\`)`,
+        details: '`{ reason: "not_owner", ownerId }`',
       }),
       create: defineAuditAction({
         name: `create_${type}`,

@@ -17,5 +17,7 @@ export { auditedResource, type AuditedResource, type AuditedResourceOptions } fr
 export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
 export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
 export { WITHHELD } from './record-snapshot';
+export { settleBeforeAudit } from './root-fields';
+export { ROW_LIMITS } from './row-limits';
 export { ACCESS_DENIED, AUTHENTICATE } from './request-actions';
 export type { RequestAudit } from './request-audit';

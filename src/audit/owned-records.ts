@@ -43,6 +43,39 @@ export class OwnedRecords<T extends PgTable> {
     return isAdmin(this.scope.viewer) ? condition : and(eq(this.ownerColumn, this.scope.viewer.id), condition);
   }
 
+  /**
+   * The record with this id if the viewer may see it. Someone else's record is `undefined` too —
+   * as if it did not exist — and the attempt is recorded as a denied view (reason `not_owner`).
+   */
+  async find(id: unknown): Promise<Row<T> | undefined> {
+    const [row] = (await this.scope.db.select().from(this.table).where(eq(this.idColumn, id))) as Row<T>[];
+    if (!row || this.mayAccess(row)) return row;
+    const ownerId = this.ownerOf(row);
+    this.scope.audit.denied({
+      action: this.resource.actions.view.name,
+      resourceType: this.resource.type,
+      resourceId: String(id),
+      ownerIds: [ownerId],
+      details: { reason: 'not_owner', ownerId },
+    });
+    return undefined;
+  }
+
+  /**
+   * Whether the viewer may list the records of `ownerId`: their own, or anyone's for an admin.
+   * Asking for someone else's is answered with nothing and recorded as a denied list (reason `not_owner`).
+   */
+  mayList(ownerId: string): boolean {
+    if (isAdmin(this.scope.viewer) || ownerId === this.scope.viewer.id) return true;
+    this.scope.audit.denied({
+      action: this.resource.actions.list.name,
+      resourceType: this.resource.type,
+      ownerIds: [ownerId],
+      details: { reason: 'not_owner', ownerId },
+    });
+    return false;
+  }
+
   /** Inserts a record owned by the viewer. */
   create(values: NewRecord<T, AuditedResource<T>['ownerField']>): Promise<Row<T>> {
     const { resource, scope } = this;
@@ -53,6 +86,7 @@ export class OwnedRecords<T extends PgTable> {
         .returning()) as Row<T>[];
       return {
         resourceId: this.idOf(created!),
+        ownerId: scope.viewer.id,
         adminBypass: false,
         details: { after: resource.snapshot(created!) },
         complete: async () => created!,
@@ -60,11 +94,17 @@ export class OwnedRecords<T extends PgTable> {
     });
   }
 
-  /** Applies `changes` to the record with this id. */
-  update(id: unknown, changes: Partial<InferInsertModel<T>>): Promise<Row<T>> {
-    return this.changeExisting(this.resource.actions.update, id, (tx, before) => ({
+  /**
+   * Applies the changes `validate` returns to the record with this id. They are validated only once
+   * the viewer may change the record, so bad input on someone else's record is refused like any
+   * other attempt on it (`NOT_FOUND`, recorded as denied), never answered with what is wrong.
+   */
+  update(id: unknown, validate: () => Partial<InferInsertModel<T>>): Promise<Row<T>> {
+    return this.changeExisting(this.resource.actions.update, id, (tx, before) => {
+      const changes = validate();
       // The row is locked, so what the update will change is known before it runs.
-      details: { changes: this.resource.changes(before, { ...before, ...changes }) },
+      return {
+        details: { changes: this.resource.changes(before, { ...before, ...changes }) },
       complete: () =>
         tx
           .update(this.table)
@@ -72,7 +112,8 @@ export class OwnedRecords<T extends PgTable> {
           .where(eq(this.idColumn, id))
           .returning()
           .then((rows) => (rows as Row<T>[])[0]!),
-    }));
+      };
+    });
   }
 
   /** Deletes the record with this id. */
@@ -96,7 +137,7 @@ export class OwnedRecords<T extends PgTable> {
     const target = { action: action.name, resourceType: this.resource.type, resourceId: String(id) };
     return this.scope.audit.change(target, async (tx) => {
       const before = await this.lockForChange(tx, id);
-      return { resourceId: target.resourceId, adminBypass: this.bypasses(before), ...describe(tx, before) };
+      return { resourceId: target.resourceId, ownerId: this.ownerOf(before), adminBypass: this.bypasses(before), ...describe(tx, before) };
     });
   }
 
@@ -105,13 +146,16 @@ export class OwnedRecords<T extends PgTable> {
     const [row] = (await tx.select().from(this.table).where(eq(this.idColumn, id)).for('update')) as Row<T>[];
     const refusal = new NotFound(this.resource.type);
     if (!row) throw new AccessDenied(refusal, { reason: 'not_found' });
-    if (!isAdmin(this.scope.viewer) && this.ownerOf(row) !== this.scope.viewer.id) {
-      throw new AccessDenied(refusal, { reason: 'not_owner', ownerId: this.ownerOf(row) });
-    }
+    if (!this.mayAccess(row)) throw new AccessDenied(refusal, { reason: 'not_owner', ownerId: this.ownerOf(row) }, this.ownerOf(row));
     return row;
   }
 
-  /** An admin changing a record someone else owns. */
+  /** The viewer's own record, or any for an admin. */
+  private mayAccess(row: Row<T>): boolean {
+    return isAdmin(this.scope.viewer) || this.ownerOf(row) === this.scope.viewer.id;
+  }
+
+  /** An admin acting on a record someone else owns. */
   private bypasses(row: Row<T>): boolean {
     return isAdmin(this.scope.viewer) && this.ownerOf(row) !== this.scope.viewer.id;
   }
@@ -120,8 +164,8 @@ export class OwnedRecords<T extends PgTable> {
     return String((row as Record<string, unknown>)[this.resource.idField]);
   }
 
-  private ownerOf(row: Row<T>): unknown {
-    return (row as Record<string, unknown>)[this.resource.ownerField];
+  private ownerOf(row: Row<T>): string {
+    return String((row as Record<string, unknown>)[this.resource.ownerField]);
   }
 
   /** Drizzle's builders want a concrete table type; the resource's is generic here. */

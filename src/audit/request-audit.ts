@@ -1,10 +1,11 @@
-import type { Logger } from '../config/logger';
+import { InvalidInput } from '../core/errors';
 import type { Db, DbExecutor } from '../db/database';
 import { AccessDenied } from './access-denied';
 import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditSink } from './audit-sink';
 import type { AuditedResource } from './audited-resource';
+import { MergedEvents } from './merged-events';
 
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
@@ -17,38 +18,51 @@ export interface ChangeTarget {
 /** What a change's `success` row says, and the statement that completes the change. */
 export interface PreparedChange<T> {
   readonly resourceId: string;
+  /** The owner of the record changed. */
+  readonly ownerId: string;
   readonly adminBypass: boolean;
   readonly details: Record<string, unknown>;
   /**
-   * Completes the change. {@link RequestAudit.change} starts it itself and sends the audit row right
+   * Completes the change. {@link RequestAudit.change} starts it itself and sends the audit rows right
    * behind it on the same connection, sparing a round trip while the change holds its locks; so the
-   * row above must already say everything, whatever this statement returns.
+   * rows must already say everything, whatever this statement returns.
    */
   readonly complete: () => PromiseLike<T>;
+}
+
+/** A record a mutation will return to an admin, and the fields the operation reads on it. */
+interface ExpectedRead {
+  readonly resource: AuditedResource;
+  readonly fields: readonly string[];
 }
 
 interface PendingAdminRead {
   readonly resource: AuditedResource;
   readonly resourceId: string;
-  readonly ownerId: unknown;
+  readonly ownerId: string;
   readonly fields: Set<string>;
 }
 
 /**
- * One request's audit trail: every row the request causes is written through it. Changes are
- * recorded in their own transaction; denials right away, outside any transaction that could roll
- * them back; reads are buffered and written in one INSERT by {@link flush} before the response
- * leaves (the audit plugin withholds data if that fails).
+ * One request's audit trail: every row the request causes is written through it. A change is
+ * recorded in its own transaction, together with the admin's read of the record it returns, so a
+ * committed change is never answered "withheld". Everything else — reads, refusals, failures — is
+ * buffered and written in one INSERT by {@link flush} once every root field has settled and before
+ * the response leaves; the audit plugin withholds the response if that fails.
  */
 export class RequestAudit {
   private readonly adminReads = new Map<string, PendingAdminRead>();
-  private readonly reads: AuditEvent[] = [];
+  private readonly readsWithChanges = new Set<string>();
+  private readonly reads = new MergedEvents();
+  private readonly denials = new MergedEvents();
+  private readonly failures: AuditEvent[] = [];
+  private readonly inFlight = new Set<PromiseLike<unknown>>();
+  private expectedRead: ExpectedRead | undefined;
 
   constructor(
     private readonly db: Db,
     readonly request: AuditRequest,
     private readonly sink: AuditSink,
-    private readonly logger: Logger,
   ) {}
 
   /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
@@ -57,8 +71,9 @@ export class RequestAudit {
   }
 
   /** Notes that an admin read `fields` of a record owned by someone else. */
-  noteAdminRead(resource: AuditedResource, resourceId: string, ownerId: unknown, fields: readonly string[]): void {
+  noteAdminRead(resource: AuditedResource, resourceId: string, ownerId: string, fields: readonly string[]): void {
     const key = `${resource.type}\u0000${resourceId}`;
+    if (this.readsWithChanges.has(key)) return;
     let pending = this.adminReads.get(key);
     if (!pending) {
       pending = { resource, resourceId, ownerId, fields: new Set() };
@@ -67,66 +82,100 @@ export class RequestAudit {
     for (const field of fields) pending.fields.add(field);
   }
 
-  /** Queues a successful read event, written by {@link flush}. */
-  noteRead(event: Omit<AuditEvent, 'outcome'>): void {
-    assertDefinedAction(event.action);
-    this.reads.push({ ...event, outcome: 'success' });
+  /**
+   * Says that the mutation about to run returns a record of `resource` read with `fields`, so that
+   * if it is someone else's, {@link change} records the admin's read with the change.
+   */
+  expectReadOfChange(resource: AuditedResource, fields: readonly string[]): void {
+    this.expectedRead = { resource, fields };
   }
 
-  /** Writes every buffered read in one INSERT; throws if the trail could not be written. */
+  /** Queues a successful read by `field` (e.g. `Query.auditLogs`); one row per kind is written by {@link flush}. */
+  noteRead(event: Omit<AuditEvent, 'outcome'>, field: string): void {
+    assertDefinedAction(event.action);
+    this.reads.add({ ...event, outcome: 'success' }, field);
+  }
+
+  /** Queues a refused attempt; one row per kind and reason is written by {@link flush}, outside any transaction. */
+  denied(event: Omit<AuditEvent, 'outcome'>, field?: string): void {
+    assertDefinedAction(event.action);
+    this.denials.add({ ...event, outcome: 'denied' }, field);
+  }
+
+  /** Keeps {@link flush} waiting until `result` settles: a root field still running may yet record something. */
+  settles<T>(result: T): T {
+    if (isThenable(result)) {
+      this.inFlight.add(result);
+      const settled = () => this.inFlight.delete(result);
+      result.then(settled, settled);
+    }
+    return result;
+  }
+
+  /** Waits for every root field, then writes everything buffered in one INSERT; throws if it could not. */
   async flush(): Promise<void> {
-    const events = [...this.reads, ...[...this.adminReads.values()].map(adminReadEvent)];
-    this.reads.length = 0;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const events = [
+      ...this.reads.take(),
+      ...[...this.adminReads.values()].map(adminReadEvent),
+      ...this.denials.take(),
+      ...this.failures.splice(0),
+    ];
     this.adminReads.clear();
     await this.sink.write(this.db, this.request, events);
-  }
-
-  /** Records a denied attempt now, on its own, so no rollback can take it away. */
-  async denied(event: Omit<AuditEvent, 'outcome'>): Promise<void> {
-    assertDefinedAction(event.action);
-    await this.sink.write(this.db, this.request, [{ ...event, outcome: 'denied' }]);
   }
 
   /**
    * Runs `prepare` in a transaction, then completes the change with its `success` row in that same
    * transaction: both commit or neither does. {@link AccessDenied} from `prepare` becomes a `denied`
-   * row and the client error it carries; any other failure leaves an `error` row where the database
-   * allows. `OwnedRecords` is the caller; features declare resources rather than call this.
+   * row and the client error it carries, as does {@link InvalidInput} (reason `invalid_input`); any
+   * other failure leaves an `error` row. `OwnedRecords` is the caller; features declare resources
+   * rather than call this.
    */
   async change<T>(target: ChangeTarget, prepare: (tx: DbExecutor) => Promise<PreparedChange<T>>): Promise<T> {
     assertDefinedAction(target.action);
+    const expectedRead = this.expectedRead;
+    this.expectedRead = undefined;
     try {
       return await this.db.transaction(async (tx) => {
         const change = await prepare(tx);
-        const row: AuditEvent = {
-          action: target.action,
-          resourceType: target.resourceType,
-          resourceId: change.resourceId,
-          outcome: 'success',
-          adminBypass: change.adminBypass,
-          details: change.details,
-        };
-        const [result] = await Promise.all([change.complete(), this.sink.write(tx, this.request, [row])]);
+        const rows: AuditEvent[] = [
+          {
+            action: target.action,
+            resourceType: target.resourceType,
+            resourceId: change.resourceId,
+            ownerIds: [change.ownerId],
+            outcome: 'success',
+            adminBypass: change.adminBypass,
+            details: change.details,
+          },
+        ];
+        const read = expectedRead && readOfChange(expectedRead, target, change);
+        if (read) rows.push(adminReadEvent(read));
+        const [result] = await Promise.all([change.complete(), this.sink.write(tx, this.request, rows)]);
+        if (read) this.readsWithChanges.add(`${read.resource.type}\u0000${read.resourceId}`);
         return result;
       });
     } catch (error) {
       if (error instanceof AccessDenied) {
-        await this.denied({ ...target, details: error.details });
+        this.denied({ ...target, details: error.details, ownerIds: error.ownerId === undefined ? [] : [error.ownerId] });
         throw error.clientError;
       }
-      await this.recordFailure(target, error);
+      if (error instanceof InvalidInput) {
+        this.denied({ ...target, details: { reason: 'invalid_input', field: error.field } });
+        throw error;
+      }
+      this.failures.push({ ...target, outcome: 'error', details: describeFailure(error) });
       throw error;
     }
   }
 
-  private async recordFailure(target: ChangeTarget, error: unknown): Promise<void> {
-    try {
-      await this.sink.write(this.db, this.request, [{ ...target, outcome: 'error', details: describeFailure(error) }]);
-    } catch (auditError) {
-      // The change did not commit, so nothing is unrecorded; the operator still needs to know.
-      this.logger.error({ err: auditError, action: target.action }, 'could not record a failed change in the audit trail');
-    }
-  }
+}
+
+/** The admin read of the record a change returns, if the viewer is an admin and it is someone else's. */
+function readOfChange(expected: ExpectedRead, target: ChangeTarget, change: PreparedChange<unknown>): PendingAdminRead | undefined {
+  if (expected.resource.type !== target.resourceType || !change.adminBypass) return undefined;
+  return { resource: expected.resource, resourceId: change.resourceId, ownerId: change.ownerId, fields: new Set(expected.fields) };
 }
 
 function adminReadEvent(read: PendingAdminRead): AuditEvent {
@@ -135,9 +184,14 @@ function adminReadEvent(read: PendingAdminRead): AuditEvent {
     outcome: 'success',
     resourceType: read.resource.type,
     resourceId: read.resourceId,
+    ownerIds: [read.ownerId],
     adminBypass: true,
     details: { fields: [...read.fields], ownerId: read.ownerId },
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 /** Enough to investigate a failure without copying SQL or values into the trail. */

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
-import { assertAuditCoverage } from '../audit';
+import { assertAuditCoverage, settleBeforeAudit } from '../audit';
 import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
 import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
@@ -23,13 +23,16 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
 }
 
 /**
- * The executable schema: the TypeGraphQL schema with the graphql-shield rules applied to the root
- * fields. Shield would wrap every field of every type in an async rule check; all rules live on
+ * The executable schema: the TypeGraphQL schema with, on its root fields, the audit trail's
+ * settle tracking (outermost, so it sees what the permission rules record) and the graphql-shield
+ * rules. Shield would wrap every field of every type in an async rule check; all rules live on
  * root fields, so the others are left alone to keep list resolution cheap.
  */
 export async function buildExecutableSchema(): Promise<GraphQLSchema> {
   const schema = await buildApiSchema();
   const generated = permissions.generate(schema) as Record<string, IMiddleware>;
-  const rootMiddleware = Object.fromEntries(Object.entries(generated).filter(([type]) => ROOT_TYPES.has(type)));
-  return applyMiddleware(schema, rootMiddleware as IMiddleware);
+  const rootTypes = Object.keys(generated).filter((type) => ROOT_TYPES.has(type));
+  const settle = Object.fromEntries(rootTypes.map((type) => [type, settleBeforeAudit]));
+  const rules = Object.fromEntries(rootTypes.map((type) => [type, generated[type]]));
+  return applyMiddleware(schema, settle as IMiddleware, rules as IMiddleware);
 }

@@ -34,10 +34,10 @@ export function requestContext(options: RequestContextOptions): ContextFunction<
     try {
       viewer = await verifyToken(req.get('authorization'));
     } catch (error) {
-      await auditTrail.forRequest(request).denied({
-        action: AUTHENTICATE.name,
-        details: { reason: error instanceof Error ? error.message : 'invalid token' },
-      });
+      const audit = auditTrail.forRequest(request);
+      audit.denied({ action: AUTHENTICATE.name, details: { reason: error instanceof Error ? error.message : 'invalid token' } });
+      // No operation runs for this request, so its row is written here, before the 401 leaves.
+      await audit.flush();
       throw error instanceof ClientError ? toGraphQLError(error) : error;
     }
     return { viewer, db, audit: auditTrail.forRequest({ ...request, viewer }) };

@@ -38,7 +38,7 @@ export class ItemResolver {
   @AuditedReads()
   async updateItem(@Args(() => UpdateItemArgs) { id, input }: UpdateItemArgs, @Ctx() context: Context): Promise<Item> {
     const itemId = parseBigintId(id, 'id');
-    const row = await service(context).update(itemId, checkChanges(input));
+    const row = await service(context).update(itemId, () => checkChanges(input));
     return Item.fromRow(row);
   }
 

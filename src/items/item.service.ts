@@ -30,13 +30,14 @@ export class ItemService {
     this.records = new OwnedRecords(itemResource, { db, viewer, audit });
   }
 
-  async findById(id: bigint): Promise<ItemRow | undefined> {
-    const [row] = await this.db.select().from(items).where(this.records.visible(eq(items.id, id)));
-    return row;
+  /** The item if the viewer may see it; someone else's is `undefined` too, and recorded as refused. */
+  findById(id: bigint): Promise<ItemRow | undefined> {
+    return this.records.find(id);
   }
 
   /** Items in id order after `afterId`; ids only grow, so inserts never shift a page walk. */
   async list({ first, afterId, ownerId }: ListItemsOptions): Promise<KeysetPage<ItemRow>> {
+    if (ownerId != null && !this.records.mayList(ownerId)) return keysetPage([], first, async () => 0);
     const filter = this.records.visible(ownerId == null ? undefined : eq(items.ownerId, ownerId));
     const rows = await this.db
       .select()
@@ -51,9 +52,12 @@ export class ItemService {
     return this.records.create(item);
   }
 
-  /** Applies `changes`; an item the viewer may not change is `NOT_FOUND`, as if it did not exist. */
-  update(id: bigint, changes: ItemChanges): Promise<ItemRow> {
-    return this.records.update(id, changes);
+  /**
+   * Applies the changes `validate` returns, once the viewer may change the item; an item the viewer
+   * may not change is `NOT_FOUND`, as if it did not exist, whatever the input.
+   */
+  update(id: bigint, validate: () => ItemChanges): Promise<ItemRow> {
+    return this.records.update(id, validate);
   }
 
   delete(id: bigint): Promise<void> {

@@ -7,6 +7,8 @@ export interface StoredAuditRow {
   action: string;
   resource_type: string | null;
   resource_id: string | null;
+  resource_ids: string[];
+  owner_ids: string[];
   outcome: string;
   admin_bypass: boolean;
   details: Record<string, any>;
@@ -19,7 +21,7 @@ export interface StoredAuditRow {
 /** The rows one HTTP request wrote, in order, found by the `X-Request-Id` it was sent with. */
 export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): Promise<StoredAuditRow[]> {
   const rows = await sql<StoredAuditRow[]>`
-    select user_id, user_role, action, resource_type, resource_id, outcome, admin_bypass, details,
+    select user_id, user_role, action, resource_type, resource_id, resource_ids, owner_ids, outcome, admin_bypass, details,
            request_id, operation_name, ip, user_agent
     from audit_logs where request_id = ${requestId} order by id`;
   return [...rows];

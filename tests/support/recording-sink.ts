@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { AuditTrail, type AuditEvent, type AuditSink } from '../../src/audit';
 import { Role, type Viewer } from '../../src/auth/viewer';
 import type { Db } from '../../src/db/database';
@@ -20,6 +19,6 @@ export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };
 /** A context for in-process execution whose rows go to `sink`; nothing touches a database. */
 export function inProcessContext(sink: AuditSink, viewer: Viewer = ADMIN) {
   const db = undefined as unknown as Db;
-  const trail = new AuditTrail({ db, logger: pino({ level: 'silent' }), sink });
+  const trail = new AuditTrail({ db, sink });
   return { viewer, db, audit: trail.forRequest({ viewer, requestId: 'in-process', ip: null, userAgent: null, operationName: null }) };
 }

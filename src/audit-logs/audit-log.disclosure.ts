@@ -1,0 +1,29 @@
+import type { AuditEvent, AuditLogRow } from '../audit';
+import type { Viewer } from '../auth/viewer';
+
+/** What a query of the trail showed of owned records, as its `view_audit_logs` row records it. */
+export type Disclosure = Pick<AuditEvent, 'resourceType' | 'resourceId' | 'resourceIds' | 'ownerIds' | 'adminBypass'>;
+
+/**
+ * The owned records whose data `rows` carry (snapshots, changes, fields read), one disclosure per
+ * resource type, so that "who saw item 42?" finds the trail queries that showed it, and a query
+ * showing other users' data is an admin bypass like any other read of it. `fallback` describes a
+ * query that showed no owned data.
+ */
+export function disclosuresOf(rows: readonly AuditLogRow[], viewer: Viewer | undefined, fallback: Disclosure): Disclosure[] {
+  const byType = new Map<string, { ids: Set<string>; owners: Set<string> }>();
+  for (const row of rows) {
+    if (row.ownerIds.length === 0 || row.resourceType === null) continue;
+    let shown = byType.get(row.resourceType);
+    if (!shown) byType.set(row.resourceType, (shown = { ids: new Set(), owners: new Set() }));
+    for (const id of row.resourceId === null ? row.resourceIds : [row.resourceId]) shown.ids.add(id);
+    for (const owner of row.ownerIds) shown.owners.add(owner);
+  }
+  if (byType.size === 0) return [fallback];
+  return [...byType].map(([resourceType, { ids, owners }]) => ({
+    resourceType,
+    resourceIds: [...ids],
+    ownerIds: [...owners],
+    adminBypass: [...owners].some((owner) => owner !== viewer?.id),
+  }));
+}
