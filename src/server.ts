@@ -48,7 +48,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       config,
       schema: await buildExecutableSchema(),
       database,
-      verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
+      verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
       logger,
       audit: audit ? undefined : AUDIT_OFF,
     });

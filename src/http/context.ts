@@ -2,10 +2,12 @@ import type { ContextFunction } from '@apollo/server';
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import type { AuditRequest } from '../audit/audit-event';
 import { RequestAudit, type RequestAuditOptions } from '../audit/request-audit';
+import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Logger } from '../config/logger';
 import type { Db } from '../db/database';
 import type { Context } from '../graphql/context';
+import { unauthenticated } from '../graphql/errors';
 import { clientIp } from './request-id';
 
 export interface ContextFactoryOptions {
@@ -35,11 +37,9 @@ export function contextFactory(options: ContextFactoryOptions): ContextFunction<
     try {
       viewer = await verifyToken(req.get('authorization'));
     } catch (error) {
-      await new RequestAudit(db, request, logger, audit).denied({
-        action: 'authenticate',
-        details: { reason: error instanceof Error ? error.message : 'invalid token' },
-      });
-      throw error;
+      if (!(error instanceof TokenRejected)) throw error;
+      await new RequestAudit(db, request, logger, audit).denied({ action: 'authenticate', details: { reason: error.reason } });
+      throw unauthenticated(error.message, 401);
     }
     return { viewer, db, audit: new RequestAudit(db, { ...request, viewer }, logger, audit) };
   };
