@@ -9,6 +9,7 @@ import type { Db } from '../db/database';
 import type { Context } from '../graphql/context';
 import { unauthenticated } from '../graphql/errors';
 import { clientIp } from './request-id';
+import { userAgentOf } from './user-agent';
 
 export interface ContextFactoryOptions {
   readonly db: Db;
@@ -30,7 +31,7 @@ export function contextFactory(options: ContextFactoryOptions): ContextFunction<
       viewer: undefined,
       requestId: res.locals.requestId as string,
       ip: clientIp(req.ip),
-      userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+      userAgent: userAgentOf(req.get('user-agent')),
       operationName: null,
     };
     let viewer;
