@@ -45,7 +45,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       config,
       schema: await buildExecutableSchema(),
       database,
-      verifyToken: createTokenVerifier(await tokenKeySource(config, logger)),
+      verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
       logger,
       auditTrail: new AuditTrail({ db: database.db, sink: audit ? undefined : discardingAuditSink }),
     });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { admin, alice, startTestServer, type GraphQLResponse, type RequestOptions, type TestServer } from './support/test-server';
 import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 
@@ -222,14 +221,10 @@ const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64ur
 
 const rowsOfRequest = (requestId: string) => auditRowsOfRequest(server.sql, requestId);
 
-/** Sends `query` with a fresh `X-Request-Id` and a recognisable user agent; returns both. */
+/** Sends `query` with a recognisable user agent; returns the response and the id the server gave it. */
 async function tracedRequest(query: string, options: RequestOptions) {
-  const requestId = `audit-query-test-${randomUUID()}`;
-  const response = await server.graphql(query, {
-    ...options,
-    headers: { 'x-request-id': requestId, 'user-agent': 'audit-query-test/1' },
-  });
-  return { requestId, response };
+  const response = await server.graphql(query, { ...options, headers: { 'user-agent': 'audit-query-test/1' } });
+  return { requestId: response.headers.get('x-request-id')!, response };
 }
 
 /** The `view_audit_logs` row a request must leave, apart from what depends on the caller. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { TokenClaims } from '../src/auth/token-signer';
 import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
@@ -10,16 +9,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-/** Sends one operation with its own request id, so its audit rows can be picked out exactly. */
+/** Sends one operation; the request id the server gave it picks out exactly its audit rows. */
 async function send(query: string, as: TokenClaims | string | undefined, variables?: Record<string, unknown>) {
-  const requestId = `test-${randomUUID()}`;
   const operationName = /^(?:query|mutation)\s+(\w+)/.exec(query)?.[1];
-  const response = await server.graphql(query, {
-    as,
-    variables,
-    operationName,
-    headers: { 'x-request-id': requestId, 'user-agent': 'audit-trail-test/1.0' },
-  });
+  const response = await server.graphql(query, { as, variables, operationName, headers: { 'user-agent': 'audit-trail-test/1.0' } });
+  const requestId = response.headers.get('x-request-id')!;
   return { ...response, requestId, rows: () => rowsOf(requestId) };
 }
 
@@ -38,7 +32,6 @@ describe('what is recorded, by whom', () => {
   it('createItem: one create_item row with the item as created and the request metadata', async () => {
     const res = await send('mutation Create { createItem(input: {title: "Pay rent", description: "May"}) { id } }', alice);
     const id = res.body.data.createItem.id;
-    expect(res.headers.get('x-request-id')).toBe(res.requestId);
     expect(await res.rows()).toEqual([
       expect.objectContaining({
         user_id: 'alice',
@@ -194,7 +187,7 @@ describe('what is recorded, by whom', () => {
         outcome: 'denied',
         resource_id: id,
         admin_bypass: false,
-        details: { reason: 'not_owner', ownerId: 'alice', count: 1 },
+        details: { reason: 'not_owner', ownerId: 'alice' },
         operation_name: 'Tamper',
       }),
     ]);
@@ -207,7 +200,7 @@ describe('what is recorded, by whom', () => {
     const res = await send('mutation Probe { deleteItem(id: "987654321") }', bob);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await res.rows()).toEqual([
-      expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found', count: 1 } }),
+      expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found' } }),
     ]);
   });
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { auditRowsOfRequest } from './support/audit-rows';
 import { admin, alice, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, type TestServer } from './support/test-server';
 
 // Bearer tokens decide who a caller is. A token that does not verify must fail the whole request
@@ -20,9 +21,25 @@ function hs256(payload: JWTPayload, secret: string | Uint8Array = TEST_JWT_SECRE
   return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(key);
 }
 
-/** A token signed with an asymmetric private key; `kid` picks the key out of a JWKS. */
+/** An HS256 token with exactly the claims given: no `iat` or `exp` unless `payload` has them. */
+function hs256Raw(payload: JWTPayload): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(TEST_JWT_SECRET));
+}
+
+/** What the JWKS test server expects of its identity provider's tokens (JWT_ISSUER, JWT_AUDIENCE). */
+const IDP_ISSUER = 'https://idp.example.test/';
+const IDP_AUDIENCE = 'audited-api';
+
+/**
+ * A token signed with an asymmetric private key; `kid` picks the key out of a JWKS. Issued for
+ * this API by its identity provider unless `payload` says otherwise.
+ */
 function signed(privateKey: CryptoKey, alg: 'RS256' | 'ES256', kid: string, payload: JWTPayload = { sub: 'carol' }): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  return new SignJWT({ iss: IDP_ISSUER, aud: IDP_AUDIENCE, ...payload })
+    .setProtectedHeader({ alg, kid, typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey);
 }
 
 /** An unsigned token, built by hand because no library will make one. */
@@ -34,6 +51,18 @@ function unsignedToken(payload: JWTPayload): string {
 function expectRejected(response: GraphQLResponse, message = INVALID_TOKEN): void {
   expect(response.status).toBe(401);
   expect(response.body).toEqual({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+/**
+ * A refused token: HTTP 401 with the generic message, and one denied `authenticate` row without
+ * a user whose reason is `reason` — found by the id the server gave the request.
+ */
+async function expectRefused(on: TestServer, token: string, reason: string): Promise<void> {
+  const response = await on.graphql(ME, { as: token });
+  expectRejected(response);
+  expect(await auditRowsOfRequest(on.sql, response.headers.get('x-request-id')!)).toEqual([
+    expect.objectContaining({ user_id: null, user_role: null, action: 'authenticate', outcome: 'denied', details: { reason } }),
+  ]);
 }
 
 /** A field-level denial for an anonymous caller: HTTP 200, UNAUTHENTICATED on exactly that field. */
@@ -121,7 +150,7 @@ describe('rejected tokens', () => {
       .setIssuedAt(now() - 3600)
       .setExpirationTime(now() - 60)
       .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-    expectRejected(await server.graphql(ME, { as: token }));
+    await expectRefused(server, token, 'expired');
   });
 
   it('rejects a token that is not valid yet (nbf in the future)', async () => {
@@ -131,17 +160,17 @@ describe('rejected tokens', () => {
       .setNotBefore(now() + 3600)
       .setExpirationTime(now() + 7200)
       .sign(new TextEncoder().encode(TEST_JWT_SECRET));
-    expectRejected(await server.graphql(ME, { as: token }));
+    await expectRefused(server, token, 'not_yet_valid');
   });
 
   it('rejects a token signed with another secret', async () => {
     const token = await hs256({ sub: 'alice', role: 'admin' }, 'another-secret-that-is-also-long-enough-0123456789');
-    expectRejected(await server.graphql(ME, { as: token }));
+    await expectRefused(server, token, 'bad_signature');
   });
 
   it('rejects an unsigned alg "none" token', async () => {
     const token = unsignedToken({ sub: 'alice', role: 'admin', iat: now(), exp: now() + 300 });
-    expectRejected(await server.graphql(ME, { as: token }));
+    await expectRefused(server, token, 'bad_signature');
   });
 
   it('rejects a token whose signature was stripped off', async () => {
@@ -170,8 +199,7 @@ describe('rejected tokens', () => {
     ['an empty sub', { sub: '' }],
     ['a numeric sub', { sub: 42 as unknown as string }],
   ])('rejects a correctly signed token with %s', async (_label, claims) => {
-    const token = await hs256({ role: 'admin', ...claims });
-    expectRejected(await server.graphql(ME, { as: token }), 'the bearer token has no subject (sub)');
+    await expectRefused(server, await hs256({ role: 'admin', ...claims }), 'bad_subject');
   });
 
   it.each([
@@ -185,7 +213,7 @@ describe('rejected tokens', () => {
   });
 
   it('rejects "Bearer not-a-jwt"', async () => {
-    expectRejected(await server.graphql(ME, { headers: { authorization: 'Bearer not-a-jwt' } }));
+    await expectRefused(server, 'not-a-jwt', 'malformed');
   });
 
   it('rejects a bad token even for a query anonymous callers could make', async () => {
@@ -197,6 +225,101 @@ describe('rejected tokens', () => {
     const token = await hs256({ sub: 'alice' }, 'another-secret-that-is-also-long-enough-0123456789');
     expectRejected(await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', { as: token }));
     expect(await server.sql`select id from items`).toEqual([]);
+  });
+});
+
+describe('claims every token must satisfy (exp, lifetime, clock, subject)', () => {
+  const HOUR = 3600;
+
+  it('rejects a token without exp, which would never expire', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', role: 'admin', iat: now() }), 'no_expiry');
+  });
+
+  it('rejects a token whose exp is not a number', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', iat: now(), exp: 'tomorrow' as unknown as number }), 'malformed');
+  });
+
+  it('rejects a token living longer than JWT_MAX_AGE (default 24h), counted from iat', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', iat: now(), exp: now() + 24 * HOUR + 1 }), 'too_long_lived');
+    // Issued long ago with a far exp: still valid now, but its lifetime gives it away.
+    await expectRefused(server, await hs256Raw({ sub: 'alice', iat: now() - 300 * 24 * HOUR, exp: now() + HOUR }), 'too_long_lived');
+  });
+
+  it('rejects a token without iat whose exp lies beyond JWT_MAX_AGE from now', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', exp: now() + 25 * HOUR }), 'too_long_lived');
+  });
+
+  it('accepts a lifetime of exactly 24h, and a token without iat expiring within 24h', async () => {
+    for (const claims of [{ iat: now(), exp: now() + 24 * HOUR }, { exp: now() + 23 * HOUR }]) {
+      const response = await server.graphql(ME, { as: await hs256Raw({ sub: 'alice', ...claims }) });
+      expect(response.body).toEqual({ data: { me: { id: 'alice', role: 'USER' } } });
+    }
+  });
+
+  it('rejects a token issued in the future (iat) beyond the clock tolerance', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', iat: now() + 120, exp: now() + HOUR }), 'not_yet_valid');
+  });
+
+  it('accepts iat and nbf a few seconds ahead of our clock (within the 30 s tolerance)', async () => {
+    const token = await hs256Raw({ sub: 'alice', iat: now() + 10, nbf: now() + 10, exp: now() + HOUR });
+    expect((await server.graphql(ME, { as: token })).body).toEqual({ data: { me: { id: 'alice', role: 'USER' } } });
+  });
+
+  it('rejects a token whose nbf is beyond the clock tolerance', async () => {
+    await expectRefused(server, await hs256Raw({ sub: 'alice', nbf: now() + 120, exp: now() + HOUR }), 'not_yet_valid');
+  });
+
+  it.each([
+    ['blank', '   '],
+    ['a NUL character', 'ali\u0000ce'],
+    ['a newline (a forged log line)', 'alice\nroot'],
+    ['a C0 control character', 'alice\u0007'],
+    ['DEL', 'alice\u007f'],
+    ['a C1 control character', 'alice\u0085'],
+    ['a lone high surrogate', 'alice\ud800'],
+    ['a lone low surrogate', '\udc00alice'],
+    ['256 characters', 'a'.repeat(256)],
+    ['not a string', ['alice']],
+  ])('rejects a subject that is %s, and records the refusal', async (_label, sub) => {
+    await expectRefused(server, await hs256({ sub: sub as string, role: 'admin' }), 'bad_subject');
+  });
+
+  it('accepts a subject of 255 characters, and one with characters outside the BMP', async () => {
+    for (const sub of ['a'.repeat(255), 'ü'.repeat(254) + '😀', 'user@example.com']) {
+      const response = await server.graphql(ME, { as: await hs256({ sub }) });
+      expect(response.body).toEqual({ data: { me: { id: sub, role: 'USER' } } });
+    }
+  });
+
+  it('never echoes the token or its claims, in the response or the audit row', async () => {
+    const response = await server.graphql(ME, { as: await hs256Raw({ sub: 'secret-subject', iat: now(), exp: now() + 48 * HOUR }) });
+    const [row] = await auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!);
+    expect(JSON.stringify([response.body, row])).not.toContain('secret-subject');
+  });
+});
+
+describe('issuer and audience (JWT_ISSUER, JWT_AUDIENCE)', () => {
+  let scoped: TestServer;
+  const ours = { iss: 'https://auth.example.test/', aud: 'audited-api' };
+  beforeAll(async () => {
+    scoped = await startTestServer({ JWT_ISSUER: ours.iss, JWT_AUDIENCE: ours.aud });
+  });
+  afterAll(() => scoped?.stop());
+
+  it('accepts a token for this issuer and audience, as npm run token mints it', async () => {
+    const token = await scoped.token({ sub: 'root', role: 'admin', issuer: ours.iss, audience: ours.aud });
+    expect((await scoped.graphql(ME, { as: token })).body).toEqual({ data: { me: { id: 'root', role: 'ADMIN' } } });
+    const listed = await hs256({ sub: 'alice', ...ours, aud: ['another-api', ours.aud] });
+    expect((await scoped.graphql(ME, { as: listed })).body).toEqual({ data: { me: { id: 'alice', role: 'USER' } } });
+  });
+
+  it.each([
+    ['another audience', { ...ours, aud: 'another-api' }, 'wrong_audience'],
+    ['no audience', { iss: ours.iss }, 'wrong_audience'],
+    ['another issuer', { ...ours, iss: 'https://evil.example.test/' }, 'wrong_issuer'],
+    ['no issuer', { aud: ours.aud }, 'wrong_issuer'],
+  ])('rejects an admin token with %s', async (_label, claims, reason) => {
+    await expectRefused(scoped, await hs256({ sub: 'root', role: 'admin', ...claims }), reason);
   });
 });
 
@@ -265,7 +388,7 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
       { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
     ]);
     // An empty JWT_SECRET counts as unset, which turns off the harness' HS256 default.
-    jwksServer = await startTestServer({ JWT_SECRET: '', JWKS_URL: jwks.url });
+    jwksServer = await startTestServer({ JWT_SECRET: '', JWKS_URL: jwks.url, JWT_ISSUER: IDP_ISSUER, JWT_AUDIENCE: IDP_AUDIENCE });
   });
   afterAll(async () => {
     await jwksServer?.stop();
@@ -287,12 +410,22 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
   });
 
   it('rejects an expired RS256 token', async () => {
-    const token = await new SignJWT({})
+    const token = await new SignJWT({ iss: IDP_ISSUER, aud: IDP_AUDIENCE })
       .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
       .setSubject('carol')
       .setExpirationTime(now() - 60)
       .sign(rsa.privateKey);
-    expectRejected(await jwksServer.graphql(ME, { as: token }));
+    await expectRefused(jwksServer, token, 'expired');
+  });
+
+  it('rejects an admin token the identity provider issued for another application', async () => {
+    const token = await signed(rsa.privateKey, 'RS256', 'rsa-1', { sub: 'carol', role: 'admin', aud: 'another-app' });
+    await expectRefused(jwksServer, token, 'wrong_audience');
+  });
+
+  it('rejects an admin token from another issuer', async () => {
+    const token = await signed(rsa.privateKey, 'RS256', 'rsa-1', { sub: 'carol', role: 'admin', iss: 'https://other-idp.example.test/' });
+    await expectRefused(jwksServer, token, 'wrong_issuer');
   });
 
   it('rejects an HS256 token, even one signed with the harness secret', async () => {
@@ -316,7 +449,7 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
 
   it('rejects an RS256 token from an unknown key that claims a published kid', async () => {
     const stranger = await generateKeyPair('RS256');
-    expectRejected(await jwksServer.graphql(ME, { as: await signed(stranger.privateKey, 'RS256', 'rsa-1') }));
+    await expectRefused(jwksServer, await signed(stranger.privateKey, 'RS256', 'rsa-1'), 'bad_signature');
   });
 
   it('rejects an unsigned alg "none" token', async () => {

@@ -100,7 +100,30 @@ describe('the token CLI', () => {
     const result = await run(TOKEN_CLI, [], { DATA_DIR: path.join(os.tmpdir(), 'never-created') });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('usage: npm run token -- --sub <user id> [--role admin|user] [--expires 8h]\n');
+    expect(result.stderr).toBe('usage: npm run token -- --sub <user id> [--role admin|user] [--expires 8h] [--issuer iss] [--audience aud]\n');
+  });
+
+  /** The claims of a token, read without verifying it. */
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  const SECRET_ENV = { JWT_SECRET: 'x'.repeat(32), DATA_DIR: path.join(os.tmpdir(), 'never-created') };
+
+  it('mints a token that expires in 8h by default, carrying JWT_ISSUER and JWT_AUDIENCE', async () => {
+    const token = await mintToken({ ...SECRET_ENV, JWT_ISSUER: 'https://auth.example.test/', JWT_AUDIENCE: 'audited-api' }, '--sub', 'alice');
+    const claims = claimsOf(token);
+    expect(claims).toMatchObject({ sub: 'alice', iss: 'https://auth.example.test/', aud: 'audited-api' });
+    expect(claims.exp - claims.iat).toBe(8 * 3600);
+  });
+
+  it('refuses a lifetime over JWT_MAX_AGE, which the server would refuse', async () => {
+    const result = await run(TOKEN_CLI, ['--sub', 'alice', '--expires', '2h'], { ...SECRET_ENV, JWT_MAX_AGE: '1h' });
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('exceeds JWT_MAX_AGE');
+  });
+
+  it('refuses a subject the server would refuse', async () => {
+    const result = await run(TOKEN_CLI, ['--sub', 'a'.repeat(256)], SECRET_ENV);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('--sub must be 1 to 255 characters');
   });
 });
 
@@ -111,6 +134,17 @@ describe('production refuses an unsafe configuration', () => {
   it.each([
     ['without DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, 'DATABASE_URL'],
     ['without JWT_SECRET or JWKS_URL', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE }, 'JWT_SECRET'],
+    [
+      'with JWKS_URL but no JWT_AUDIENCE (tokens for other applications would be accepted)',
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_ISSUER: 'https://idp.example.test/' },
+      'JWT_AUDIENCE',
+    ],
+    [
+      'with JWKS_URL but no JWT_ISSUER',
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_AUDIENCE: 'audited-api' },
+      'JWT_ISSUER',
+    ],
+    ['with a JWT_MAX_AGE that is not a duration', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), JWT_MAX_AGE: 'forever' }, 'JWT_MAX_AGE'],
   ])('exits 1 %s, with one line on stderr', async (_case, env, mentioned) => {
     const result = await run(MAIN, [], { ...env, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
     expect(result.code).toBe(1);

@@ -4,8 +4,9 @@ import { defineAuditAction } from '../audit';
 export const VIEW_AUDIT_LOGS = defineAuditAction({
   name: 'view_audit_logs',
   resourceType: 'audit_log',
-  description: 'every `auditLogs` / `auditLog` query, allowed or refused',
-  details: '`{ filter, first, after }` or `{ id }`',
+  description:
+    'every `auditLogs` / `auditLog` query, allowed or refused (also for bad input); one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
+  details: '`{ filter, first, after }` or `{ id }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
 });
 
 /** The fields of a `view_audit_logs` row, minus what the query asked for. */

@@ -3,8 +3,9 @@ import { ROW_LIMITS } from './row-limits';
 
 /**
  * The events of one kind (action, resource type, reason) a request caused, kept as one row: the
- * first event's details, the fields that caused them (`details.fields`, capped), how many there
- * were (`details.count`), and every record they were about. A request with 1,000 aliases of a
+ * first event's details, the fields that caused them (`details.fields`, capped) and how many
+ * there were (`details.count`) — both left out for a single event not caused by a field — and
+ * every record they were about. A request with 1,000 aliases of a
  * refused field writes one row, not 1,000.
  */
 export class MergedEvents {
@@ -36,7 +37,7 @@ export class MergedEvents {
         resourceIds: several ? [...resourceIds] : [],
         ownerIds: [...ownerIds],
         adminBypass,
-        details: { ...first.details, ...(fields.size > 0 ? { fields: [...fields] } : {}), count },
+        details: fields.size > 0 || count > 1 ? { ...first.details, fields: [...fields], count } : first.details,
       };
     });
     this.groups.clear();

@@ -4,8 +4,9 @@ import { defineAuditAction } from './audit-actions';
 export const AUTHENTICATE = defineAuditAction({
   name: 'authenticate',
   resourceType: null,
-  description: 'a request with an invalid, expired or malformed bearer token (outcome `denied`)',
-  details: '`{ reason }`',
+  description: 'a request with a bearer token that is refused (outcome `denied`)',
+  details:
+    '`{ reason }`, one of `malformed`, `bad_signature`, `keys_unavailable`, `no_expiry`, `expired`, `not_yet_valid`, `too_long_lived`, `wrong_issuer`, `wrong_audience`, `bad_subject`; never the token\'s contents',
 });
 
 /** A call of a query or mutation the caller may not make (failed access attempts, PCI DSS 10.2.1.4). */
@@ -13,5 +14,5 @@ export const ACCESS_DENIED = defineAuditAction({
   name: 'access_denied',
   resourceType: null,
   description: 'a call of a query or mutation the caller may not make, e.g. anonymously (outcome `denied`)',
-  details: '`{ field: "Mutation.createItem", reason }`',
+  details: '`{ reason, fields: ["Mutation.createItem", …], count }`: one row per request and reason',
 });

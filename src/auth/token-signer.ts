@@ -4,8 +4,12 @@ export interface TokenClaims {
   sub: string;
   /** `admin` grants the ADMIN role; anything else is a USER. */
   role?: string;
-  /** Lifetime, in jose's notation (`1h`, `8h`, `7d`). */
+  /** Lifetime, in jose's notation (`1h`, `8h`, `7d`); at most the server's `JWT_MAX_AGE`. */
   expiresIn?: string;
+  /** `iss`, needed when the server sets `JWT_ISSUER`. */
+  issuer?: string;
+  /** `aud`, needed when the server sets `JWT_AUDIENCE`. */
+  audience?: string;
 }
 
 /** Signs an HS256 token the server accepts; used by `npm run token` and by the tests. */
@@ -15,5 +19,7 @@ export async function signToken(secret: string, claims: TokenClaims): Promise<st
     .setSubject(claims.sub)
     .setIssuedAt()
     .setExpirationTime(claims.expiresIn ?? '8h');
+  if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
+  if (claims.audience !== undefined) jwt.setAudience(claims.audience);
   return jwt.sign(new TextEncoder().encode(secret));
 }

@@ -1,8 +1,10 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { Unauthenticated } from '../core/errors';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { isAcceptableSubject, timeProblem } from './token-claims';
+import type { TokenPolicy } from '../config/token-policy';
+import { rejectionReasonOf, TokenRejected } from './token-rejection';
 import { Role, type Viewer } from './viewer';
 
-/** Turns the value of an `Authorization` header into a {@link Viewer}. */
+/** Turns the value of an `Authorization` header into a {@link Viewer}; throws {@link TokenRejected}. */
 export type TokenVerifier = (authorization: string | undefined) => Promise<Viewer | undefined>;
 
 /** How tokens are checked: a shared HS256 secret, or RS256/ES256 keys published at a JWKS URL. */
@@ -10,33 +12,39 @@ export type TokenKeySource = { secret: string } | { jwksUrl: string };
 
 /**
  * Builds the verifier. No header means an anonymous caller (`undefined`); any header that does not
- * carry a valid token is rejected with `UNAUTHENTICATED` and HTTP 401, never downgraded to anonymous.
- * Algorithms are pinned, so `alg: none` and algorithm-confusion tokens fail verification.
+ * carry a valid token is rejected with {@link TokenRejected}, never downgraded to anonymous.
+ * Algorithms are pinned, so `alg: none` and algorithm-confusion tokens fail verification. Beyond
+ * the signature, `policy` decides issuer, audience, lifetime and clock skew; `exp` is required.
  */
-export function createTokenVerifier(source: TokenKeySource): TokenVerifier {
+export function createTokenVerifier(source: TokenKeySource, policy: TokenPolicy): TokenVerifier {
+  const options: JWTVerifyOptions = {
+    requiredClaims: ['exp'],
+    clockTolerance: policy.clockToleranceSeconds,
+    ...(policy.issuer !== undefined && { issuer: policy.issuer }),
+    ...(policy.audience !== undefined && { audience: policy.audience }),
+  };
   let verify: (token: string) => Promise<JWTPayload>;
   if ('secret' in source) {
     const key = new TextEncoder().encode(source.secret);
-    verify = async (token) => (await jwtVerify(token, key, { algorithms: ['HS256'] })).payload;
+    verify = async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
   } else {
     const keys = createRemoteJWKSet(new URL(source.jwksUrl));
-    verify = async (token) => (await jwtVerify(token, keys, { algorithms: ['RS256', 'ES256'] })).payload;
+    verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   }
 
   return async (authorization) => {
     if (authorization === undefined) return undefined;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) throw new Unauthenticated('the Authorization header must be "Bearer <token>"', 401);
+    if (!match) throw new TokenRejected('malformed', 'the Authorization header must be "Bearer <token>"');
     let payload: JWTPayload;
     try {
       payload = await verify(match[1]!);
-    } catch {
-      // jose's reasons (expired, bad signature, unsupported alg) are not for clients to probe.
-      throw new Unauthenticated('the bearer token is invalid or expired', 401);
+    } catch (error) {
+      throw new TokenRejected(rejectionReasonOf(error));
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw new Unauthenticated('the bearer token has no subject (sub)', 401);
-    }
+    const problem = timeProblem(payload, policy, Math.floor(Date.now() / 1000));
+    if (problem) throw new TokenRejected(problem);
+    if (!isAcceptableSubject(payload.sub)) throw new TokenRejected('bad_subject');
     return { id: payload.sub, role: payload.role === 'admin' ? Role.ADMIN : Role.USER };
   };
 }

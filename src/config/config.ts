@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { TokenPolicy } from './token-policy';
+import { parseDuration } from './duration';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -11,6 +13,8 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
   readonly jwksUrl: string | undefined;
+  /** Issuer, audience, lifetime and clock checks applied to every bearer token. */
+  readonly jwt: TokenPolicy;
   readonly port: number;
   readonly host: string;
   readonly introspection: boolean;
@@ -48,6 +52,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (jwtSecret && Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 bytes long');
   }
+  const jwtIssuer = nonEmpty(env.JWT_ISSUER);
+  const jwtAudience = nonEmpty(env.JWT_AUDIENCE);
+  // An identity provider signs tokens for every application it serves: without these checks a
+  // token issued for another application, with role "admin" in it, would make its holder an ADMIN.
+  if (production && jwksUrl && (!jwtIssuer || !jwtAudience)) {
+    throw new ConfigError('NODE_ENV=production with JWKS_URL requires JWT_ISSUER and JWT_AUDIENCE');
+  }
 
   return {
     production,
@@ -56,6 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     jwtSecret,
     jwksUrl,
+    jwt: {
+      issuer: jwtIssuer,
+      audience: jwtAudience,
+      maxAgeSeconds: parseDurationSetting('JWT_MAX_AGE', env.JWT_MAX_AGE, 24 * 3600, 60, 30 * 86400),
+      clockToleranceSeconds: parseDurationSetting('JWT_CLOCK_TOLERANCE', env.JWT_CLOCK_TOLERANCE, 30, 0, 300),
+    },
     port: parseInteger('PORT', env.PORT, 4000, 0, 65535),
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     // Checked in development too, so a typo fails on a laptop rather than at deploy time.
@@ -80,6 +97,16 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+/** A duration setting (`90`, `90s`, `30m`, `8h`, `1d`), in seconds. */
+function parseDurationSetting(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const seconds = parseDuration(value!);
+  if (seconds === undefined || seconds < min || seconds > max) {
+    throw new ConfigError(`${name} must be a duration from ${min}s to ${max}s (e.g. 30s, 15m, 8h, 1d), got "${value}"`);
+  }
+  return seconds;
 }
 
 function parseBoolean(name: string, value: string | undefined): boolean {

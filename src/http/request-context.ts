@@ -2,11 +2,13 @@ import type { ContextFunction } from '@apollo/server';
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import type { Context } from '../api/context';
 import { AUTHENTICATE, type AuditRequest, type AuditTrail } from '../audit';
+import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
-import { ClientError } from '../core/errors';
+import { Unauthenticated } from '../core/errors';
 import type { Db } from '../db/database';
 import { toGraphQLError } from '../graphql/client-errors';
 import { clientIp } from './request-id';
+import { userAgentOf } from './user-agent';
 
 export interface RequestContextOptions {
   readonly db: Db;
@@ -27,18 +29,19 @@ export function requestContext(options: RequestContextOptions): ContextFunction<
       viewer: undefined,
       requestId: res.locals.requestId as string,
       ip: clientIp(req.ip),
-      userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+      userAgent: userAgentOf(req.get('user-agent')),
       operationName: null,
     };
     let viewer;
     try {
       viewer = await verifyToken(req.get('authorization'));
     } catch (error) {
+      if (!(error instanceof TokenRejected)) throw error;
       const audit = auditTrail.forRequest(request);
-      audit.denied({ action: AUTHENTICATE.name, details: { reason: error instanceof Error ? error.message : 'invalid token' } });
+      audit.denied({ action: AUTHENTICATE.name, details: { reason: error.reason } });
       // No operation runs for this request, so its row is written here, before the 401 leaves.
       await audit.flush();
-      throw error instanceof ClientError ? toGraphQLError(error) : error;
+      throw toGraphQLError(new Unauthenticated(error.message, 401));
     }
     return { viewer, db, audit: auditTrail.forRequest({ ...request, viewer }) };
   };
