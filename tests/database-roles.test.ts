@@ -90,7 +90,7 @@ describeOnPostgres('separate owner and serving roles', () => {
   });
 
   const ownerEnv = () => ({ MIGRATION_DATABASE_URL: urls.owner });
-  const createServingRole = (role = roles.serving) =>
+  const runCreateServingRole = (role = roles.serving) =>
     run(CREATE_ROLE_CLI, ['--role', role], { ...ownerEnv(), SERVING_ROLE_PASSWORD: SERVING_PASSWORD });
 
   describe('npm run db:migrate and npm run db:create-serving-role', () => {
@@ -111,7 +111,7 @@ describeOnPostgres('separate owner and serving roles', () => {
     });
 
     it('creates the serving role with exactly the privileges the API needs', async () => {
-      const created = await createServingRole();
+      const created = await runCreateServingRole();
       expect(created).toMatchObject({ code: 0, stderr: '' });
       expect(created.stdout).toBe(
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
@@ -131,7 +131,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       await admin.unsafe(`grant create on schema public to "${roles.serving}"`);
       await admin.unsafe(`grant update (action) on audit_logs to "${roles.serving}"`);
 
-      const again = await createServingRole();
+      const again = await runCreateServingRole();
       expect(again).toMatchObject({ code: 0, stderr: '' });
       expect(again.stdout).toMatch(new RegExp(`^updated role "${roles.serving}" with exactly: `));
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
@@ -143,7 +143,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       ['a member of the owner role', () => roles.member, `is a member of "${roles.owner}", the owner of audit_logs`],
     ])('refuses to make %s the serving role', async (_who, role, reason) => {
       const before = await privilegesOf(role());
-      const refused = await createServingRole(role());
+      const refused = await runCreateServingRole(role());
       expect({ code: refused.code, stdout: refused.stdout, stderr: refused.stderr }).toEqual({
         code: 1,
         stdout: '',
@@ -339,7 +339,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         { DATABASE_URL: urls.serving },
         `the database role "${roles.serving}" has TRIGGER on audit_logs, so it could rewrite the audit trail${SERVE_AS}`,
       );
-      expect(await createServingRole()).toMatchObject({ code: 0 });
+      expect(await runCreateServingRole()).toMatchObject({ code: 0 });
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
   });
