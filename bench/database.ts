@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '#src/db/embedded';
+import { createServingRole } from '#src/db/serving-role';
 
 /** Where the benchmark's admin connection goes when `DATABASE_URL` is not set. */
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -12,7 +13,13 @@ export interface BenchDatabase {
   readonly poolMax: number;
   /** One line for the report, without credentials. */
   readonly description: string;
-  /** Drops the database (or stops PGlite); safe to call twice. */
+  /**
+   * After migrating: where the servers connect, as production does, a role that cannot rewrite the
+   * trail (`npm run db:create-serving-role`), dropped with the database. The embedded PGlite has a
+   * single role, so there it is `url`, and `checked` says production's role check must be skipped.
+   */
+  servingUrl(): Promise<{ url: string; checked: boolean }>;
+  /** Drops the database and its serving role (or stops PGlite); safe to call twice. */
   drop(): Promise<void>;
 }
 
@@ -42,16 +49,31 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     let dropped = false;
+    let servingRole: string | undefined;
     return {
       url: url.toString(),
       poolMax: 10,
       description:
         `PostgreSQL ${server.version} at ${url.host}, fresh database ${name} ` +
         `(synchronous_commit=${server.synchronous_commit}, fsync=${server.fsync})`,
+      async servingUrl() {
+        servingRole = `${name}_serving`;
+        const owner = postgres(url.toString(), { max: 1, onnotice: () => {} });
+        try {
+          await createServingRole(owner, { role: servingRole });
+        } finally {
+          await owner.end();
+        }
+        const serving = new URL(url);
+        serving.username = servingRole;
+        serving.password = '';
+        return { url: serving.toString(), checked: true };
+      },
       async drop() {
         if (dropped) return;
         dropped = true;
         await admin.unsafe(`drop database if exists "${name}" with (force)`);
+        if (servingRole) await admin.unsafe(`drop role if exists "${servingRole}"`);
         await admin.end();
       },
     };
@@ -71,6 +93,7 @@ async function embeddedDatabase(adminUrl: string, cause: unknown): Promise<Bench
     description:
       `embedded PGlite, in memory, in the load generator's process: no PostgreSQL answered at ` +
       `${new URL(adminUrl).host} (${reason}). Ratios are NOT representative of production`,
+    servingUrl: async () => ({ url: embedded.url, checked: false }),
     async drop() {
       if (stopped) return;
       stopped = true;

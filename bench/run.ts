@@ -93,8 +93,15 @@ async function main(): Promise<void> {
       `then ${plan.rounds} × ${plan.roundSeconds} s per side in alternating order; medians compared`,
   );
 
+  const serving = await database.servingUrl();
   const startSide = async (audit: boolean) => {
-    const server = await startBenchServer({ audit, databaseUrl: database.url, poolMax: database.poolMax, jwtSecret });
+    const server = await startBenchServer({
+      audit,
+      databaseUrl: serving.url,
+      checkServingRole: serving.checked,
+      poolMax: database.poolMax,
+      jwtSecret,
+    });
     cleanups.push(() => server.stop());
     return server;
   };

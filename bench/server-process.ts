@@ -25,7 +25,7 @@ process.once('message', async (request: ServerStartRequest) => {
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    server = await startServer(config, pino({ level: 'silent' }), { audit: request.audit });
+    server = await startServer(config, pino({ level: 'silent' }), { audit: request.audit, checkServingRole: request.checkServingRole });
   } catch (error) {
     reply({ error: error instanceof Error ? error.message : String(error) });
     process.disconnect();

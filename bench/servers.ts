@@ -9,6 +9,8 @@ const STOP_GRACE_MS = 10_000;
 export interface ServerStartRequest {
   readonly audit: boolean;
   readonly databaseUrl: string;
+  /** `false` on the embedded PGlite only, whose single role cannot pass production's role check. */
+  readonly checkServingRole: boolean;
   readonly poolMax: number;
   readonly jwtSecret: string;
 }

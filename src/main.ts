@@ -34,6 +34,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A ConfigError found while starting (e.g. an unfit database role) is one line, like the others.
+  if (error instanceof ConfigError) process.stderr.write(`refusing to start: ${error.message}\n`);
+  else process.stderr.write(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -6,7 +6,7 @@ import type { AppConfig } from './config/config';
 import type { Logger } from './config/logger';
 import { connectDatabase } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
-import { runMigrations } from './db/migrate';
+import { prepareDatabase } from './db/prepare-database';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
 
@@ -26,11 +26,16 @@ export interface ServerOptions {
    * Defaults to `true`.
    */
   readonly audit?: boolean;
+  /**
+   * Tests and the benchmark on the embedded PGlite only: `false` skips production's check that the
+   * serving role cannot rewrite the trail, which a single-role database cannot pass. Defaults to `true`.
+   */
+  readonly checkServingRole?: boolean;
 }
 
 /**
- * The composition root: database (configured or embedded), migrations, token verification,
- * schema and HTTP server, started in that order.
+ * The composition root: database (configured or embedded), migrations and the serving role's
+ * check, token verification, schema and HTTP server, started in that order.
  */
 export async function startServer(config: AppConfig, logger: Logger, options: ServerOptions = {}): Promise<Server> {
   const audit = options.audit !== false;
@@ -40,7 +45,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
 
   const database = connectDatabase(config.databaseUrl ?? embedded!.url, { maxConnections: embedded ? 1 : config.databasePoolMax });
   try {
-    await runMigrations(database.db);
+    await prepareDatabase(config, database, logger, { checkServingRole: options.checkServingRole !== false });
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),

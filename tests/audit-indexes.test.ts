@@ -2,6 +2,7 @@ import { AuditLogService } from '../src/audit-logs/audit-log.service';
 import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
 import { connectDatabase, type Database } from '../src/db/database';
 import { startTestServer, type TestServer } from './support/test-server';
+import { allowBackdatedRows } from './support/audit-rows';
 
 /*
  * Every `auditLogs` filter must be served by its index on a realistically sized trail, on the
@@ -181,6 +182,7 @@ let seeded: number;
 beforeAll(async () => {
   server = await startTestServer();
   seeded = server.database.embedded ? ROWS_EMBEDDED : ROWS_ON_SERVER;
+  await allowBackdatedRows(server.sql);
   await server.sql.unsafe(seedSql(seeded));
   await server.sql.unsafe('analyze audit_logs');
   database = connectDatabase(server.database.url, { maxConnections: 1 });

@@ -1,5 +1,5 @@
 import { admin, alice, startTestServer, type GraphQLResponse, type RequestOptions, type TestServer } from './support/test-server';
-import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
+import { allowBackdatedRows, auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 
 /*
  * The `auditLogs` / `auditLog` queries against a seeded trail, over real HTTP and a real database.
@@ -253,6 +253,7 @@ let seededIds: bigint[];
 
 beforeAll(async () => {
   server = await startTestServer();
+  await allowBackdatedRows(server.sql);
   await server.sql.unsafe(SEED_SQL);
   seededIds = (await readRows()).map((row) => row.id);
 }, 60_000);

@@ -12,8 +12,8 @@ const SRC = path.resolve(__dirname, '../src');
 /** Higher imports lower; equal ranks only within one folder. */
 const RANK: Record<string, number> = {
   config: 0,
-  db: 0,
   core: 0,
+  db: 1,
   auth: 1,
   audit: 2,
   api: 3,

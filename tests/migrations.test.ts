@@ -123,7 +123,11 @@ it('creates audit_logs with the columns every audit row carries', async () => {
 it('makes audit_logs append-only with triggers from a hand-written migration', async () => {
   const triggers = await database.sql<{ tgname: string }[]>`
     select tgname from pg_trigger where tgrelid = 'audit_logs'::regclass and not tgisinternal order by tgname`;
-  expect(triggers.map((trigger) => trigger.tgname)).toEqual(['audit_logs_no_truncate', 'audit_logs_no_update_or_delete']);
+  expect(triggers.map((trigger) => trigger.tgname)).toEqual([
+    'audit_logs_no_truncate',
+    'audit_logs_no_update_or_delete',
+    'audit_logs_stamp_server_values',
+  ]);
   await database.sql`insert into audit_logs (action, outcome) values ('probe', 'success')`;
   await expect(database.sql`update audit_logs set action = 'edited'`).rejects.toThrow('audit_logs is append-only: UPDATE');
   await expect(database.sql`delete from audit_logs`).rejects.toThrow('audit_logs is append-only: DELETE');

@@ -7,6 +7,8 @@ export interface AppConfig {
   readonly production: boolean;
   /** PostgreSQL to use; `undefined` starts the embedded PGlite database. */
   readonly databaseUrl: string | undefined;
+  /** The owner role's connection, used only to migrate; unset: migrate as `databaseUrl` when that role may. */
+  readonly migrationDatabaseUrl: string | undefined;
   /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
   readonly databasePoolMax: number;
   /** Where the embedded database and the generated development secret live. */
@@ -37,11 +39,15 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const migrationDatabaseUrl = nonEmpty(env.MIGRATION_DATABASE_URL);
   const jwtSecret = nonEmpty(env.JWT_SECRET);
   const jwksUrl = nonEmpty(env.JWKS_URL);
 
   if (production && !databaseUrl) {
     throw new ConfigError('NODE_ENV=production requires DATABASE_URL (the embedded database is for development only)');
+  }
+  if (migrationDatabaseUrl && !databaseUrl) {
+    throw new ConfigError('MIGRATION_DATABASE_URL needs DATABASE_URL (the embedded database has a single role)');
   }
   if (production && !jwtSecret && !jwksUrl) {
     throw new ConfigError('NODE_ENV=production requires JWT_SECRET or JWKS_URL to verify bearer tokens');
@@ -63,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     production,
     databaseUrl,
+    migrationDatabaseUrl,
     databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     jwtSecret,

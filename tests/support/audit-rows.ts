@@ -26,3 +26,12 @@ export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): 
     from audit_logs where request_id = ${requestId} order by id`;
   return [...rows];
 }
+
+/**
+ * For suites that seed history at chosen times: turns off the trigger that stamps every row's `id`
+ * and `occurred_at`, as only the table's owner (here the test's superuser) can. The server never
+ * supplies either, so what these suites test does not depend on the trigger.
+ */
+export async function allowBackdatedRows(sql: postgres.Sql): Promise<void> {
+  await sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
+}

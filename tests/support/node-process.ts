@@ -42,7 +42,7 @@ export function killAll(): void {
  */
 export function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ['NODE_ENV', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'JWT_SECRET', 'JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE', 'JWT_CLOCK_TOLERANCE', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY']) {
+  for (const name of ['NODE_ENV', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'SERVING_ROLE_PASSWORD', 'DATABASE_POOL_MAX', 'JWT_SECRET', 'JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE', 'JWT_CLOCK_TOLERANCE', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY']) {
     delete base[name];
   }
   return { ...base, ...env };

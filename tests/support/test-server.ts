@@ -5,6 +5,7 @@ import { signToken, type TokenClaims } from '../../src/auth/token-signer';
 import { loadConfig } from '../../src/config/config';
 import { startServer, type Server } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
+import { createTestServingRole, type TestServingRole } from './serving-role';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -36,19 +37,29 @@ export interface TestServer {
 /** Starts the server as production code does, with `env` on top of test defaults. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
+  let servingRole: TestServingRole | undefined;
   let server: Server;
   try {
     // Inside the try: a ConfigError must not leak the database (an open PGlite keeps jest alive).
-    const config = loadConfig({
+    const settings: Record<string, string> = {
       DATABASE_URL: database.url,
       DATABASE_POOL_MAX: database.embedded ? '1' : '10',
       JWT_SECRET: TEST_JWT_SECRET,
       PORT: '0',
       ...env,
+    };
+    // Production serves only as a role that cannot rewrite the trail: migrate as the test's
+    // superuser, serve as a serving role. The embedded PGlite has one role and skips that check.
+    if (loadConfig(settings).production && !database.embedded) {
+      servingRole = await createTestServingRole(database.url);
+      Object.assign(settings, { MIGRATION_DATABASE_URL: database.url, DATABASE_URL: servingRole.url });
+    }
+    server = await startServer(loadConfig(settings), pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
+      checkServingRole: !database.embedded,
     });
-    server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
   } catch (error) {
     await database.drop();
+    await servingRole?.drop();
     throw error;
   }
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
@@ -75,6 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await sql.end();
       await server.stop();
       await database.drop();
+      await servingRole?.drop();
     },
   };
 }

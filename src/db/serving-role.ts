@@ -1,0 +1,78 @@
+import type postgres from 'postgres';
+import { auditTrailPowers, NOT_MIGRATED, rewriteRisk } from './audit-trail-powers';
+import { scramSha256Secret } from './scram';
+
+/** A serving role that cannot be made, with a one-line reason for the operator. */
+export class ServingRoleError extends Error {
+  override readonly name = 'ServingRoleError';
+}
+
+/**
+ * Everything the API's queries need, and nothing more. The audit_logs sequence is for the trigger
+ * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. UPDATE,
+ * DELETE, TRUNCATE and TRIGGER on audit_logs are never granted, and only the owner may ALTER or
+ * DROP the table or its triggers.
+ */
+export const SERVING_PRIVILEGES = [
+  'USAGE on the schema of audit_logs',
+  'SELECT, INSERT on audit_logs',
+  'USAGE on the sequence of audit_logs.id',
+  'SELECT, INSERT, UPDATE, DELETE on items',
+] as const;
+
+export interface ServingRoleRequest {
+  readonly role: string;
+  /** Printable ASCII; omitted: a new role has no password (certificate or peer login), an existing one keeps its own. */
+  readonly password?: string;
+}
+
+/**
+ * Creates the login role the API serves as (or takes the existing one) and leaves it with exactly
+ * {@link SERVING_PRIVILEGES} on the application's tables: whatever else it held on them is revoked
+ * first, so running it again repairs the grants. Run as the owner of the tables (who needs
+ * CREATEROLE to create the role) after migrating. Returns whether the role was created.
+ */
+export async function createServingRole(sql: postgres.Sql, request: ServingRoleRequest): Promise<{ created: boolean }> {
+  const { role, password } = request;
+  if (role === '' || Buffer.byteLength(role) > 63 || /[\0-\x1f]/.test(role)) {
+    throw new ServingRoleError('the role name must be 1 to 63 bytes without control characters');
+  }
+  if (password !== undefined && !/^[\x20-\x7e]{16,}$/.test(password)) {
+    throw new ServingRoleError('the password must be at least 16 printable ASCII characters');
+  }
+  const mine = await auditTrailPowers(sql);
+  if (!mine?.tableExists) throw new ServingRoleError(NOT_MIGRATED);
+  const existing = await auditTrailPowers(sql, role);
+  // Revoking grants cannot take away what superusers and the owner's members have by right.
+  const risk = existing && (existing.superuser || existing.memberOfOwner) ? rewriteRisk(existing) : undefined;
+  if (risk) throw new ServingRoleError(`${risk}; choose another role for serving`);
+
+  return sql.begin(async (tx) => {
+    // Quoted by PostgreSQL itself: DDL takes no bind parameters.
+    const [names] = await tx<{ role: string; schema: string; audit_sequence: string; items_sequence: string }[]>`
+      select format('%I', ${role}::text) as role, format('%I', n.nspname) as schema,
+             pg_get_serial_sequence('audit_logs', 'id') as audit_sequence,
+             pg_get_serial_sequence('items', 'id') as items_sequence
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.oid = 'audit_logs'::regclass`;
+    const { role: quotedRole, schema, audit_sequence: auditSequence, items_sequence: itemsSequence } = names!;
+    const secret = password === undefined ? '' : ` PASSWORD '${scramSha256Secret(password)}'`;
+    if (!existing) {
+      await tx.unsafe(`CREATE ROLE ${quotedRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT${secret}`);
+    } else if (secret) {
+      await tx.unsafe(`ALTER ROLE ${quotedRole}${secret}`);
+    }
+    for (const statement of [
+      `REVOKE ALL ON SCHEMA ${schema} FROM ${quotedRole}`,
+      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items FROM ${quotedRole}`,
+      `REVOKE ALL ON SEQUENCE ${auditSequence}, ${itemsSequence} FROM ${quotedRole}`,
+      `GRANT USAGE ON SCHEMA ${schema} TO ${quotedRole}`,
+      `GRANT SELECT, INSERT ON TABLE ${schema}.audit_logs TO ${quotedRole}`,
+      `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.items TO ${quotedRole}`,
+    ]) {
+      await tx.unsafe(statement);
+    }
+    return { created: !existing };
+  });
+}
