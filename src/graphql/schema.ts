@@ -8,6 +8,7 @@ import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { permissions } from './permissions';
+import { storableArguments } from './storable-arguments';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
@@ -25,11 +26,12 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
 /**
  * The executable schema: the TypeGraphQL schema with the graphql-shield rules applied to the root
  * fields. Shield would wrap every field of every type in an async rule check; all rules live on
- * root fields, so the others are left alone to keep list resolution cheap.
+ * root fields, so the others are left alone to keep list resolution cheap. Arguments PostgreSQL
+ * cannot store are refused first, before any rule records anything.
  */
 export async function buildExecutableSchema(): Promise<GraphQLSchema> {
   const schema = await buildApiSchema();
   const generated = permissions.generate(schema) as Record<string, IMiddleware>;
   const rootMiddleware = Object.fromEntries(Object.entries(generated).filter(([type]) => ROOT_TYPES.has(type)));
-  return applyMiddleware(schema, rootMiddleware as IMiddleware);
+  return applyMiddleware(schema, storableArguments(schema), rootMiddleware as IMiddleware);
 }
