@@ -5,6 +5,7 @@ import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditSink } from './audit-sink';
 import type { AuditedResource } from './audited-resource';
+import { describeFailure } from './failure-details';
 
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
@@ -137,14 +138,5 @@ function adminReadEvent(read: PendingAdminRead): AuditEvent {
     resourceId: read.resourceId,
     adminBypass: true,
     details: { fields: [...read.fields], ownerId: read.ownerId },
-  };
-}
-
-/** Enough to investigate a failure without copying SQL or values into the trail. */
-function describeFailure(error: unknown): Record<string, unknown> {
-  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  return {
-    error: typeof name === 'string' ? name : 'Error',
-    ...(typeof code === 'string' ? { code } : {}),
   };
 }

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import postgres from 'postgres';
 import { signToken, type TokenClaims } from '../../src/auth/token-signer';
 import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/config/logger';
 import { startServer, type Server } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -33,8 +34,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Receives the server's log lines (JSON, level info and up); otherwise `TEST_LOG_LEVEL` to stdout. */
+  readonly log?: DestinationStream;
+}
+
 /** Starts the server as production code does, with `env` on top of test defaults. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   let server: Server;
   try {
@@ -46,7 +52,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       PORT: '0',
       ...env,
     });
-    server = await startServer(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+    const logger = options.log ? createLogger('info', options.log) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+    server = await startServer(config, logger);
   } catch (error) {
     await database.drop();
     throw error;
