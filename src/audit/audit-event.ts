@@ -15,6 +15,11 @@ export interface AuditEvent {
   /** True when an admin acted on data they do not own, outside the normal owner scoping. */
   readonly adminBypass?: boolean;
   readonly details?: Record<string, unknown>;
+  /**
+   * `details` are the record's own values (a snapshot, a diff), bounded by its validation: kept
+   * whole, so the trail replays the data exactly. Everything else in `details` is capped.
+   */
+  readonly holdsRecordValues?: boolean;
 }
 
 /** Who is behind one HTTP request and where it came from, as every audit row records it. */

@@ -3,7 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DbExecutor } from '../db/database';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import { auditLogs, type NewAuditLogRow } from './audit-log.table';
-import { ROW_LIMITS, capDetails, capString, type Truncations } from './row-limits';
+import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from './row-limits';
 
 /** The columns a writer fills; `id` and `occurred_at` come from the database. */
 const WRITTEN = (Object.entries(getTableColumns(auditLogs)) as [keyof NewAuditLogRow, AnyPgColumn][]).filter(
@@ -63,7 +63,7 @@ function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
     ownerIds: [...(event.ownerIds ?? [])],
     outcome: event.outcome,
     adminBypass: event.adminBypass ?? false,
-    details: capDetails(event.details ?? {}, truncated),
+    details: event.holdsRecordValues ? { ...event.details, ...truncatedMark(truncated) } : capDetails(event.details ?? {}, truncated),
     requestId: request.requestId,
     operationName,
     ip: request.ip,

@@ -16,3 +16,11 @@ export const ACCESS_DENIED = defineAuditAction({
   description: 'a call of a query or mutation the caller may not make, e.g. anonymously (outcome `denied`)',
   details: '`{ reason, fields: ["Mutation.createItem", …], count }`: one row per request and reason',
 });
+
+/** A call refused before it ran because an argument cannot be stored (NUL, a lone surrogate, a date out of range). */
+export const INVALID_ARGUMENT = defineAuditAction({
+  name: 'invalid_argument',
+  resourceType: null,
+  description: 'a call refused because an argument holds what cannot be stored: NUL, an unpaired surrogate, a date outside years 1–9999 (outcome `denied`)',
+  details: '`{ argument, fields, count }`: the path of the first such argument, never its value',
+});

@@ -5,6 +5,7 @@ import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditSink } from './audit-sink';
 import type { AuditedResource } from './audited-resource';
+import { describeFailure } from './failure-details';
 import { MergedEvents } from './merged-events';
 
 /** The action and resource a change is about, known before it starts. */
@@ -148,6 +149,7 @@ export class RequestAudit {
             outcome: 'success',
             adminBypass: change.adminBypass,
             details: change.details,
+            holdsRecordValues: true,
           },
         ];
         const read = expectedRead && readOfChange(expectedRead, target, change);
@@ -192,13 +194,4 @@ function adminReadEvent(read: PendingAdminRead): AuditEvent {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-/** Enough to investigate a failure without copying SQL or values into the trail. */
-function describeFailure(error: unknown): Record<string, unknown> {
-  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  return {
-    error: typeof name === 'string' ? name : 'Error',
-    ...(typeof code === 'string' ? { code } : {}),
-  };
 }

@@ -44,7 +44,12 @@ export function capDetails(details: Record<string, unknown>, truncated: Truncati
     truncated[largest] = bytes;
     json = JSON.stringify({ ...capped, truncated });
   }
-  return Object.keys(truncated).length > 0 ? { ...capped, truncated } : capped;
+  return { ...capped, ...truncatedMark(truncated) };
+}
+
+/** `{ truncated }` when anything was cut, else nothing. */
+export function truncatedMark(truncated: Truncations): { truncated?: Truncations } {
+  return Object.keys(truncated).length > 0 ? { truncated } : {};
 }
 
 function capValue(value: unknown, path: string, truncated: Truncations): unknown {

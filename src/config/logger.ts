@@ -1,8 +1,12 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { serializeError } from './error-serializer';
 
 export type { Logger };
 
-/** JSON-lines logger; `err` values keep their stack so operators can debug what clients never see. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'audited-graphql-api' } });
+/**
+ * JSON-lines logger, on stdout unless given `destination`; `err` values keep their stack so
+ * operators can debug what clients never see, but never the data a database error quotes.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, base: { service: 'audited-graphql-api' }, serializers: { err: serializeError } }, destination);
 }

@@ -8,6 +8,7 @@ import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { permissions } from './permissions';
+import { storableArguments } from './storable-arguments';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
@@ -24,9 +25,10 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
 
 /**
  * The executable schema: the TypeGraphQL schema with, on its root fields, the audit trail's
- * settle tracking (outermost, so it sees what the permission rules record) and the graphql-shield
- * rules. Shield would wrap every field of every type in an async rule check; all rules live on
- * root fields, so the others are left alone to keep list resolution cheap.
+ * settle tracking (outermost, so it sees what the checks inside record), the refusal of arguments
+ * PostgreSQL cannot store, and the graphql-shield rules. Shield would wrap every field of every
+ * type in an async rule check; all rules live on root fields, so the others are left alone to keep
+ * list resolution cheap.
  */
 export async function buildExecutableSchema(): Promise<GraphQLSchema> {
   const schema = await buildApiSchema();
@@ -34,5 +36,5 @@ export async function buildExecutableSchema(): Promise<GraphQLSchema> {
   const rootTypes = Object.keys(generated).filter((type) => ROOT_TYPES.has(type));
   const settle = Object.fromEntries(rootTypes.map((type) => [type, settleBeforeAudit]));
   const rules = Object.fromEntries(rootTypes.map((type) => [type, generated[type]]));
-  return applyMiddleware(schema, settle as IMiddleware, rules as IMiddleware);
+  return applyMiddleware(schema, settle as IMiddleware, storableArguments(schema), rules as IMiddleware);
 }

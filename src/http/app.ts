@@ -17,6 +17,7 @@ import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import { createFormatError } from '../graphql/format-error';
+import { KnownOperationTypes } from '../graphql/known-operation-types';
 import { jsonErrors } from './json-errors';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
@@ -54,6 +55,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
+    validationRules: [KnownOperationTypes],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginAuditTrail({ logger }),

@@ -6,14 +6,10 @@ export const DESCRIPTION_MAX = 10_000;
 /** Length in characters as users count them (code points), not UTF-16 units. */
 const length = (value: string) => [...value].length;
 
-/** PostgreSQL `text` cannot store U+0000; unchecked, it fails the insert as an internal error. */
-const NUL = '\u0000';
-
 export function checkTitle(title: string | null | undefined, field = 'input.title'): string {
   if (title === null || title === undefined) throw new InvalidInput(field, 'is required');
   if (title.trim() === '') throw new InvalidInput(field, 'must not be blank');
   if (length(title) > TITLE_MAX) throw new InvalidInput(field, `must be at most ${TITLE_MAX} characters`);
-  if (title.includes(NUL)) throw new InvalidInput(field, 'must not contain the NUL character');
   return title;
 }
 
@@ -22,6 +18,5 @@ export function checkDescription(description: string | null | undefined, field =
   if (length(description) > DESCRIPTION_MAX) {
     throw new InvalidInput(field, `must be at most ${DESCRIPTION_MAX} characters`);
   }
-  if (description.includes(NUL)) throw new InvalidInput(field, 'must not contain the NUL character');
   return description;
 }

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import postgres from 'postgres';
 import { signToken, type TokenClaims } from '../../src/auth/token-signer';
 import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/config/logger';
 import { startServer, type Server } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestServingRole, type TestServingRole } from './serving-role';
@@ -34,8 +35,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** Receives the server's log lines (JSON, level info and up); otherwise `TEST_LOG_LEVEL` to stdout. */
+  readonly log?: DestinationStream;
+}
+
 /** Starts the server as production code does, with `env` on top of test defaults. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   let servingRole: TestServingRole | undefined;
   let server: Server;
@@ -54,9 +60,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       servingRole = await createTestServingRole(database.url);
       Object.assign(settings, { MIGRATION_DATABASE_URL: database.url, DATABASE_URL: servingRole.url });
     }
-    server = await startServer(loadConfig(settings), pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
-      checkServingRole: !database.embedded,
-    });
+    const logger = options.log ? createLogger('info', options.log) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+    server = await startServer(loadConfig(settings), logger, { checkServingRole: !database.embedded });
   } catch (error) {
     await database.drop();
     await servingRole?.drop();

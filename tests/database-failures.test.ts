@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { auditRowsOfRequest } from './support/audit-rows';
+import { alice, startTestServer, type TestServer } from './support/test-server';
+
+// A change the database refuses is an internal error: the client learns nothing, its `error` row
+// says which kind of failure it was (the SQLSTATE), and the operator's log explains where it
+// happened — but neither the row nor the log repeats the SQL's parameters or PostgreSQL's message
+// and detail, which hold the item's contents ("Failing row contains (…)").
+
+const logLines: string[] = [];
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({}, { log: { write: (line: string) => void logLines.push(line) } });
+  await server.sql`alter table items add constraint no_forbidden_titles check (title not like 'forbidden%')`;
+});
+afterAll(() => server.stop());
+beforeEach(() => {
+  logLines.length = 0;
+});
+
+/** Values only this test knows, so finding one anywhere means it leaked there. */
+const secret = (label: string) => `${label}-${randomUUID()}`;
+
+async function send(query: string, variables: Record<string, unknown>) {
+  const response = await server.graphql(query, { as: alice, variables });
+  return { response, rows: () => auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!) };
+}
+
+function expectInternalError(response: Awaited<ReturnType<typeof send>>['response']): void {
+  expect(response.body.data ?? null).toBeNull();
+  expect(response.body.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+}
+
+/** The logged `err` of the one line that reported the failure. */
+function loggedError(): Record<string, any> {
+  const errors = logLines.map((line) => JSON.parse(line)).filter((entry) => entry.err);
+  expect(errors).toHaveLength(1);
+  return errors[0].err;
+}
+
+it('a creation refused by a constraint: error row with name and SQLSTATE, log without its values', async () => {
+  // A line that looks like a stack frame must not survive as one.
+  const title = `forbidden ${secret('title')}\n    at ${secret('frame')} (x.js:1:1)`;
+  const description = secret('description');
+
+  const { response, rows } = await send('mutation($t: String!, $d: String) { createItem(input: { title: $t, description: $d }) { id } }', {
+    t: title,
+    d: description,
+  });
+
+  expectInternalError(response);
+  expect((await rows()).map((row) => [row.action, row.outcome, row.details])).toEqual([
+    ['create_item', 'error', { error: 'PostgresError', code: '23514' }],
+  ]);
+  const log = logLines.join('');
+  expect(log).not.toContain(title.split('\n')[0]);
+  expect(log).not.toContain(title.split('at ')[1]);
+  expect(log).not.toContain(description);
+  // What the operator still gets: which statement failed, where, and which constraint refused it.
+  expect(loggedError()).toMatchObject({
+    type: 'DrizzleQueryError',
+    stack: expect.stringMatching(/^DrizzleQueryError\n\s+at [\s\S]*owned-records/),
+    cause: { type: 'PostgresError', code: '23514', constraint_name: 'no_forbidden_titles', table_name: 'items' },
+  });
+});
+
+it('an update refused by a constraint: neither the new title nor the row it would have written is logged', async () => {
+  const description = secret('kept-description');
+  const [row] = await server.sql`insert into items (owner_id, title, description) values ('alice', 'fine', ${description}) returning id`;
+  const title = `forbidden ${secret('title')}`;
+
+  const { response, rows } = await send('mutation($id: ID!, $t: String) { updateItem(id: $id, input: { title: $t }) { id } }', {
+    id: String(row!.id),
+    t: title,
+  });
+
+  expectInternalError(response);
+  expect((await rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
+    ['update_item', 'error', { error: 'PostgresError', code: '23514' }],
+  ]);
+  const log = logLines.join('');
+  expect(log).not.toContain(title);
+  expect(log).not.toContain(description);
+  expect(loggedError().cause).toMatchObject({ code: '23514', constraint_name: 'no_forbidden_titles' });
+});
+
+it('a change whose audit row is refused: the row (with the item snapshot) is not logged either', async () => {
+  // PostgreSQL puts the refused row's values in its message here, as a trigger's RAISE may.
+  await server.sql.unsafe(`
+    create function refuse_item_rows() returns trigger language plpgsql as $$
+    begin
+      if new.action = 'create_item' and new.outcome = 'success' then
+        raise exception 'refusing %', new.details using errcode = 'P0001', detail = new.details::text;
+      end if;
+      return new;
+    end $$`);
+  await server.sql`create trigger refuse_item_rows before insert on audit_logs for each row execute function refuse_item_rows()`;
+  try {
+    const title = secret('title');
+    const { response, rows } = await send('mutation($t: String!) { createItem(input: { title: $t }) { id } }', { t: title });
+
+    expectInternalError(response);
+    expect((await rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
+      ['create_item', 'error', { error: 'PostgresError', code: 'P0001' }],
+    ]);
+    expect(logLines.join('')).not.toContain(title);
+    expect(loggedError().cause).toMatchObject({ type: 'PostgresError', code: 'P0001' });
+  } finally {
+    await server.sql`drop trigger refuse_item_rows on audit_logs`;
+  }
+});
+
+it('a request whose failed logon cannot be recorded: the row (with its user agent) is not logged', async () => {
+  await server.sql.unsafe(`
+    create function refuse_logon_rows() returns trigger language plpgsql as $$
+    begin
+      if new.action = 'authenticate' then raise exception 'refusing %', new.user_agent; end if;
+      return new;
+    end $$`);
+  await server.sql`create trigger refuse_logon_rows before insert on audit_logs for each row execute function refuse_logon_rows()`;
+  try {
+    const userAgent = secret('agent');
+    const response = await server.graphql('{ me { id } }', { as: 'not-a-token', headers: { 'user-agent': userAgent } });
+
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(logLines.join('')).not.toContain(userAgent);
+    // Apollo wraps it ("Context creation failed: " + the database's message); the wrapper's message goes too.
+    expect(loggedError()).toMatchObject({ type: 'GraphQLError', cause: { type: 'DrizzleQueryError', cause: { code: 'P0001' } } });
+    expect(loggedError()).not.toHaveProperty('message');
+  } finally {
+    await server.sql`drop trigger refuse_logon_rows on audit_logs`;
+  }
+});
