@@ -18,12 +18,13 @@ import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
+import { queryLimits } from '../graphql/query-limits';
 import { contextFactory } from './context';
 import { jsonErrors } from './json-errors';
 import { requestId } from './request-id';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy'>;
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits'>;
   readonly schema: GraphQLSchema;
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
@@ -47,6 +48,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   const httpServer = http.createServer(app);
+  const limits = queryLimits({ limits: config.queryLimits, logger });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -56,9 +58,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
+    ...limits.serverOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginAuditTrail({ logger }),
+      limits.plugin,
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
