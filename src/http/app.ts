@@ -18,6 +18,7 @@ import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
+import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { queryLimits } from '../graphql/query-limits';
 import { contextFactory } from './context';
 import { jsonErrors } from './json-errors';
@@ -63,6 +64,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginAuditTrail({ logger }),
       limits.plugin,
+      // Without introspection, suggestions would be the way to guess the schema.
+      ...(config.production ? [ApolloServerPluginHideSuggestions()] : []),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
