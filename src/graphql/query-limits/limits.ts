@@ -43,7 +43,7 @@ export interface QueryLimits {
    * selects, and a field with a `first` argument returns up to `first` of what it selects
    * (`items(first: 100) { nodes { id title } }` costs 1 + 100 × 3). Variables and argument
    * defaults are applied. A page of 200 audit entries with every field, as nodes and as edges,
-   * with `totalCount` and `pageInfo`, costs 7,201; the README's trail queries together, 2,434.
+   * with `totalCount` and `pageInfo`, costs 7,201; the README's example queries in one request, 2,434.
    * @defaultValue 10000 (`GRAPHQL_MAX_COST`)
    */
   readonly maxCost: number;
