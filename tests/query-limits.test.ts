@@ -83,6 +83,9 @@ describe('documents over a limit are refused before execution, with HTTP 400 and
     const res = await send(bomb);
     // items, 100 nodes, 100 spreads and 100 × 100 description fields
     await expectRefused(res, 'maxRecursiveSelections', 1 + 100 + 100 + 100 * 100);
+    expect(res.body.errors![0]!.message).toBe(
+      'Query refused before execution: it makes 10201 selections once fragments are expanded; the limit is 1000.',
+    );
   });
 
   it('a 200 × 200 fragment bomb (a 500 "Invalid string length" before): maxTokens', async () => {

@@ -13,18 +13,17 @@ export interface QueryRefusal {
   readonly measured: number;
 }
 
-const WHAT: Record<QueryLimitName, string> = {
-  maxTokens: 'tokens',
-  maxRecursiveSelections: 'selections once fragments are expanded',
-  maxDepth: 'levels of nesting',
-  maxAliases: 'aliases',
-  maxDirectives: 'directives',
-  maxCost: 'cost (an upper bound of the field values in the response)',
+const DESCRIBE: Record<QueryLimitName, (measured: number, max: number) => string> = {
+  maxTokens: (_measured, max) => `it has more than ${max} tokens`,
+  maxRecursiveSelections: (measured) => `it makes ${measured} selections once fragments are expanded`,
+  maxDepth: (measured) => `it nests fields ${measured} levels deep`,
+  maxAliases: (measured) => `it uses ${measured} aliases`,
+  maxDirectives: (measured) => `it uses ${measured} directives`,
+  maxCost: (measured) => `its cost, an upper bound of the field values in its response, is ${measured}`,
 };
 
 function message({ limit, max, measured }: QueryRefusal): string {
-  const amount = limit === 'maxTokens' ? `more than ${max}` : `${measured}`;
-  return `Query refused before execution: it has ${amount} ${WHAT[limit]}; the limit is ${max}.`;
+  return `Query refused before execution: ${DESCRIBE[limit](measured, max)}; the limit is ${max}.`;
 }
 
 /**
