@@ -23,6 +23,8 @@ export interface BenchServer {
   /** `audit ON` or `audit OFF`. */
   readonly label: string;
   readonly url: string;
+  /** The server process, for reading its memory under `/proc`. */
+  readonly pid: number;
   /** CPU seconds (user + system) the server process has used so far; `undefined` off Linux. */
   cpuSeconds(): number | undefined;
   stop(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startBenchServer(request: ServerStartRequest): Promise<Ben
   return {
     label: `audit ${request.audit ? 'ON' : 'OFF'}`,
     url: reply.url,
+    pid: child.pid!,
     cpuSeconds: () => processCpuSeconds(child.pid!),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

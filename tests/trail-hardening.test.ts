@@ -9,7 +9,9 @@ import { admin, alice, bob, startTestServer, type TestServer } from './support/t
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  // The query limits would refuse these floods before they run (tests/query-limits.test.ts); raised
+  // here so that the trail's own bounds are what is tested.
+  server = await startTestServer({ GRAPHQL_MAX_ALIASES: '5000', GRAPHQL_MAX_TOKENS: '100000', GRAPHQL_MAX_RECURSIVE_SELECTIONS: '100000', GRAPHQL_MAX_COST: '1000000' });
 });
 afterAll(() => server.stop());
 

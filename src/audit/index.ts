@@ -19,5 +19,5 @@ export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './pl
 export { WITHHELD } from './record-snapshot';
 export { settleBeforeAudit } from './root-fields';
 export { ROW_LIMITS } from './row-limits';
-export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT } from './request-actions';
+export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED } from './request-actions';
 export type { RequestAudit } from './request-audit';

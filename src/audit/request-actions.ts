@@ -24,3 +24,11 @@ export const INVALID_ARGUMENT = defineAuditAction({
   description: 'a call refused because an argument holds what cannot be stored: NUL, an unpaired surrogate, a date outside years 1–9999 (outcome `denied`)',
   details: '`{ argument, fields, count }`: the path of the first such argument, never its value',
 });
+
+/** A document over a query limit, refused before execution (depth, aliases, tokens, cost…). */
+export const QUERY_REFUSED = defineAuditAction({
+  name: 'query_refused',
+  resourceType: null,
+  description: 'a GraphQL document over a query limit, refused before execution (outcome `denied`)',
+  details: '`{ limit, max, measured }`, never the document',
+});

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { TokenPolicy } from './token-policy';
 import { parseDuration } from './duration';
+import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -25,6 +26,8 @@ export interface AppConfig {
   readonly logLevel: string;
   /** Express `trust proxy`: which proxies may set X-Forwarded-For, so audit rows get the real client IP. */
   readonly trustProxy: boolean | number | string;
+  /** Sizes past which a GraphQL document is refused before execution. */
+  readonly queryLimits: QueryLimits;
 }
 
 /** A setting that makes the server refuse to start; its message is one line meant for operators. */
@@ -90,6 +93,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
+    queryLimits: parseQueryLimits(env),
+  };
+}
+
+function parseQueryLimits(env: NodeJS.ProcessEnv): QueryLimits {
+  const limit = (name: QueryLimitName) =>
+    parseInteger(QUERY_LIMIT_VARIABLES[name], env[QUERY_LIMIT_VARIABLES[name]], DEFAULT_QUERY_LIMITS[name], 1, 1_000_000_000);
+  return {
+    maxTokens: limit('maxTokens'),
+    maxRecursiveSelections: limit('maxRecursiveSelections'),
+    maxDepth: limit('maxDepth'),
+    maxAliases: limit('maxAliases'),
+    maxDirectives: limit('maxDirectives'),
+    maxCost: limit('maxCost'),
   };
 }
 

@@ -17,13 +17,15 @@ import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import { createFormatError } from '../graphql/format-error';
+import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { KnownOperationTypes } from '../graphql/known-operation-types';
+import { queryLimits } from '../graphql/query-limits';
 import { jsonErrors } from './json-errors';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy'>;
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits'>;
   readonly schema: GraphQLSchema;
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
@@ -46,6 +48,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.set('trust proxy', config.trustProxy);
   app.use(requestId());
   const httpServer = http.createServer(app);
+  const limits = queryLimits({ limits: config.queryLimits });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -55,10 +58,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
-    validationRules: [KnownOperationTypes],
+    ...limits.serverOptions,
+    validationRules: [KnownOperationTypes, ...limits.serverOptions.validationRules],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginAuditTrail({ logger }),
+      limits.plugin,
+      // Without introspection, suggestions would be the way to guess the schema.
+      ...(config.production ? [ApolloServerPluginHideSuggestions()] : []),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
