@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { reconnectBackoff } from './session-limits';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 /** A Drizzle handle that may be the pool or an open transaction. */
@@ -25,6 +26,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
+    backoff: reconnectBackoff,
     connection: { application_name: 'audited-graphql-api' },
   });
   const db = drizzle(sql, { schema });
