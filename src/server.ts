@@ -6,7 +6,7 @@ import type { AppConfig } from './config/config';
 import type { Logger } from './config/logger';
 import { connectDatabase } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
-import { runMigrations } from './db/migrate';
+import { runMigrationsAt } from './db/migrate';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
 
@@ -41,9 +41,10 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
 
-  const database = connectDatabase(config.databaseUrl ?? embedded!.url, { maxConnections: embedded ? 1 : config.databasePoolMax });
+  const url = config.databaseUrl ?? embedded!.url;
+  const database = connectDatabase(url, { maxConnections: embedded ? 1 : config.databasePoolMax, timeouts: config.databaseTimeouts });
   try {
-    await runMigrations(database.db);
+    await runMigrationsAt(url);
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from '../db/session-limits';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -7,6 +8,8 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
   readonly databasePoolMax: number;
+  /** Statement, lock and idle-in-transaction limits of the serving connections. */
+  readonly databaseTimeouts: SessionTimeouts;
   /** Where the embedded database and the generated development secret live. */
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
@@ -53,6 +56,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     databaseUrl,
     databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
+    databaseTimeouts: {
+      statementTimeoutMs: parseMilliseconds('DATABASE_STATEMENT_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.statementTimeoutMs),
+      lockTimeoutMs: parseMilliseconds('DATABASE_LOCK_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.lockTimeoutMs),
+      idleInTransactionSessionTimeoutMs: parseMilliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.idleInTransactionSessionTimeoutMs),
+    },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     jwtSecret,
     jwksUrl,
@@ -80,6 +88,11 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
+}
+
+/** A PostgreSQL timeout in milliseconds: 0 turns it off, 2^31 - 1 (about 24 days) is the most it takes. */
+function parseMilliseconds(name: string, env: NodeJS.ProcessEnv, fallback: number): number {
+  return parseInteger(name, env[name], fallback, 0, 2_147_483_647);
 }
 
 function parseBoolean(name: string, value: string | undefined): boolean {

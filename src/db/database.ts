@@ -1,7 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
-import { reconnectBackoff } from './session-limits';
+import { reconnectBackoff, timeoutParameters, type SessionTimeouts } from './session-limits';
 
 export type Db = PostgresJsDatabase<typeof schema>;
 /** A Drizzle handle that may be the pool or an open transaction. */
@@ -19,6 +19,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** Pool size. The embedded server multiplexes one PGlite, which needs exactly one connection. */
   maxConnections?: number;
+  /** Limits for every session of the pool; none when omitted (migrations, tools). */
+  timeouts?: SessionTimeouts;
 }
 
 /** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
@@ -27,7 +29,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     backoff: reconnectBackoff,
-    connection: { application_name: 'audited-graphql-api' },
+    connection: { application_name: 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
   });
   const db = drizzle(sql, { schema });
   return {

@@ -44,6 +44,23 @@ const CLEAN_CODES = new Set(['INTERNAL_SERVER_ERROR', 'UNAUTHENTICATED']);
 /** What an error message must never contain: SQL, driver errors, addresses, stack frames. */
 const INTERNALS = /\b(select|insert|update|delete|from|where)\b|postgres|CONNECTION_|ECONN|terminat|\d+\.\d+\.\d+\.\d+|\.js:\d+|\n\s+at /i;
 
+/**
+ * What is wrong with an answer to a request the database failed under, for an assertion message:
+ * nothing, or a status other than 200/503, an unexpected code, extensions beyond the code, or a
+ * message that gives away internals.
+ */
+export function uncleanAnswers(status: number, body: { errors?: { message: string; extensions?: Record<string, unknown> }[] }): string[] {
+  const unclean: string[] = [];
+  for (const error of body.errors ?? []) {
+    const { code, ...rest } = error.extensions ?? {};
+    if (!CLEAN_CODES.has(code as string) || Object.keys(rest).length > 0 || INTERNALS.test(error.message)) {
+      unclean.push(`HTTP ${status}: ${JSON.stringify(error).slice(0, 300)}`);
+    }
+  }
+  if (status !== 200 && status !== 503) unclean.push(`HTTP ${status}: ${JSON.stringify(body).slice(0, 200)}`);
+  return unclean;
+}
+
 export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
   let stopping = false;
   let answered = 0;
@@ -72,13 +89,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
       return undefined;
     }
     if (body.errors) failed++;
-    for (const error of body.errors ?? []) {
-      const { code, ...rest } = error.extensions ?? {};
-      if (!CLEAN_CODES.has(code) || Object.keys(rest).length > 0 || INTERNALS.test(error.message)) {
-        unclean.push(`HTTP ${response.status}: ${JSON.stringify(error).slice(0, 300)}`);
-      }
-    }
-    if (response.status !== 200 && response.status !== 503) unclean.push(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+    unclean.push(...uncleanAnswers(response.status, body));
     return { status: response.status, requestId: response.headers.get('x-request-id') ?? '', body };
   }
 

@@ -42,7 +42,7 @@ export function killAll(): void {
  */
 export function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ['NODE_ENV', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'JWT_SECRET', 'JWKS_URL', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY']) {
+  for (const name of ['NODE_ENV', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_LOCK_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'JWT_SECRET', 'JWKS_URL', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY']) {
     delete base[name];
   }
   return { ...base, ...env };
