@@ -11,8 +11,6 @@ export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface Database {
   readonly db: Db;
   readonly sql: postgres.Sql;
-  /** Answers whether the server responds, within `timeoutMs`. */
-  ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -35,21 +33,6 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   return {
     db,
     sql,
-    async ping(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      const probe = sql`select 1`.then(
-        () => true,
-        () => false,
-      );
-      try {
-        return await Promise.race([probe, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

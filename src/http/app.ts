@@ -19,6 +19,7 @@ import type { Database } from '../db/database';
 import type { Context } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
 import { contextFactory } from './context';
+import { healthRoutes } from './health';
 import { jsonErrors } from './json-errors';
 import { requestId } from './request-id';
 
@@ -39,7 +40,7 @@ export interface RunningHttpServer {
   stop(): Promise<void>;
 }
 
-/** Serves `/graphql` (POST and GET) and `/healthz`. */
+/** Serves `/graphql` (POST and GET), `/healthz` and `/readyz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { config, schema, database, verifyToken, logger, audit } = options;
   const app = express();
@@ -66,10 +67,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   await apollo.start();
 
-  app.get('/healthz', async (_req, res) => {
-    const up = await database.ping();
-    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable' });
-  });
+  app.use(healthRoutes(database.sql, logger));
 
   app.use(
     '/graphql',
