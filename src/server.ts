@@ -43,9 +43,10 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
 
-  const database = connectDatabase(config.databaseUrl ?? embedded!.url, { maxConnections: embedded ? 1 : config.databasePoolMax });
+  const url = config.databaseUrl ?? embedded!.url;
+  const database = connectDatabase(url, { maxConnections: embedded ? 1 : config.databasePoolMax, timeouts: config.databaseTimeouts });
   try {
-    await prepareDatabase(config, database, logger, { checkServingRole: options.checkServingRole !== false });
+    await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),

@@ -268,12 +268,13 @@ describe('health check when the database is gone', () => {
   });
   afterAll(() => server.stop());
 
-  it('GET /healthz answers 503 after the database is dropped', async () => {
-    expect((await request(server, '/healthz')).status).toBe(200);
+  it('GET /readyz answers 503 after the database is dropped, while /healthz (liveness) stays 200', async () => {
+    expect((await request(server, '/readyz')).status).toBe(200);
     await server.sql.end();
     await server.database.drop();
-    const response = await request(server, '/healthz');
+    const response = await request(server, '/readyz');
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'unavailable' });
+    expect(await response.json()).toEqual({ status: 'unavailable', reason: 'database_unavailable' });
+    expect((await request(server, '/healthz')).status).toBe(200);
   });
 });

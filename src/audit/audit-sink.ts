@@ -9,6 +9,8 @@ import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } fr
 const WRITTEN = (Object.entries(getTableColumns(auditLogs)) as [keyof NewAuditLogRow, AnyPgColumn][]).filter(
   ([, column]) => column.name !== 'id' && column.name !== 'occurred_at',
 );
+/** The columns of `audit_logs` every audit INSERT names, which the serving role must be allowed to fill. */
+export const WRITTEN_COLUMN_NAMES: readonly string[] = WRITTEN.map(([, column]) => column.name);
 const COLUMN_LIST = sql.raw(WRITTEN.map(([, column]) => `"${column.name}"`).join(', '));
 const RECORD_TYPE = sql.raw(WRITTEN.map(([, column]) => `"${column.name}" ${column.getSQLType()}`).join(', '));
 

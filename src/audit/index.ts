@@ -11,6 +11,7 @@ export { auditLogs, type AuditLogRow } from './audit-log.table';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';
 export { discardingAuditSink, postgresAuditSink, type AuditSink } from './audit-sink';
 export { AuditTrail, type AuditTrailOptions } from './audit-trail';
+export { auditTrailWritable } from './audit-trail-writable';
 export { AuditedObject } from './audited-object';
 export { AuditedReads, assertAuditCoverage } from './audited-reads';
 export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './audited-resource';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { TokenPolicy } from './token-policy';
 import { parseDuration } from './duration';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
+import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -12,6 +13,8 @@ export interface AppConfig {
   readonly migrationDatabaseUrl: string | undefined;
   /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
   readonly databasePoolMax: number;
+  /** Statement, lock and idle-in-transaction limits of the serving connections. */
+  readonly databaseTimeouts: SessionTimeouts;
   /** Where the embedded database and the generated development secret live. */
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
@@ -74,6 +77,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     migrationDatabaseUrl,
     databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
+    databaseTimeouts: {
+      statementTimeoutMs: parseMilliseconds('DATABASE_STATEMENT_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.statementTimeoutMs),
+      lockTimeoutMs: parseMilliseconds('DATABASE_LOCK_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.lockTimeoutMs),
+      idleInTransactionSessionTimeoutMs: parseMilliseconds('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.idleInTransactionSessionTimeoutMs),
+    },
     dataDir: path.resolve(nonEmpty(env.DATA_DIR) ?? '.data'),
     jwtSecret,
     jwksUrl,
@@ -131,6 +139,11 @@ function parseDurationSetting(name: string, value: string | undefined, fallback:
     throw new ConfigError(`${name} must be a duration from ${min}s to ${max}s (e.g. 30s, 15m, 8h, 1d), got "${value}"`);
   }
   return seconds;
+}
+
+/** A PostgreSQL timeout in milliseconds: 0 turns it off, 2^31 - 1 (about 24 days) is the most it takes. */
+function parseMilliseconds(name: string, env: NodeJS.ProcessEnv, fallback: number): number {
+  return parseInteger(name, env[name], fallback, 0, 2_147_483_647);
 }
 
 function parseBoolean(name: string, value: string | undefined): boolean {

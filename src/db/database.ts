@@ -1,6 +1,8 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 export type Db = PostgresJsDatabase;
+import type { SessionTimeouts } from '../config/database-timeouts';
+import { reconnectBackoff, timeoutParameters } from './session-limits';
 /** A Drizzle handle that may be the pool or an open transaction. */
 export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -8,14 +10,14 @@ export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface Database {
   readonly db: Db;
   readonly sql: postgres.Sql;
-  /** Answers whether the server responds, within `timeoutMs`. */
-  ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   /** Pool size. The embedded server multiplexes one PGlite, which needs exactly one connection. */
   maxConnections?: number;
+  /** Limits for every session of the pool; none when omitted (migrations, tools). */
+  timeouts?: SessionTimeouts;
 }
 
 /** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
@@ -23,27 +25,13 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   const sql = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
-    connection: { application_name: 'audited-graphql-api' },
+    backoff: reconnectBackoff,
+    connection: { application_name: 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
   });
   const db = drizzle(sql);
   return {
     db,
     sql,
-    async ping(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      });
-      const probe = sql`select 1`.then(
-        () => true,
-        () => false,
-      );
-      try {
-        return await Promise.race([probe, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

@@ -10,7 +10,10 @@ export async function runMigrations(db: Db): Promise<void> {
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
 }
 
-/** {@link runMigrations} over a connection of its own to `url`, closed afterwards. */
+/**
+ * {@link runMigrations} on a connection of its own to `url`, closed afterwards: a migration may
+ * rightly wait for locks or run long, so it does not get the serving pool's timeouts.
+ */
 export async function migrateDatabaseAt(url: string): Promise<void> {
   const database = connectDatabase(url, { maxConnections: 1 });
   try {

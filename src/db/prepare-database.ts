@@ -2,7 +2,7 @@ import { ConfigError, type AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import { auditTrailPowers, NOT_MIGRATED, rewriteRisk } from './audit-trail-powers';
 import type { Database } from './database';
-import { migrateDatabaseAt, runMigrations } from './migrate';
+import { migrateDatabaseAt } from './migrate';
 
 export interface PrepareDatabaseOptions {
   /**
@@ -13,7 +13,8 @@ export interface PrepareDatabaseOptions {
 }
 
 /**
- * Brings the schema up to date, then makes sure the serving connection (`serving`) is fit to
+ * Brings the schema up to date (on a connection of its own, without the serving pool's timeouts),
+ * then makes sure the serving connection (`serving`, at `servingUrl`) is fit to
  * serve. Throws {@link ConfigError} (one line, for operators) when it is not.
  *
  * Migrations run as the owner (`MIGRATION_DATABASE_URL`) when one is configured; otherwise as the
@@ -26,13 +27,14 @@ export interface PrepareDatabaseOptions {
 export async function prepareDatabase(
   config: AppConfig,
   serving: Database,
+  servingUrl: string,
   logger: Logger,
   options: PrepareDatabaseOptions,
 ): Promise<void> {
   if (config.migrationDatabaseUrl) {
     await migrateDatabaseAt(config.migrationDatabaseUrl);
   } else if (await mayCreateSchemas(serving)) {
-    await runMigrations(serving.db);
+    await migrateDatabaseAt(servingUrl);
   } else {
     logger.info('MIGRATION_DATABASE_URL is not set and the role of DATABASE_URL cannot migrate: not migrating');
   }

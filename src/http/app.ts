@@ -20,6 +20,7 @@ import { createFormatError } from '../graphql/format-error';
 import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { KnownOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
+import { healthRoutes } from './health';
 import { jsonErrors } from './json-errors';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
@@ -40,7 +41,7 @@ export interface RunningHttpServer {
   stop(): Promise<void>;
 }
 
-/** Serves `/graphql` (POST and GET) and `/healthz`. */
+/** Serves `/graphql` (POST and GET), `/healthz` and `/readyz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { config, schema, database, verifyToken, logger, auditTrail } = options;
   const app = express();
@@ -73,10 +74,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   await apollo.start();
 
-  app.get('/healthz', async (_req, res) => {
-    const up = await database.ping();
-    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'unavailable' });
-  });
+  app.use(healthRoutes(database.sql, logger));
 
   app.use(
     '/graphql',

@@ -1,0 +1,80 @@
+import postgres from 'postgres';
+import { signToken } from '../src/auth/token-signer';
+import { expectRequestsSucceed, expectServedReadsRecorded, expectTrailMatchesItems, startMixedLoad } from './support/mixed-load';
+import { graphql, killAll, startApi, stopApi, type RunningApi } from './support/node-process';
+import { TEST_JWT_SECRET } from './support/test-server';
+import { canCreateClusters, createThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster';
+
+/**
+ * The built server as a process while its PostgreSQL restarts three times under mixed load (a
+ * fast shutdown, a crash, a fast shutdown): the process stays up, requests get a clean error while
+ * the database is away, the pool reconnects, and the trail stays exact. The database is a
+ * throwaway cluster of this test's own; the machine's shared server is never restarted.
+ */
+
+jest.setTimeout(120_000);
+
+const ITEMS = 8;
+const RESTARTS = ['fast', 'immediate', 'fast'] as const;
+/** Load between restarts, so requests are in flight when each one starts. */
+const LOAD_BETWEEN_RESTARTS_MS = 1_000;
+const AFTER_RESTARTS_REQUESTS = 30;
+
+const describeWithClusters = process.env.DATABASE_URL && canCreateClusters() ? describe : describe.skip;
+
+describeWithClusters('database restarts', () => {
+  let cluster: ThrowawayCluster;
+  let api: RunningApi;
+  let ownerToken: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    cluster = await createThrowawayCluster();
+    ownerToken = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
+    adminToken = await signToken(TEST_JWT_SECRET, { sub: 'root', role: 'admin' });
+    api = await startApi({ DATABASE_URL: cluster.url, DATABASE_POOL_MAX: '10', JWT_SECRET: TEST_JWT_SECRET, PORT: '0' });
+  });
+  afterAll(async () => {
+    killAll();
+    await cluster?.drop();
+  });
+
+  it('stays up through three restarts, answers cleanly, reconnects, and keeps every change with exactly its row', async () => {
+    const itemIds: string[] = [];
+    for (let n = 0; n < ITEMS; n++) {
+      const { body } = await graphql(api.url, ownerToken, `mutation { createItem(input: {title: "initial-${n}"}) { id } }`);
+      itemIds.push(body.data.createItem.id);
+    }
+
+    const traffic = { url: api.url, ownerToken, adminToken, itemIds };
+    const load = startMixedLoad(traffic);
+    for (const mode of RESTARTS) {
+      await new Promise((resolve) => setTimeout(resolve, LOAD_BETWEEN_RESTARTS_MS));
+      await cluster.restart(mode);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOAD_BETWEEN_RESTARTS_MS));
+    const report = await load.stop();
+
+    expect({ exitCode: api.proc.child.exitCode, signal: api.proc.child.signalCode, stderr: api.proc.output.stderr }).toEqual({
+      exitCode: null,
+      signal: null,
+      stderr: '',
+    });
+    expect(report.failed).toBeGreaterThan(0); // the restarts did hit requests...
+    expect(report.unanswered).toBe(0); // ...each of which still got an answer
+    expect(report.unclean).toEqual([]);
+
+    await expectRequestsSucceed(traffic, AFTER_RESTARTS_REQUESTS);
+
+    const sql = postgres(cluster.url, { max: 1, onnotice: () => {} });
+    try {
+      await expectTrailMatchesItems(sql);
+      await expectServedReadsRecorded(sql, report.adminReadsServed);
+    } finally {
+      await sql.end();
+    }
+
+    const exit = await stopApi(api);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+  });
+});

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import net from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLUSTERS = '/etc/postgresql';
+
+/**
+ * A PostgreSQL cluster of its own (Debian's postgresql-common), for tests that restart the
+ * database: the machine's shared server is never restarted or reconfigured by a test.
+ */
+export interface ThrowawayCluster {
+  /** A database on the cluster, for the API under test. */
+  readonly url: string;
+  /** `pg_ctlcluster restart`: `fast` terminates sessions (57P01), `immediate` is a crash and recovery. */
+  restart(mode: 'fast' | 'immediate'): Promise<void>;
+  /** Stops and deletes the cluster; safe to call twice. */
+  drop(): Promise<void>;
+}
+
+/** Whether this machine can create clusters: Debian's postgresql-common, run as root like CI. */
+export function canCreateClusters(): boolean {
+  return existsSync('/usr/bin/pg_createcluster') && existsSync(CLUSTERS) && process.getuid?.() === 0;
+}
+
+export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
+  const version = readdirSync(CLUSTERS)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(a) - Number(b))
+    .at(-1)!;
+  const name = `test_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const port = await freePort();
+  // Trust on loopback only, no fsync: the cluster lives for one test file.
+  await run('pg_createcluster', [version, name, '-p', String(port), '--start', '--start-conf=manual', '-o', 'fsync=off', '-o', 'full_page_writes=off', '--', '--auth=trust', '--no-sync']);
+  let dropped: Promise<void> | undefined;
+  const drop = () => (dropped ??= run('pg_dropcluster', ['--stop', version, name]).then(() => undefined));
+  try {
+    await run('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'create database app']);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/app`,
+    async restart(mode) {
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart', '-m', mode]);
+    },
+    drop,
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
