@@ -36,13 +36,17 @@ function startServer(): Promise<RunningApi> {
   });
 }
 
+/** Updates answered with data, so committed: how far the writers got. */
+let answeredUpdates = 0;
+
 /** Keeps `WRITERS` clients updating items with unique titles until the server dies. */
 function updateUntilDown(url: string, ids: string[], round: number): Promise<void>[] {
   return Array.from({ length: WRITERS }, async (_, writer) => {
     for (let n = 0; ; n++) {
       const id = ids[(writer + n) % ids.length];
       try {
-        await graphql(url, token, `mutation { updateItem(id: "${id}", input: {title: "r${round}-w${writer}-n${n}"}) { id } }`);
+        const { body } = await graphql(url, token, `mutation { updateItem(id: "${id}", input: {title: "r${round}-w${writer}-n${n}"}) { id } }`);
+        if (body.data?.updateItem) answeredUpdates++;
       } catch {
         return; // connection refused or reset: the server is gone
       }
@@ -58,17 +62,13 @@ it('never leaves a committed change without its row, or a row without its change
     ids.push(body.data.createItem.id);
   }
 
-  const { default: postgres } = await import('postgres');
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
-  const committedUpdates = async () =>
-    Number((await sql`select count(*) from audit_logs where action = 'update_item' and outcome = 'success'`)[0]!.count);
-
   for (let round = 0; round < ROUNDS; round++) {
     api ??= await startServer();
-    const before = await committedUpdates();
+    const before = answeredUpdates;
     const writers = updateUntilDown(api.url, ids, round);
     // Kill mid-stream, once some updates of this round committed, however loaded the machine is.
-    while ((await committedUpdates()) < before + 10 * (round + 1)) await new Promise((resolve) => setTimeout(resolve, 20));
+    // (Counted from the answers: the embedded database takes no second connection while the server runs.)
+    while (answeredUpdates < before + 10 * (round + 1)) await new Promise((resolve) => setTimeout(resolve, 20));
     await new Promise((resolve) => setTimeout(resolve, 50 * round));
     api.proc.child.kill('SIGKILL');
     await api.proc.exited;
@@ -77,6 +77,8 @@ it('never leaves a committed change without its row, or a row without its change
   }
 
   api = await startServer(); // the database must be consistent for the next start, too
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
     const items = await sql<{ id: string; title: string }[]>`select id::text, title from items order by id`;
     const rows = await sql<{ resource_id: string; details: { changes: { title: { from: string; to: string } } } }[]>`
