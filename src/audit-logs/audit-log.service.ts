@@ -63,7 +63,11 @@ const newestFirst = (rows: { occurredAt: AnyColumn; id: AnyColumn }) => [desc(ro
 /** The two ways a row can be about the filter's record, or none without a `resourceId`. */
 function resourceMatches(filter: AuditLogFilter | null | undefined): SQL[] {
   if (filter?.resourceId == null) return [];
-  return [eq(auditLogs.resourceId, filter.resourceId), arrayContains(auditLogs.resourceIds, [filter.resourceId])];
+  return [
+    eq(auditLogs.resourceId, filter.resourceId),
+    // Repeats the GIN index's predicate, so the planner can use that partial index.
+    and(sql`cardinality(${auditLogs.resourceIds}) > 0`, arrayContains(auditLogs.resourceIds, [filter.resourceId]))!,
+  ];
 }
 
 /** Rejects filters that cannot mean what the caller intended, then turns the rest into SQL. */

@@ -37,8 +37,14 @@ export class AuditLog {
   @Field(() => String, { nullable: true })
   resourceType!: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The record it is about, when it is about one.' })
   resourceId!: string | null;
+
+  @Field(() => [ID], { description: 'The records it is about when there are several (e.g. the items a query of the trail showed).' })
+  resourceIds!: string[];
+
+  @Field(() => [ID], { description: 'The owners (user ids) of the records it is about: whose data was read or changed.' })
+  ownerIds!: string[];
 
   @Field(() => AuditOutcome)
   outcome!: AuditOutcome;
