@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { execute, parse, type GraphQLSchema } from 'graphql';
 import { Query, Resolver, buildSchema } from 'type-graphql';
 import { AuditedReads } from '../src/audit';
-import type { ItemRow } from '../src/items/item.table';
 import { Item, ItemConnection } from '../src/items/item.type';
+import { itemRow } from './support/items';
 import { inProcessContext, RecordingSink } from './support/recording-sink';
 
 /*
@@ -12,26 +12,17 @@ import { inProcessContext, RecordingSink } from './support/recording-sink';
  * types, connection and middleware are the API's own.
  */
 
-const row = (id: number, ownerId: string): ItemRow => ({
-  id: BigInt(id),
-  ownerId,
-  title: `t${id}`,
-  description: null,
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-});
-
 @Resolver(() => Item)
 class InMemoryItems {
   @Query(() => Item)
   @AuditedReads()
   item(): Item {
-    return Item.fromRow(row(1, 'alice'));
+    return Item.fromRow(itemRow(1, 'alice'));
   }
 
   @Query(() => ItemConnection)
   items(): ItemConnection {
-    const rows = [row(2, 'alice'), row(3, 'root'), row(4, 'bob')];
+    const rows = [itemRow(2, 'alice'), itemRow(3, 'root'), itemRow(4, 'bob')];
     return ItemConnection.fromPage({ rows, hasNextPage: false, countTotal: async () => rows.length }, Item.fromRow);
   }
 }

@@ -3,8 +3,8 @@ import { ApolloServer } from '@apollo/server';
 import pino from 'pino';
 import { Query, Resolver, buildSchema } from 'type-graphql';
 import { ApolloServerPluginAuditTrail, AuditedReads, type AuditContext } from '../src/audit';
-import type { ItemRow } from '../src/items/item.table';
 import { Item } from '../src/items/item.type';
+import { itemRow } from './support/items';
 import { inProcessContext, RecordingSink } from './support/recording-sink';
 
 /*
@@ -12,7 +12,7 @@ import { inProcessContext, RecordingSink } from './support/recording-sink';
  * withholds the data (HTTP 503, one error, no data) when it cannot.
  */
 
-const row: ItemRow = { id: 7n, ownerId: 'alice', title: 'secret', description: null, createdAt: new Date(0), updatedAt: new Date(0) };
+const row = itemRow(7, 'alice', 'secret');
 
 @Resolver(() => Item)
 class OneItem {

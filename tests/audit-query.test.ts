@@ -1,5 +1,8 @@
+import { allowBackdatedRows, tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
+import { walkConnection, type ConnectionPage } from './support/connection-walk';
+import { base64url } from './support/encoding';
+import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectInvalidInput, expectRequestError } from './support/errors';
 import { admin, alice, startTestServer, type GraphQLResponse, type RequestOptions, type TestServer } from './support/test-server';
-import { allowBackdatedRows, auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
 
 /*
  * The `auditLogs` / `auditLog` queries against a seeded trail, over real HTTP and a real database.
@@ -78,19 +81,9 @@ interface StoredRow {
 
 /** Every row of the trail as it stands now, unfiltered and unordered. */
 async function readRows(): Promise<StoredRow[]> {
-  const rows = await server.sql<
-    {
-      id: string;
-      micros: string;
-      user_id: string | null;
-      action: string;
-      resource_type: string | null;
-      resource_id: string | null;
-      outcome: string;
-      admin_bypass: boolean;
-      request_id: string | null;
-    }[]
-  >`select id::text as id, (extract(epoch from occurred_at) * 1000000)::bigint::text as micros,
+  type Columns = 'user_id' | 'action' | 'resource_type' | 'resource_id' | 'outcome' | 'admin_bypass' | 'request_id';
+  const rows = await server.sql<(Pick<StoredAuditRow, Columns> & { id: string; micros: string })[]>`
+    select id::text as id, (extract(epoch from occurred_at) * 1000000)::bigint::text as micros,
            user_id, action, resource_type, resource_id, outcome, admin_bypass, request_id
     from audit_logs`;
   return rows.map((row) => ({
@@ -154,23 +147,18 @@ const PAGE_QUERY = `
     }
   }`;
 
+/** One page of `auditLogs` with any argument; its operation name is what the audit row records. */
+const LIST_QUERY = `
+  query ReadTrail($filter: AuditLogFilter, $first: Int, $after: String) {
+    auditLogs(filter: $filter, first: $first, after: $after) { edges { cursor } }
+  }`;
+
 interface PageData {
-  auditLogs: {
-    totalCount?: number;
-    edges: { cursor: string; node: { id: string } }[];
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
+  auditLogs: ConnectionPage & { totalCount?: number };
 }
 
 const asAdmin = <T = any>(query: string, options: Omit<RequestOptions, 'as'> = {}): Promise<GraphQLResponse<T>> =>
   server.graphql<T>(query, { as: admin, ...options });
-
-/** The data of a response that must have succeeded. */
-function dataOf<T>(response: GraphQLResponse<T>): T {
-  expect(response.body.errors).toBeUndefined();
-  expect(response.status).toBe(200);
-  return response.body.data as T;
-}
 
 interface Walk {
   ids: string[];
@@ -180,51 +168,21 @@ interface Walk {
 }
 
 /**
- * Follows `endCursor` from the first page to the last, checking each page's shape: full pages
- * while `hasNextPage`, a non-empty page after each `hasNextPage: true`, `endCursor` equal to the
- * last edge's cursor. Stops at the first repeated row. `betweenPages` runs after each page that
- * has a successor, with that page's last id.
+ * Walks `filter` page by page (see {@link walkConnection}), selecting `totalCount` on the first
+ * page only. `betweenPages` runs after each page that has a successor, with that page's last id.
  */
 async function walk(filter: Filter, first: number, betweenPages?: (lastId: string) => Promise<void>): Promise<Walk> {
-  const ids: string[] = [];
-  let after: string | null = null;
-  let totalCount = -1;
-  for (let pages = 1; ; pages++) {
-    const variables: Record<string, unknown> = { filter, first, after, withTotal: pages === 1 };
-    const page: PageData['auditLogs'] = dataOf(await asAdmin<PageData>(PAGE_QUERY, { variables })).auditLogs;
-    if (pages === 1) totalCount = page.totalCount!;
-    else expect(page.totalCount).toBeUndefined();
-    const pageIds = page.edges.map((edge) => edge.node.id);
-    expect(pageIds.filter((id) => ids.includes(id))).toEqual([]);
-    ids.push(...pageIds);
-    expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
-    if (pages > 1) expect(pageIds.length).toBeGreaterThan(0);
-    if (!page.pageInfo.hasNextPage) {
-      expect(pageIds.length).toBeLessThanOrEqual(first);
-      return { ids, totalCount, pages };
-    }
-    expect(pageIds).toHaveLength(first);
-    await betweenPages?.(pageIds.at(-1)!);
-    after = page.pageInfo.endCursor;
-  }
-}
-
-/** The one error of a response, which must carry no data for the failed field. */
-function onlyError(response: GraphQLResponse, field: 'auditLogs' | 'auditLog') {
-  expect(response.body.errors).toHaveLength(1);
-  expect(response.body.data?.[field] ?? null).toBeNull();
-  return response.body.errors![0]!;
-}
-
-const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-
-
-const rowsOfRequest = (requestId: string) => auditRowsOfRequest(server.sql, requestId);
-
-/** Sends `query` with a recognisable user agent; returns the response and the id the server gave it. */
-async function tracedRequest(query: string, options: RequestOptions) {
-  const response = await server.graphql(query, { ...options, headers: { 'user-agent': 'audit-query-test/1' } });
-  return { requestId: response.headers.get('x-request-id')!, response };
+  const { pages, ids } = await walkConnection(
+    first,
+    async (after) => {
+      const variables = { filter, first, after, withTotal: after === null };
+      const page = dataOf(await asAdmin<PageData>(PAGE_QUERY, { variables })).auditLogs;
+      if (after !== null) expect(page.totalCount).toBeUndefined();
+      return page;
+    },
+    betweenPages && ((page) => betweenPages(page.edges.at(-1)!.node.id)),
+  );
+  return { ids, totalCount: pages[0]!.totalCount!, pages: pages.length };
 }
 
 /** The `view_audit_logs` row a request must leave, apart from what depends on the caller. */
@@ -242,7 +200,7 @@ const viewRow = (fields: Partial<StoredAuditRow>): StoredAuditRow => ({
   request_id: null,
   operation_name: null,
   ip: '127.0.0.1',
-  user_agent: 'audit-query-test/1',
+  user_agent: TRACED_USER_AGENT,
   ...fields,
 });
 
@@ -357,10 +315,6 @@ describe('paging', () => {
 });
 
 describe('invalid input is BAD_USER_INPUT naming the field', () => {
-  const BAD_QUERY = `
-    query Bad($filter: AuditLogFilter, $first: Int, $after: String) {
-      auditLogs(filter: $filter, first: $first, after: $after) { nodes { id } }
-    }`;
   let itemsCursor: string;
 
   beforeAll(async () => {
@@ -385,23 +339,18 @@ describe('invalid input is BAD_USER_INPUT naming the field', () => {
   ];
 
   it.each(cases)('%s', async (_name, variables, field) => {
-    const response = await asAdmin(BAD_QUERY, { variables: variables() });
-    expect(response.status).toBe(200);
-    expect(onlyError(response, 'auditLogs').extensions).toEqual({ code: 'BAD_USER_INPUT', field });
+    expectInvalidInput(await asAdmin(LIST_QUERY, { variables: variables() }), { path: 'auditLogs', field, data: null });
   });
 
   it.each([
     ['a date variable', 'query Bad($from: DateTimeISO) { auditLogs(filter: {from: $from}) { nodes { id } } }', { from: 'yesterday-ish' }, 'from'],
     ['a filter variable', 'query Bad($f: AuditLogFilter) { auditLogs(filter: $f) { nodes { id } } }', { f: { from: 'yesterday-ish' } }, 'f.from'],
   ])('an unparseable date passed through %s', async (_name, query, variables, field) => {
-    const response = await asAdmin(query, { variables });
-    expect(response.status).toBe(400);
-    expect(onlyError(response, 'auditLogs').extensions).toEqual({ code: 'BAD_USER_INPUT', field });
+    expectRequestError(await asAdmin(query, { variables }), { status: 400, code: 'BAD_USER_INPUT', field, inOperation: true });
   });
 
   it('auditLog with an id that is not a number', async () => {
-    const response = await asAdmin('{ auditLog(id: "x") { id } }');
-    expect(onlyError(response, 'auditLog').extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'id' });
+    expectInvalidInput(await asAdmin('{ auditLog(id: "x") { id } }'), { path: 'auditLog', field: 'id', data: { auditLog: null } });
   });
 });
 
@@ -470,30 +419,25 @@ describe('auditLog(id)', () => {
 });
 
 describe('reading the trail is itself audited', () => {
-  const LIST_QUERY = `
-    query ReadTrail($filter: AuditLogFilter, $first: Int, $after: String) {
-      auditLogs(filter: $filter, first: $first, after: $after) { edges { cursor } }
-    }`;
-
   it('an admin’s auditLogs query leaves a success row with the filter, page size and cursor', async () => {
     const filter = { userId: 'user-7', from: slot(100) };
     const firstPage = dataOf(await asAdmin(LIST_QUERY, { variables: { filter, first: 2 } }));
     const after = firstPage.auditLogs.edges[1].cursor;
 
-    const { requestId, response } = await tracedRequest(LIST_QUERY, {
+    const response = await tracedRequest(server, LIST_QUERY, {
       as: admin,
       operationName: 'ReadTrail',
       variables: { filter, first: 5, after },
     });
 
     expect(dataOf(response).auditLogs.edges).toHaveLength(5);
-    expect(await rowsOfRequest(requestId)).toEqual([
-      viewRow({ details: { filter, first: 5, after, fields: ['Query.auditLogs'], count: 1 }, request_id: requestId, operation_name: 'ReadTrail' }),
+    expect(await response.rows()).toEqual([
+      viewRow({ details: { filter, first: 5, after, fields: ['Query.auditLogs'], count: 1 }, request_id: response.requestId, operation_name: 'ReadTrail' }),
     ]);
   });
 
   it('records the default page size and absent filter and cursor as such', async () => {
-    const { requestId, response } = await tracedRequest('query Defaults { auditLogs { nodes { id } } }', { as: admin });
+    const response = await tracedRequest(server, 'query Defaults { auditLogs { nodes { id } } }', { as: admin });
 
     const shown: string[] = dataOf(response).auditLogs.nodes.map((node: { id: string }) => node.id);
     expect(shown).toHaveLength(50);
@@ -504,12 +448,12 @@ describe('reading the trail is itself audited', () => {
     const expected = disclosed!.ids
       ? { resource_type: 'item', resource_ids: disclosed!.ids, owner_ids: disclosed!.owners!, admin_bypass: disclosed!.owners!.some((owner) => owner !== 'root') }
       : {};
-    const [row] = await rowsOfRequest(requestId);
+    const [row] = await response.rows();
     expect({ ...row, resource_ids: [...row!.resource_ids].sort(), owner_ids: [...row!.owner_ids].sort() }).toEqual(
       viewRow({
         ...expected,
         details: { filter: null, first: 50, after: null, fields: ['Query.auditLogs'], count: 1 },
-        request_id: requestId,
+        request_id: response.requestId,
         operation_name: 'Defaults',
       }),
     );
@@ -517,33 +461,33 @@ describe('reading the trail is itself audited', () => {
 
   it('an admin’s auditLog query leaves a success row naming the entry', async () => {
     const id = seededIds[41]!.toString();
-    const { requestId, response } = await tracedRequest('query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
+    const response = await tracedRequest(server, 'query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
       as: admin,
       operationName: 'ReadEntry',
       variables: { id },
     });
 
     expect(dataOf(response)).toEqual({ auditLog: { id } });
-    expect(await rowsOfRequest(requestId)).toEqual([
-      viewRow({ resource_id: id, details: { id, fields: ['Query.auditLog'], count: 1 }, request_id: requestId, operation_name: 'ReadEntry' }),
+    expect(await response.rows()).toEqual([
+      viewRow({ resource_id: id, details: { id, fields: ['Query.auditLog'], count: 1 }, request_id: response.requestId, operation_name: 'ReadEntry' }),
     ]);
   });
 
   it('a user is FORBIDDEN and leaves a denied row with their id', async () => {
-    const { requestId, response } = await tracedRequest(LIST_QUERY, {
+    const response = await tracedRequest(server, LIST_QUERY, {
       as: alice,
       operationName: 'ReadTrail',
       variables: { filter: { action: 'delete_item' }, first: 3 },
     });
 
-    expect(onlyError(response, 'auditLogs').extensions).toEqual({ code: 'FORBIDDEN' });
-    expect(await rowsOfRequest(requestId)).toEqual([
+    expectFieldError(response, { path: 'auditLogs', code: 'FORBIDDEN', data: null });
+    expect(await response.rows()).toEqual([
       viewRow({
         user_id: 'alice',
         user_role: 'USER',
         outcome: 'denied',
         details: { filter: { action: 'delete_item' }, first: 3, after: null, fields: ['Query.auditLogs'], count: 1 },
-        request_id: requestId,
+        request_id: response.requestId,
         operation_name: 'ReadTrail',
       }),
     ]);
@@ -551,20 +495,20 @@ describe('reading the trail is itself audited', () => {
 
   it('an anonymous caller is UNAUTHENTICATED and leaves a denied row without a user', async () => {
     const id = seededIds[0]!.toString();
-    const { requestId, response } = await tracedRequest('query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
+    const response = await tracedRequest(server, 'query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
       operationName: 'ReadEntry',
       variables: { id },
     });
 
-    expect(onlyError(response, 'auditLog').extensions).toEqual({ code: 'UNAUTHENTICATED' });
-    expect(await rowsOfRequest(requestId)).toEqual([
+    expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: 'auditLog', data: { auditLog: null } });
+    expect(await response.rows()).toEqual([
       viewRow({
         user_id: null,
         user_role: null,
         outcome: 'denied',
         resource_id: id,
         details: { id, fields: ['Query.auditLog'], count: 1 },
-        request_id: requestId,
+        request_id: response.requestId,
         operation_name: 'ReadEntry',
       }),
     ]);

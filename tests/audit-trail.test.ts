@@ -1,7 +1,8 @@
 import type { TokenClaims } from '../src/auth/token-signer';
-import { auditRowsOfRequest, type StoredAuditRow } from './support/audit-rows';
+import { auditRowsOfRequest, tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
+import { AUTHENTICATION_REQUIRED, expectFieldError, expectRequestError } from './support/errors';
+import { ITEM_FIELDS, ITEM_NOT_FOUND } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
-
 
 let server: TestServer;
 beforeAll(async () => {
@@ -9,15 +10,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-/** Sends one operation; the request id the server gave it picks out exactly its audit rows. */
-async function send(query: string, as: TokenClaims | string | undefined, variables?: Record<string, unknown>) {
-  const operationName = /^(?:query|mutation)\s+(\w+)/.exec(query)?.[1];
-  const response = await server.graphql(query, { as, variables, operationName, headers: { 'user-agent': 'audit-trail-test/1.0' } });
-  const requestId = response.headers.get('x-request-id')!;
-  return { ...response, requestId, rows: () => rowsOf(requestId) };
-}
-
-const rowsOf = (requestId: string) => auditRowsOfRequest(server.sql, requestId);
+/** Sends one operation as `as`; the request id the server gave it picks out exactly its audit rows. */
+const send = (query: string, as: TokenClaims | string | undefined, variables?: Record<string, unknown>) =>
+  tracedRequest(server, query, { as, variables });
 
 async function createItem(owner: TokenClaims, title = 'item', description: string | null = null): Promise<string> {
   const { body } = await send('mutation Seed($input: CreateItemInput!) { createItem(input: $input) { id } }', owner, {
@@ -25,8 +20,6 @@ async function createItem(owner: TokenClaims, title = 'item', description: strin
   });
   return body.data.createItem.id;
 }
-
-const ITEM_FIELDS = 'id title description ownerId createdAt updatedAt';
 
 describe('what is recorded, by whom', () => {
   it('createItem: one create_item row with the item as created and the request metadata', async () => {
@@ -46,7 +39,7 @@ describe('what is recorded, by whom', () => {
         },
         operation_name: 'Create',
         ip: '127.0.0.1',
-        user_agent: 'audit-trail-test/1.0',
+        user_agent: TRACED_USER_AGENT,
       }),
     ]);
   });
@@ -177,9 +170,8 @@ describe('what is recorded, by whom', () => {
     const id = await createItem(alice, 'Mine');
     const update = await send(`mutation Tamper { updateItem(id: "${id}", input: {title: "Yours"}) { id } }`, bob);
     const removal = await send(`mutation Tamper { deleteItem(id: "${id}") }`, bob);
-    for (const res of [update, removal]) {
-      expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    }
+    expectFieldError(update, { path: 'updateItem', ...ITEM_NOT_FOUND, data: null });
+    expectFieldError(removal, { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
     expect(await update.rows()).toEqual([
       expect.objectContaining({
         user_id: 'bob',
@@ -198,7 +190,7 @@ describe('what is recorded, by whom', () => {
 
   it('changing an item that does not exist is a denied attempt too', async () => {
     const res = await send('mutation Probe { deleteItem(id: "987654321") }', bob);
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expectFieldError(res, { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
     expect(await res.rows()).toEqual([
       expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found' } }),
     ]);
@@ -206,7 +198,7 @@ describe('what is recorded, by whom', () => {
 
   it('a presented but invalid token is a denied authenticate row without a user', async () => {
     const res = await send('query Who { me { id } }', 'not-a-jwt');
-    expect(res.status).toBe(401);
+    expectRequestError(res, { status: 401, code: 'UNAUTHENTICATED' });
     expect(await res.rows()).toEqual([
       expect.objectContaining({ user_id: null, user_role: null, action: 'authenticate', outcome: 'denied' }),
     ]);
@@ -214,7 +206,7 @@ describe('what is recorded, by whom', () => {
 
   it('an anonymous call of a data field is a denied access_denied row naming the field', async () => {
     const res = await send('mutation Sneak { createItem(input: {title: "x"}) { id } }', undefined);
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expectFieldError(res, { ...AUTHENTICATION_REQUIRED, path: 'createItem', data: null });
     expect(await res.rows()).toEqual([
       expect.objectContaining({
         user_id: null,
@@ -233,11 +225,13 @@ describe('what is recorded, by whom', () => {
     });
     const echoed = response.headers.get('x-request-id');
     expect(echoed).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await rowsOf(echoed!)).toEqual([expect.objectContaining({ action: 'create_item' })]);
+    expect(await auditRowsOfRequest(server.sql, echoed!)).toEqual([expect.objectContaining({ action: 'create_item' })]);
   });
 });
 
 describe('atomicity: a change and its row commit together or not at all', () => {
+  const INTERNAL_ERROR = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+
   afterEach(async () => {
     await server.sql`drop trigger if exists fail_at_commit on items`;
     await server.sql`drop trigger if exists fail_audit_insert on audit_logs`;
@@ -265,10 +259,8 @@ describe('atomicity: a change and its row commit together or not at all', () => 
     const update = await send(`mutation Doomed { updateItem(id: "${id}", input: {title: "explode"}) { id } }`, alice);
     const creation = await send('mutation Doomed { createItem(input: {title: "explode"}) { id } }', alice);
 
-    for (const res of [update, creation]) {
-      expect(res.body.data ?? null).toBeNull();
-      expect(res.body.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    }
+    expectFieldError(update, { path: 'updateItem', ...INTERNAL_ERROR, data: null });
+    expectFieldError(creation, { path: 'createItem', ...INTERNAL_ERROR, data: null });
     expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Stable' }]);
     expect(await server.sql`select count(*)::int as n from items where title = 'explode'`).toEqual([{ n: 0 }]);
     expect((await update.rows()).map((row) => [row.action, row.outcome, row.resource_id])).toEqual([['update_item', 'error', id]]);
@@ -281,7 +273,7 @@ describe('atomicity: a change and its row commit together or not at all', () => 
 
     const res = await send(`mutation Unrecordable { updateItem(id: "${id}", input: {title: "Lost"}) { id } }`, alice);
 
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expectFieldError(res, { path: 'updateItem', ...INTERNAL_ERROR, data: null });
     expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Kept' }]);
     expect((await res.rows()).map((row) => [row.action, row.outcome])).toEqual([['update_item', 'error']]);
   });
@@ -292,10 +284,8 @@ describe('atomicity: a change and its row commit together or not at all', () => 
 
     const res = await send(`query Snoop { item(id: "${id}") { id title } }`, admin);
 
-    expect(res.status).toBe(503);
-    expect(res.body.data).toBeUndefined();
+    expectRequestError(res, { status: 503, code: 'INTERNAL_SERVER_ERROR' });
     expect(JSON.stringify(res.body)).not.toContain('Secret');
-    expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
     // The owner's own read needs no audit row and is unaffected.
     const own = await send(`query Mine { item(id: "${id}") { title } }`, alice);
     expect(own.body.data.item).toEqual({ title: 'Secret' });

@@ -1,8 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { auditRowsOfRequest } from './support/audit-rows';
-import { admin, alice, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, type TestServer } from './support/test-server';
+import { tracedRequest } from './support/audit-rows';
+import { base64urlJson } from './support/encoding';
+import { AUTHENTICATION_REQUIRED, expectFieldError, expectRequestError } from './support/errors';
+import { admin, alice, startTestServer, TEST_JWT_SECRET, type TestServer } from './support/test-server';
 
 // Bearer tokens decide who a caller is. A token that does not verify must fail the whole request
 // with 401, never fall back to an anonymous caller; no header at all is an anonymous caller who
@@ -11,9 +13,9 @@ import { admin, alice, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, t
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
 const ME = '{ me { id role } }';
-const INVALID_TOKEN = 'the bearer token is invalid or expired';
+/** A request-level rejection: HTTP 401, one UNAUTHENTICATED error and no `data` at all. */
+const REJECTED = { status: 401, code: 'UNAUTHENTICATED', message: 'the bearer token is invalid or expired' } as const;
 const now = () => Math.floor(Date.now() / 1000);
-const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** An HS256 token with arbitrary claims (the harness' signer only knows `sub` and `role`). */
 function hs256(payload: JWTPayload, secret: string | Uint8Array = TEST_JWT_SECRET, alg = 'HS256'): Promise<string> {
@@ -44,13 +46,7 @@ function signed(privateKey: CryptoKey, alg: 'RS256' | 'ES256', kid: string, payl
 
 /** An unsigned token, built by hand because no library will make one. */
 function unsignedToken(payload: JWTPayload): string {
-  return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(payload)}.`;
-}
-
-/** A request-level rejection: HTTP 401, one UNAUTHENTICATED error and no `data` at all. */
-function expectRejected(response: GraphQLResponse, message = INVALID_TOKEN): void {
-  expect(response.status).toBe(401);
-  expect(response.body).toEqual({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+  return `${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson(payload)}.`;
 }
 
 /**
@@ -58,19 +54,10 @@ function expectRejected(response: GraphQLResponse, message = INVALID_TOKEN): voi
  * a user whose reason is `reason` — found by the id the server gave the request.
  */
 async function expectRefused(on: TestServer, token: string, reason: string): Promise<void> {
-  const response = await on.graphql(ME, { as: token });
-  expectRejected(response);
-  expect(await auditRowsOfRequest(on.sql, response.headers.get('x-request-id')!)).toEqual([
+  const response = await tracedRequest(on, ME, { as: token });
+  expectRequestError(response, REJECTED);
+  expect(await response.rows()).toEqual([
     expect.objectContaining({ user_id: null, user_role: null, action: 'authenticate', outcome: 'denied', details: { reason } }),
-  ]);
-}
-
-/** A field-level denial for an anonymous caller: HTTP 200, UNAUTHENTICATED on exactly that field. */
-function expectFieldUnauthenticated(response: GraphQLResponse, field: string, data: unknown): void {
-  expect(response.status).toBe(200);
-  expect(response.body.data).toEqual(data);
-  expect(response.body.errors).toEqual([
-    expect.objectContaining({ message: 'authentication required', path: [field], extensions: { code: 'UNAUTHENTICATED' } }),
   ]);
 }
 
@@ -175,23 +162,23 @@ describe('rejected tokens', () => {
 
   it('rejects a token whose signature was stripped off', async () => {
     const [header, payload] = (await server.token(admin)).split('.');
-    expectRejected(await server.graphql(ME, { as: `${header}.${payload}.` }));
+    expectRequestError(await server.graphql(ME, { as: `${header}.${payload}.` }), REJECTED);
   });
 
   it('rejects a token whose payload was changed after signing', async () => {
     const [header, , signature] = (await server.token(alice)).split('.');
-    const forged = base64url({ sub: 'alice', role: 'admin', iat: now(), exp: now() + 300 });
-    expectRejected(await server.graphql(ME, { as: `${header}.${forged}.${signature}` }));
+    const forged = base64urlJson({ sub: 'alice', role: 'admin', iat: now(), exp: now() + 300 });
+    expectRequestError(await server.graphql(ME, { as: `${header}.${forged}.${signature}` }), REJECTED);
   });
 
   it('rejects an HS512 token signed with the right secret (the algorithm is pinned)', async () => {
     const token = await hs256({ sub: 'alice' }, TEST_JWT_SECRET, 'HS512');
-    expectRejected(await server.graphql(ME, { as: token }));
+    expectRequestError(await server.graphql(ME, { as: token }), REJECTED);
   });
 
   it('rejects an RS256 token when the server expects HS256', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    expectRejected(await server.graphql(ME, { as: await signed(privateKey, 'RS256', 'k1', { sub: 'alice' }) }));
+    expectRequestError(await server.graphql(ME, { as: await signed(privateKey, 'RS256', 'k1', { sub: 'alice' }) }), REJECTED);
   });
 
   it.each([
@@ -209,7 +196,7 @@ describe('rejected tokens', () => {
     ['two tokens', 'Bearer aaa bbb'],
   ])('rejects an Authorization header with %s', async (_label, authorization) => {
     const response = await server.graphql(ME, { headers: { authorization } });
-    expectRejected(response, 'the Authorization header must be "Bearer <token>"');
+    expectRequestError(response, { ...REJECTED, message: 'the Authorization header must be "Bearer <token>"' });
   });
 
   it('rejects "Bearer not-a-jwt"', async () => {
@@ -217,13 +204,13 @@ describe('rejected tokens', () => {
   });
 
   it('rejects a bad token even for a query anonymous callers could make', async () => {
-    expectRejected(await server.graphql('{ __typename }', { as: 'not-a-jwt' }));
+    expectRequestError(await server.graphql('{ __typename }', { as: 'not-a-jwt' }), REJECTED);
   });
 
   it('rejects a bad token before running a mutation, so nothing is written', async () => {
     await server.sql`delete from items`;
     const token = await hs256({ sub: 'alice' }, 'another-secret-that-is-also-long-enough-0123456789');
-    expectRejected(await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', { as: token }));
+    expectRequestError(await server.graphql('mutation { createItem(input: {title: "x"}) { id } }', { as: token }), REJECTED);
     expect(await server.sql`select id from items`).toEqual([]);
   });
 });
@@ -292,8 +279,8 @@ describe('claims every token must satisfy (exp, lifetime, clock, subject)', () =
   });
 
   it('never echoes the token or its claims, in the response or the audit row', async () => {
-    const response = await server.graphql(ME, { as: await hs256Raw({ sub: 'secret-subject', iat: now(), exp: now() + 48 * HOUR }) });
-    const [row] = await auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!);
+    const response = await tracedRequest(server, ME, { as: await hs256Raw({ sub: 'secret-subject', iat: now(), exp: now() + 48 * HOUR }) });
+    const [row] = await response.rows();
     expect(JSON.stringify([response.body, row])).not.toContain('secret-subject');
   });
 });
@@ -337,27 +324,25 @@ describe('anonymous callers (no Authorization header)', () => {
   });
 
   it('get UNAUTHENTICATED for me', async () => {
-    expectFieldUnauthenticated(await server.graphql('{ me { id } }'), 'me', null);
+    expectFieldError(await server.graphql('{ me { id } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 
   it('get UNAUTHENTICATED for items', async () => {
-    expectFieldUnauthenticated(await server.graphql('{ items { nodes { id } totalCount } }'), 'items', null);
+    const response = await server.graphql('{ items { nodes { id } totalCount } }');
+    expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: 'items', data: null });
   });
 
   it('get UNAUTHENTICATED for item, even for an item that exists', async () => {
     const created = await server.graphql<{ createItem: { id: string } }>('mutation { createItem(input: {title: "x"}) { id } }', { as: alice });
     const id = created.body.data!.createItem.id;
-    expectFieldUnauthenticated(await server.graphql('query($id: ID!) { item(id: $id) { id } }', { variables: { id } }), 'item', {
-      item: null,
-    });
+    const response = await server.graphql('query($id: ID!) { item(id: $id) { id } }', { variables: { id } });
+    expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: 'item', data: { item: null } });
     await server.sql`delete from items`;
   });
 
   it('get UNAUTHENTICATED for each field separately, next to fields they may read', async () => {
     const response = await server.graphql('{ __typename item(id: "1") { id } }');
-    expect(response.status).toBe(200);
-    expect(response.body.data).toEqual({ __typename: 'Query', item: null });
-    expect(response.body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['item'], 'UNAUTHENTICATED']]);
+    expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: 'item', data: { __typename: 'Query', item: null } });
   });
 
   it.each([
@@ -368,7 +353,7 @@ describe('anonymous callers (no Authorization header)', () => {
     await server.sql`delete from items`;
     const [row] = await server.sql`insert into items (owner_id, title) values ('alice', 'untouched') returning id, title, updated_at`;
     const response = await server.graphql(mutation.replace('"1"', `"${row!.id}"`));
-    expectFieldUnauthenticated(response, field, null);
+    expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: field, data: null });
     expect(await server.sql`select id, title, updated_at from items`).toEqual([row]);
     await server.sql`delete from items`;
   });
@@ -429,7 +414,7 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
   });
 
   it('rejects an HS256 token, even one signed with the harness secret', async () => {
-    expectRejected(await jwksServer.graphql(ME, { as: await hs256({ sub: 'alice', role: 'admin' }) }));
+    expectRequestError(await jwksServer.graphql(ME, { as: await hs256({ sub: 'alice', role: 'admin' }) }), REJECTED);
   });
 
   it('rejects an HS256 token keyed with the public RSA key (algorithm confusion)', async () => {
@@ -439,12 +424,12 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
       .setSubject('alice')
       .setExpirationTime('5m')
       .sign(publicPem);
-    expectRejected(await jwksServer.graphql(ME, { as: token }));
+    expectRequestError(await jwksServer.graphql(ME, { as: token }), REJECTED);
   });
 
   it('rejects an RS256 token signed by a key the JWKS does not publish', async () => {
     const stranger = await generateKeyPair('RS256');
-    expectRejected(await jwksServer.graphql(ME, { as: await signed(stranger.privateKey, 'RS256', 'rsa-unknown') }));
+    expectRequestError(await jwksServer.graphql(ME, { as: await signed(stranger.privateKey, 'RS256', 'rsa-unknown') }), REJECTED);
   });
 
   it('rejects an RS256 token from an unknown key that claims a published kid', async () => {
@@ -453,10 +438,10 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
   });
 
   it('rejects an unsigned alg "none" token', async () => {
-    expectRejected(await jwksServer.graphql(ME, { as: unsignedToken({ sub: 'carol', exp: now() + 300 }) }));
+    expectRequestError(await jwksServer.graphql(ME, { as: unsignedToken({ sub: 'carol', exp: now() + 300 }) }), REJECTED);
   });
 
   it('still treats a missing header as anonymous', async () => {
-    expectFieldUnauthenticated(await jwksServer.graphql('{ me { id } }'), 'me', null);
+    expectFieldError(await jwksServer.graphql('{ me { id } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 });

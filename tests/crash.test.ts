@@ -1,7 +1,8 @@
 import { signToken } from '../src/auth/token-signer';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { graphql, killAll, startApi, type RunningApi } from './support/node-process';
-import { TEST_JWT_SECRET } from './support/test-server';
+import { graphql } from './support/graphql-http';
+import { killAll, startApi, type RunningApi } from './support/node-process';
+import { TEST_JWT_SECRET, testServerEnv } from './support/test-server';
 
 /**
  * kill -9 of the server while updates are in flight: every committed change must have exactly its
@@ -28,12 +29,7 @@ afterAll(async () => {
 });
 
 function startServer(): Promise<RunningApi> {
-  return startApi({
-    DATABASE_URL: database.url,
-    DATABASE_POOL_MAX: database.embedded ? '1' : '10',
-    JWT_SECRET: TEST_JWT_SECRET,
-    PORT: '0',
-  });
+  return startApi(testServerEnv(database));
 }
 
 /** Updates answered with data, so committed: how far the writers got. */

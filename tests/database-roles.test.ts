@@ -7,7 +7,8 @@ import { signToken } from '../src/auth/token-signer';
 import { MIGRATIONS_FOLDER } from '../src/db/migrate';
 import { scramSha256Secret } from '../src/db/scram';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { graphql, killAll, MAIN, ROOT, run, startApi, stopApi, type RunningApi } from './support/node-process';
+import { graphql } from './support/graphql-http';
+import { killAll, MAIN, ROOT, run, startApi, stopApi, type RunningApi } from './support/node-process';
 import { dropRoles, uniqueRoleName } from './support/serving-role';
 
 /**

@@ -1,8 +1,9 @@
 import postgres from 'postgres';
 import { signToken } from '../src/auth/token-signer';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { graphql } from './support/graphql-http';
 import { expectRequestsSucceed, expectServedReadsRecorded, expectTrailMatchesItems, startMixedLoad } from './support/mixed-load';
-import { graphql, killAll, startApi, stopApi, type RunningApi } from './support/node-process';
+import { killAll, startApi, stopApi, type RunningApi } from './support/node-process';
 import { TEST_JWT_SECRET } from './support/test-server';
 
 /**

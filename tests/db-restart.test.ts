@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import { signToken } from '../src/auth/token-signer';
+import { graphql } from './support/graphql-http';
 import { expectRequestsSucceed, expectServedReadsRecorded, expectTrailMatchesItems, startMixedLoad } from './support/mixed-load';
-import { graphql, killAll, startApi, stopApi, type RunningApi } from './support/node-process';
+import { killAll, startApi, stopApi, type RunningApi } from './support/node-process';
 import { TEST_JWT_SECRET } from './support/test-server';
 import { canCreateClusters, createThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster';
 

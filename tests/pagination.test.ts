@@ -1,4 +1,6 @@
 import type { TokenClaims } from '../src/auth/token-signer';
+import { walkConnection } from './support/connection-walk';
+import { dataOf } from './support/errors';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 // Keyset pagination over items: walking `items(first, after)` page by page visits every item
@@ -64,29 +66,19 @@ async function idsInDb(owner?: string): Promise<string[]> {
 
 /** One page, checked to be free of errors and internally consistent. */
 async function page(as: TokenClaims, args: PageArgs = {}): Promise<Connection> {
-  const response = await server.graphql<{ items: Connection }>(PAGE, { as, variables: { ...args } });
-  expect(response.body.errors).toBeUndefined();
-  const connection = response.body.data!.items;
+  const connection = dataOf(await server.graphql<{ items: Connection }>(PAGE, { as, variables: { ...args } })).items;
   expect(connection.nodes).toEqual(connection.edges.map((edge) => edge.node));
   expect(connection.pageInfo.endCursor).toBe(connection.edges.at(-1)?.cursor ?? null);
   return connection;
 }
 
 /**
- * Follows `endCursor` until `hasNextPage` is false; `betweenPages` runs after each page that has a
- * successor. Returns every page in order.
+ * Every page of `args`, in order, each checked by {@link walkConnection} (full pages while
+ * `hasNextPage`, no id twice); `betweenPages` runs after each page that has a successor.
  */
-async function walk(as: TokenClaims, args: PageArgs, betweenPages?: () => Promise<void>): Promise<Connection[]> {
-  const pages: Connection[] = [];
-  let after: string | null = null;
-  for (let guard = 0; guard < 50; guard += 1) {
-    const current = await page(as, { ...args, after });
-    pages.push(current);
-    if (!current.pageInfo.hasNextPage) return pages;
-    await betweenPages?.();
-    after = current.pageInfo.endCursor;
-  }
-  throw new Error('the walk did not end within 50 pages');
+async function walk(as: TokenClaims, args: PageArgs & { first: number }, betweenPages?: () => Promise<void>): Promise<Connection[]> {
+  const { pages } = await walkConnection(args.first, (after) => page(as, { ...args, after }), betweenPages);
+  return pages;
 }
 
 const idsOf = (pages: Connection[]) => pages.flatMap((current) => current.nodes.map((node) => node.id));
@@ -96,8 +88,7 @@ async function createItemFor(as: TokenClaims, title: string): Promise<string> {
     as,
     variables: { title },
   });
-  expect(response.body.errors).toBeUndefined();
-  return response.body.data.createItem.id;
+  return dataOf(response).createItem.id;
 }
 
 it('walks every item exactly once, in id order, while new items are added; they come last', async () => {

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { graphql, killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, type RunningApi } from './support/node-process';
+import { expectRequestError } from './support/errors';
+import { graphql } from './support/graphql-http';
+import { killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, type RunningApi } from './support/node-process';
 
 /**
  * The built server as users run it (`npm start` is `node dist/main.js` after a build; `npm test`
@@ -58,9 +60,7 @@ describe('node dist/main.js in embedded mode', () => {
     const otherDir = await mkdtemp(path.join(os.tmpdir(), 'api-process-test-other-'));
     try {
       const foreign = await mintToken({ DATA_DIR: otherDir }, '--sub', 'alice');
-      const response = await graphql(api!.url, foreign, '{ me { id } }');
-      expect(response.status).toBe(401);
-      expect(response.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expectRequestError(await graphql(api!.url, foreign, '{ me { id } }'), { status: 401, code: 'UNAUTHENTICATED' });
     } finally {
       await rm(otherDir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { signToken } from '../src/auth/token-signer';
-import { graphql, killAll, logLines, startApi, stopApi, type RunningApi } from './support/node-process';
+import { graphql } from './support/graphql-http';
+import { killAll, logLines, startApi, stopApi, type RunningApi } from './support/node-process';
 import { createRoleDatabase, type RoleDatabase } from './support/role-database';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from './support/test-server';
 

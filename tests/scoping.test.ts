@@ -1,5 +1,7 @@
 import { SignJWT } from 'jose';
 import type { TokenClaims } from '../src/auth/token-signer';
+import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectRequestError } from './support/errors';
+import { CREATE_ITEM, DELETE_ITEM, ITEM_NOT_FOUND, ITEM_QUERY, UPDATE_ITEM } from './support/items';
 import { admin, alice, bob, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, type TestServer } from './support/test-server';
 
 // Who sees and changes what. A user reaches only their own items; someone else's item behaves
@@ -9,12 +11,7 @@ import { admin, alice, bob, startTestServer, TEST_JWT_SECRET, type GraphQLRespon
 type Caller = TokenClaims | string | undefined;
 const anonymous: Caller = undefined;
 
-const ITEM_FIELDS = 'id title description ownerId createdAt updatedAt';
-const ITEM = `query($id: ID!) { item(id: $id) { ${ITEM_FIELDS} } }`;
 const ITEMS = `query($ownerId: ID) { items(first: 100, ownerId: $ownerId) { nodes { id ownerId } totalCount } }`;
-const CREATE = `mutation($input: CreateItemInput!) { createItem(input: $input) { ${ITEM_FIELDS} } }`;
-const UPDATE = `mutation($id: ID!, $input: UpdateItemInput!) { updateItem(id: $id, input: $input) { ${ITEM_FIELDS} } }`;
-const DELETE = 'mutation($id: ID!) { deleteItem(id: $id) }';
 
 interface Seeded {
   alice: string[];
@@ -56,26 +53,18 @@ async function allIds(): Promise<string[]> {
   return (await server.sql`select id from items order by id`).map((found) => String(found.id));
 }
 
-const getItem = (as: Caller, id: string) => server.graphql(ITEM, { as, variables: { id } });
+const getItem = (as: Caller, id: string) => server.graphql(ITEM_QUERY, { as, variables: { id } });
 const listItems = (as: Caller, ownerId?: string) => server.graphql(ITEMS, { as, variables: { ownerId } });
-const createItem = (as: Caller, input: Record<string, unknown>) => server.graphql(CREATE, { as, variables: { input } });
-const updateItem = (as: Caller, id: string, input: Record<string, unknown>) => server.graphql(UPDATE, { as, variables: { id, input } });
-const deleteItem = (as: Caller, id: string) => server.graphql(DELETE, { as, variables: { id } });
+const createItem = (as: Caller, input: Record<string, unknown>) => server.graphql(CREATE_ITEM, { as, variables: { input } });
+const updateItem = (as: Caller, id: string, input: Record<string, unknown>) => server.graphql(UPDATE_ITEM, { as, variables: { id, input } });
+const deleteItem = (as: Caller, id: string) => server.graphql(DELETE_ITEM, { as, variables: { id } });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The ids `items` returned, after checking that totalCount counts exactly the listed set. */
 function listedIds(response: GraphQLResponse): string[] {
-  expect(response.body.errors).toBeUndefined();
-  const { nodes, totalCount } = response.body.data.items as { nodes: { id: string }[]; totalCount: number };
+  const { nodes, totalCount } = dataOf(response).items as { nodes: { id: string }[]; totalCount: number };
   expect(totalCount).toBe(nodes.length);
   return nodes.map((node) => node.id);
-}
-
-/** One error with `code` on the root field `field`; `data` is what a client gets next to it. */
-function expectError(response: GraphQLResponse, field: string, code: string, data: unknown): void {
-  expect(response.status).toBe(200);
-  expect(response.body.data).toEqual(data);
-  expect(response.body.errors).toEqual([expect.objectContaining({ path: [field], extensions: { code } })]);
 }
 
 describe('me', () => {
@@ -88,7 +77,7 @@ describe('me', () => {
   });
 
   it('is UNAUTHENTICATED for anonymous callers', async () => {
-    expectError(await server.graphql('{ me { id role } }'), 'me', 'UNAUTHENTICATED', null);
+    expectFieldError(await server.graphql('{ me { id role } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 });
 
@@ -132,7 +121,7 @@ describe('item(id)', () => {
   });
 
   it('is UNAUTHENTICATED for anonymous callers', async () => {
-    expectError(await getItem(anonymous, seeded.alice[0]!), 'item', 'UNAUTHENTICATED', { item: null });
+    expectFieldError(await getItem(anonymous, seeded.alice[0]!), { ...AUTHENTICATION_REQUIRED, path: 'item', data: { item: null } });
   });
 });
 
@@ -169,8 +158,8 @@ describe('items', () => {
   });
 
   it('is UNAUTHENTICATED for anonymous callers, with or without ownerId', async () => {
-    expectError(await listItems(anonymous), 'items', 'UNAUTHENTICATED', null);
-    expectError(await listItems(anonymous, 'alice'), 'items', 'UNAUTHENTICATED', null);
+    expectFieldError(await listItems(anonymous), { ...AUTHENTICATION_REQUIRED, path: 'items', data: null });
+    expectFieldError(await listItems(anonymous, 'alice'), { ...AUTHENTICATION_REQUIRED, path: 'items', data: null });
   });
 });
 
@@ -212,14 +201,13 @@ describe('createItem', () => {
   it('refuses an ownerId in the input and writes nothing', async () => {
     const before = await allIds();
     const response = await createItem(alice, { title: 'sneaky', ownerId: 'bob' });
-    expect(response.status).toBe(400);
-    expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expectRequestError(response, { status: 400, code: 'BAD_USER_INPUT', field: 'input', inOperation: true });
     expect(await allIds()).toEqual(before);
   });
 
   it('is UNAUTHENTICATED for anonymous callers and writes nothing', async () => {
     const before = await allIds();
-    expectError(await createItem(anonymous, { title: 'x' }), 'createItem', 'UNAUTHENTICATED', null);
+    expectFieldError(await createItem(anonymous, { title: 'x' }), { ...AUTHENTICATION_REQUIRED, path: 'createItem', data: null });
     expect(await allIds()).toEqual(before);
   });
 });
@@ -258,7 +246,7 @@ describe('updateItem', () => {
   it("gives NOT_FOUND for another user's item and leaves the row unchanged", async () => {
     const id = seeded.alice[0]!;
     const before = await row(id);
-    expectError(await updateItem(bob, id, { title: 'hijacked' }), 'updateItem', 'NOT_FOUND', null);
+    expectFieldError(await updateItem(bob, id, { title: 'hijacked' }), { path: 'updateItem', ...ITEM_NOT_FOUND, data: null });
     expect(await row(id)).toEqual(before);
   });
 
@@ -267,7 +255,7 @@ describe('updateItem', () => {
     const missing = await updateItem(bob, seeded.missing, { title: 'x' });
     expect(foreign.status).toBe(missing.status);
     expect(foreign.body).toEqual(missing.body);
-    expect(foreign.body.errors?.[0]).toEqual(expect.objectContaining({ message: 'item not found', extensions: { code: 'NOT_FOUND' } }));
+    expectFieldError(foreign, { path: 'updateItem', ...ITEM_NOT_FOUND, data: null });
   });
 
   it("lets the admin change anyone's item without taking it over", async () => {
@@ -280,7 +268,7 @@ describe('updateItem', () => {
   it('is UNAUTHENTICATED for anonymous callers and leaves the row unchanged', async () => {
     const id = seeded.alice[0]!;
     const before = await row(id);
-    expectError(await updateItem(anonymous, id, { title: 'x' }), 'updateItem', 'UNAUTHENTICATED', null);
+    expectFieldError(await updateItem(anonymous, id, { title: 'x' }), { ...AUTHENTICATION_REQUIRED, path: 'updateItem', data: null });
     expect(await row(id)).toEqual(before);
   });
 });
@@ -298,14 +286,13 @@ describe('deleteItem', () => {
     const id = seeded.alice[0]!;
     await deleteItem(alice, id);
     const again = await deleteItem(alice, id);
-    expectError(again, 'deleteItem', 'NOT_FOUND', null);
-    expect(again.body.errors?.[0]?.message).toBe('item not found');
+    expectFieldError(again, { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
   });
 
   it("gives NOT_FOUND for another user's item and keeps the row", async () => {
     const id = seeded.bob[0]!;
     const before = await row(id);
-    expectError(await deleteItem(alice, id), 'deleteItem', 'NOT_FOUND', null);
+    expectFieldError(await deleteItem(alice, id), { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
     expect(await row(id)).toEqual(before);
   });
 
@@ -326,7 +313,7 @@ describe('deleteItem', () => {
   it('is UNAUTHENTICATED for anonymous callers and keeps the row', async () => {
     const id = seeded.alice[0]!;
     const before = await row(id);
-    expectError(await deleteItem(anonymous, id), 'deleteItem', 'UNAUTHENTICATED', null);
+    expectFieldError(await deleteItem(anonymous, id), { ...AUTHENTICATION_REQUIRED, path: 'deleteItem', data: null });
     expect(await row(id)).toEqual(before);
   });
 });

@@ -5,7 +5,8 @@ import { signToken } from '../src/auth/token-signer';
 import { loadConfig } from '../src/config/config';
 import { startServer, type Server } from '../src/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { TEST_JWT_SECRET } from './support/test-server';
+import { graphql } from './support/graphql-http';
+import { TEST_JWT_SECRET, testServerEnv } from './support/test-server';
 
 /**
  * What SIGTERM does (main.ts calls Server.stop): stop accepting, let in-flight requests finish,
@@ -18,8 +19,7 @@ let sql: postgres.Sql;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const config = loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_MAX: database.embedded ? '1' : '4', JWT_SECRET: TEST_JWT_SECRET, PORT: '0' });
-  server = await startServer(config, pino({ level: 'silent' }));
+  server = await startServer(loadConfig(testServerEnv(database)), pino({ level: 'silent' }));
   sql = postgres(database.url, { max: 2, onnotice: () => {} });
 });
 afterAll(async () => {
@@ -27,18 +27,9 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function post(query: string, token: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
 it('finishes a request in flight, refuses new connections, then stops', async () => {
   const token = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
-  const created = await post('mutation { createItem(input: {title: "before"}) { id } }', token);
+  const created = await graphql(`${server.url}/graphql`, token, 'mutation { createItem(input: {title: "before"}) { id } }');
   const id: string = created.body.data.createItem.id;
 
   let release!: () => void;
@@ -52,7 +43,7 @@ it('finishes a request in flight, refuses new connections, then stops', async ()
   });
   await lockTaken;
 
-  const inFlight = post(`mutation { updateItem(id: "${id}", input: {title: "after"}) { title } }`, token);
+  const inFlight = graphql(`${server.url}/graphql`, token, `mutation { updateItem(id: "${id}", input: {title: "after"}) { title } }`);
   // Give the update time to reach the server and block on the lock (pg_locks cannot be polled
   // here: the embedded database serialises every connection behind the holder's transaction).
   await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,19 +1,16 @@
+import { base64url } from './support/encoding';
+import { expectInvalidInput, expectRequestError } from './support/errors';
+import { CREATE_ITEM, DELETE_ITEM, ITEM_QUERY, UPDATE_ITEM } from './support/items';
 import { alice, startTestServer, type GraphQLResponse, type TestServer } from './support/test-server';
 
 // Input rules as a client meets them: each broken rule is BAD_USER_INPUT naming the offending
 // argument in `extensions.field`, and nothing is written. Malformed operations are rejected by
 // GraphQL itself; none of it may surface as INTERNAL_SERVER_ERROR.
 
-const ITEM_FIELDS = 'id title description ownerId';
-const CREATE = `mutation($input: CreateItemInput!) { createItem(input: $input) { ${ITEM_FIELDS} } }`;
-const UPDATE = `mutation($id: ID!, $input: UpdateItemInput!) { updateItem(id: $id, input: $input) { ${ITEM_FIELDS} } }`;
-const DELETE = 'mutation($id: ID!) { deleteItem(id: $id) }';
-const ITEM = `query($id: ID!) { item(id: $id) { ${ITEM_FIELDS} } }`;
 const ITEMS = 'query($first: Int, $after: String) { items(first: $first, after: $after) { nodes { id } } }';
 
 const EMOJI = '😀'; // one code point, two UTF-16 units
 const repeat = (text: string, times: number) => text.repeat(times);
-const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
 let server: TestServer;
 beforeAll(async () => {
@@ -35,28 +32,24 @@ async function seedItem(title = 'original', description: string | null = 'origin
   return String(row!.id);
 }
 
-/** Exactly one BAD_USER_INPUT error on `path`, naming `field`, with `data` as given. */
-function expectBadInput(response: GraphQLResponse, path: string, field: string, data: unknown): void {
-  expect(response.status).toBe(200);
-  expect(response.body.data).toEqual(data);
-  expect(response.body.errors).toEqual([
-    expect.objectContaining({
-      message: expect.stringMatching(new RegExp(`^${field.replace('.', '\\.')}: `)),
-      path: [path],
-      extensions: { code: 'BAD_USER_INPUT', field },
-    }),
-  ]);
-}
-
 /** Runs `request` and checks it is BAD_USER_INPUT on `field` and left the table exactly as it was. */
 async function expectRejectedWithoutWrite(request: () => Promise<GraphQLResponse>, path: string, field: string): Promise<void> {
   const before = await allRows();
-  expectBadInput(await request(), path, field, null);
+  expectInvalidInput(await request(), { path, field, data: null });
   expect(await allRows()).toEqual(before);
 }
 
-const create = (input: Record<string, unknown>) => server.graphql(CREATE, { as: alice, variables: { input } });
-const update = (id: string, input: Record<string, unknown>) => server.graphql(UPDATE, { as: alice, variables: { id, input } });
+/** One of alice's items as the API returns it, with `fields` as given. */
+const aliceItem = (fields: Record<string, unknown>) => ({
+  id: expect.any(String),
+  ownerId: 'alice',
+  createdAt: expect.any(String),
+  updatedAt: expect.any(String),
+  ...fields,
+});
+
+const create = (input: Record<string, unknown>) => server.graphql(CREATE_ITEM, { as: alice, variables: { input } });
+const update = (id: string, input: Record<string, unknown>) => server.graphql(UPDATE_ITEM, { as: alice, variables: { id, input } });
 
 describe('createItem', () => {
   it.each([
@@ -74,7 +67,7 @@ describe('createItem', () => {
   it('accepts a title of exactly 200 characters and stores it unchanged', async () => {
     const title = repeat('t', 200);
     const response = await create({ title });
-    expect(response.body).toEqual({ data: { createItem: { id: expect.any(String), title, description: null, ownerId: 'alice' } } });
+    expect(response.body).toEqual({ data: { createItem: aliceItem({ title, description: null }) } });
     expect(await allRows()).toEqual([expect.objectContaining({ title, description: null })]);
   });
 
@@ -82,7 +75,7 @@ describe('createItem', () => {
     const title = repeat(EMOJI, 200);
     expect(title.length).toBe(400);
     const response = await create({ title });
-    expect(response.body).toEqual({ data: { createItem: { id: expect.any(String), title, description: null, ownerId: 'alice' } } });
+    expect(response.body).toEqual({ data: { createItem: aliceItem({ title, description: null }) } });
     expect(await allRows()).toEqual([expect.objectContaining({ title })]);
   });
 
@@ -103,7 +96,7 @@ describe('createItem', () => {
   it('accepts a description of exactly 10,000 characters', async () => {
     const description = repeat('d', 10_000);
     const response = await create({ title: 'long', description });
-    expect(response.body).toEqual({ data: { createItem: { id: expect.any(String), title: 'long', description, ownerId: 'alice' } } });
+    expect(response.body).toEqual({ data: { createItem: aliceItem({ title: 'long', description }) } });
     expect(await allRows()).toEqual([expect.objectContaining({ description })]);
   });
 
@@ -113,9 +106,7 @@ describe('createItem', () => {
   });
 
   it('rejects a missing title as a GraphQL input error before running', async () => {
-    const response = await create({ description: 'no title' });
-    expect(response.status).toBe(400);
-    expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expectRequestError(await create({ description: 'no title' }), { status: 400, code: 'BAD_USER_INPUT', field: 'input', inOperation: true });
     expect(await allRows()).toEqual([]);
   });
 });
@@ -139,7 +130,7 @@ describe('updateItem', () => {
     const id = await seedItem();
     const description = repeat('d', 10_000);
     const response = await update(id, { description });
-    expect(response.body).toEqual({ data: { updateItem: { id, title: 'original', description, ownerId: 'alice' } } });
+    expect(response.body).toEqual({ data: { updateItem: aliceItem({ id, title: 'original', description }) } });
   });
 
   it.each([['abc'], ['1.5'], ['-1'], ['0'], [''], ['99999999999999999999']])(
@@ -156,7 +147,7 @@ describe('deleteItem', () => {
     'rejects the id "%s" and deletes nothing',
     async (badId) => {
       await seedItem();
-      await expectRejectedWithoutWrite(() => server.graphql(DELETE, { as: alice, variables: { id: badId } }), 'deleteItem', 'id');
+      await expectRejectedWithoutWrite(() => server.graphql(DELETE_ITEM, { as: alice, variables: { id: badId } }), 'deleteItem', 'id');
     },
   );
 });
@@ -166,12 +157,13 @@ describe('item(id)', () => {
     'rejects the id "%s"',
     async (badId) => {
       await seedItem();
-      expectBadInput(await server.graphql(ITEM, { as: alice, variables: { id: badId } }), 'item', 'id', { item: null });
+      const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: badId } });
+      expectInvalidInput(response, { path: 'item', field: 'id', data: { item: null } });
     },
   );
 
   it('accepts the largest bigint id (and finds nothing)', async () => {
-    const response = await server.graphql(ITEM, { as: alice, variables: { id: '9223372036854775807' } });
+    const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: '9223372036854775807' } });
     expect(response.body).toEqual({ data: { item: null } });
   });
 
@@ -189,11 +181,12 @@ describe('items', () => {
     ['101', 101],
     ['null', null],
   ])('rejects first: %s', async (_label, first) => {
-    expectBadInput(await server.graphql(ITEMS, { as: alice, variables: { first } }), 'items', 'first', null);
+    expectInvalidInput(await server.graphql(ITEMS, { as: alice, variables: { first } }), { path: 'items', field: 'first', data: null });
   });
 
   it('rejects an explicit null literal for first instead of using the default', async () => {
-    expectBadInput(await server.graphql('{ items(first: null) { nodes { id } } }', { as: alice }), 'items', 'first', null);
+    const response = await server.graphql('{ items(first: null) { nodes { id } } }', { as: alice });
+    expectInvalidInput(response, { path: 'items', field: 'first', data: null });
   });
 
   it.each([
@@ -217,59 +210,55 @@ describe('items', () => {
     ['an empty string (not the same as no cursor)', ''],
   ])('rejects after: %s', async (_label, after) => {
     await seedItem();
-    expectBadInput(await server.graphql(ITEMS, { as: alice, variables: { after } }), 'items', 'after', null);
+    expectInvalidInput(await server.graphql(ITEMS, { as: alice, variables: { after } }), { path: 'items', field: 'after', data: null });
   });
 });
 
 describe('malformed operations', () => {
-  /** One error with `code` and status `status`, and never an internal error. */
-  function expectGraphQLError(response: GraphQLResponse, status: number, code: string): void {
-    expect(response.status).toBe(status);
-    expect(response.body.data).toBeUndefined();
-    expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual([code]);
-  }
-
   it('rejects an unknown field', async () => {
-    expectGraphQLError(await server.graphql('{ items { nodes { id secret } } }', { as: alice }), 400, 'GRAPHQL_VALIDATION_FAILED');
+    const response = await server.graphql('{ items { nodes { id secret } } }', { as: alice });
+    expectRequestError(response, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', inOperation: true });
   });
 
   it('rejects an unknown root field', async () => {
-    expectGraphQLError(await server.graphql('{ users { id } }', { as: alice }), 400, 'GRAPHQL_VALIDATION_FAILED');
+    expectRequestError(await server.graphql('{ users { id } }', { as: alice }), { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', inOperation: true });
   });
 
   it('rejects an unknown input field and writes nothing', async () => {
     const response = await server.graphql('mutation { createItem(input: {title: "a", ownerId: "bob"}) { id } }', { as: alice });
-    expectGraphQLError(response, 400, 'GRAPHQL_VALIDATION_FAILED');
+    expectRequestError(response, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', inOperation: true });
     expect(await allRows()).toEqual([]);
   });
 
   it('rejects a literal of the wrong type', async () => {
-    expectGraphQLError(await server.graphql('{ items(first: "ten") { nodes { id } } }', { as: alice }), 400, 'GRAPHQL_VALIDATION_FAILED');
+    const response = await server.graphql('{ items(first: "ten") { nodes { id } } }', { as: alice });
+    expectRequestError(response, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', inOperation: true });
   });
 
   it.each([
-    ['a string for Int', { first: 'ten' }],
-    ['a float for Int', { first: 1.5 }],
-    ['an Int beyond 32 bits', { first: 2 ** 31 }],
-    ['an object for String', { first: 1, after: { cursor: 'x' } }],
-  ])('rejects a variable with %s', async (_label, variables) => {
-    expectGraphQLError(await server.graphql(ITEMS, { as: alice, variables }), 400, 'BAD_USER_INPUT');
+    ['a string for Int', { first: 'ten' }, 'first'],
+    ['a float for Int', { first: 1.5 }, 'first'],
+    ['an Int beyond 32 bits', { first: 2 ** 31 }, 'first'],
+    ['an object for String', { first: 1, after: { cursor: 'x' } }, 'after'],
+  ])('rejects a variable with %s', async (_label, variables, field) => {
+    expectRequestError(await server.graphql(ITEMS, { as: alice, variables }), { status: 400, code: 'BAD_USER_INPUT', field, inOperation: true });
   });
 
   it('rejects a float for an ID variable', async () => {
-    expectGraphQLError(await server.graphql(ITEM, { as: alice, variables: { id: 1.5 } }), 400, 'BAD_USER_INPUT');
+    const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: 1.5 } });
+    expectRequestError(response, { status: 400, code: 'BAD_USER_INPUT', field: 'id', inOperation: true });
   });
 
   it('rejects a number for a String input field and writes nothing', async () => {
-    expectGraphQLError(await create({ title: 42 }), 400, 'BAD_USER_INPUT');
+    expectRequestError(await create({ title: 42 }), { status: 400, code: 'BAD_USER_INPUT', field: 'input.title', inOperation: true });
     expect(await allRows()).toEqual([]);
   });
 
   it('rejects a missing required variable', async () => {
-    expectGraphQLError(await server.graphql(ITEM, { as: alice }), 400, 'BAD_USER_INPUT');
+    expectRequestError(await server.graphql(ITEM_QUERY, { as: alice }), { status: 400, code: 'BAD_USER_INPUT', field: 'id', inOperation: true });
   });
 
   it('rejects a syntax error', async () => {
-    expectGraphQLError(await server.graphql('{ items { nodes { id }', { as: alice }), 400, 'GRAPHQL_PARSE_FAILED');
+    expectRequestError(await server.graphql('{ items { nodes { id }', { as: alice }), { status: 400, code: 'GRAPHQL_PARSE_FAILED', inOperation: true });
   });
 });

@@ -1,4 +1,5 @@
 import type postgres from 'postgres';
+import type { GraphQLResponse, RequestOptions, TestServer } from './test-server';
 
 /** An audit row's predictable columns (all but `id` and `occurred_at`), as stored. */
 export interface StoredAuditRow {
@@ -18,7 +19,7 @@ export interface StoredAuditRow {
   user_agent: string | null;
 }
 
-/** The rows one HTTP request wrote, in order, found by the `X-Request-Id` it was sent with. */
+/** The rows one HTTP request wrote, in order, found by the request id the server echoed to it. */
 export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): Promise<StoredAuditRow[]> {
   const rows = await sql<StoredAuditRow[]>`
     select user_id, user_role, action, resource_type, resource_id, resource_ids, owner_ids, outcome, admin_bypass, details,
@@ -34,4 +35,28 @@ export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): 
  */
 export async function allowBackdatedRows(sql: postgres.Sql): Promise<void> {
   await sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
+}
+
+/** The `User-Agent` of {@link tracedRequest}, as its rows record it. */
+export const TRACED_USER_AGENT = 'audit-test/1';
+
+export interface TracedResponse extends GraphQLResponse {
+  /** The request id the server gave the request, as echoed in its `X-Request-Id` response header. */
+  requestId: string;
+  /** The audit rows the request wrote, in order. */
+  rows(): Promise<StoredAuditRow[]>;
+}
+
+/** The request id the server echoed for `response`; every response carries one. */
+export function echoedRequestId(response: Pick<GraphQLResponse, 'headers'>): string {
+  const requestId = response.headers.get('x-request-id');
+  expect(requestId).toEqual(expect.any(String));
+  return requestId!;
+}
+
+/** Sends one operation; the request id the server gave it picks out exactly its audit rows. */
+export async function tracedRequest(server: TestServer, query: string, options: RequestOptions = {}): Promise<TracedResponse> {
+  const response = await server.graphql(query, { ...options, headers: { 'user-agent': TRACED_USER_AGENT, ...options.headers } });
+  const requestId = echoedRequestId(response);
+  return { ...response, requestId, rows: () => auditRowsOfRequest(server.sql, requestId) };
 }

@@ -137,13 +137,3 @@ export async function mintToken(env: Record<string, string>, ...args: string[]):
   expect(lines).toHaveLength(1);
   return lines[0]!;
 }
-
-export async function graphql(url: string, token: string, query: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query }),
-  });
-  return { status: response.status, body: await response.json() };
-}
-

@@ -6,15 +6,12 @@ import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/config/logger';
 import { startServer, type Server } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
+import { postGraphQL, type GraphQLResponse } from './graphql-http';
 import { createTestServingRole, type TestServingRole } from './serving-role';
 
-export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export type { GraphQLResponse } from './graphql-http';
 
-export interface GraphQLResponse<TData = any> {
-  status: number;
-  headers: Headers;
-  body: { data?: TData | null; errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[] };
-}
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export interface RequestOptions {
   variables?: Record<string, unknown>;
@@ -40,20 +37,25 @@ export interface TestServerOptions {
   readonly log?: DestinationStream;
 }
 
-/** Starts the server as production code does, with `env` on top of test defaults. */
+/** The configuration every test server runs with: `database`, the test secret, an ephemeral port. */
+export function testServerEnv(database: TestDatabase): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    // The embedded PGlite serves one connection at a time.
+    DATABASE_POOL_MAX: database.embedded ? '1' : '10',
+    JWT_SECRET: TEST_JWT_SECRET,
+    PORT: '0',
+  };
+}
+
+/** Starts the server as production code does, with `env` on top of {@link testServerEnv}. */
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   let servingRole: TestServingRole | undefined;
   let server: Server;
   try {
     // Inside the try: a ConfigError must not leak the database (an open PGlite keeps jest alive).
-    const settings: Record<string, string> = {
-      DATABASE_URL: database.url,
-      DATABASE_POOL_MAX: database.embedded ? '1' : '10',
-      JWT_SECRET: TEST_JWT_SECRET,
-      PORT: '0',
-      ...env,
-    };
+    const settings: Record<string, string> = { ...testServerEnv(database), ...env };
     // Production serves only as a role that cannot rewrite the trail: migrate as the test's
     // superuser, serve as a serving role. The embedded PGlite has one role and skips that check.
     if (loadConfig(settings).production && !database.embedded) {
@@ -76,16 +78,11 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     sql,
     token,
     async graphql(query, options = {}) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+      const headers: Record<string, string> = { ...options.headers };
       if (options.as !== undefined) {
         headers.authorization = `Bearer ${typeof options.as === 'string' ? options.as : await token(options.as)}`;
       }
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables: options.variables, operationName: options.operationName }),
-      });
-      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+      return postGraphQL(`${server.url}/graphql`, { query, variables: options.variables, operationName: options.operationName }, headers);
     },
     async stop() {
       await sql.end();
