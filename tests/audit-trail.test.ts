@@ -1,6 +1,6 @@
 import type { TokenClaims } from '../src/auth/token-signer';
 import { auditRowsOfRequest, tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
-import { AUTHENTICATION_REQUIRED, expectFieldError, expectRequestError } from './support/errors';
+import { AUTHENTICATION_REQUIRED, expectFieldError, expectRequestError, INTERNAL_ERROR } from './support/errors';
 import { ITEM_FIELDS, ITEM_NOT_FOUND } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
@@ -230,8 +230,6 @@ describe('what is recorded, by whom', () => {
 });
 
 describe('atomicity: a change and its row commit together or not at all', () => {
-  const INTERNAL_ERROR = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
-
   afterEach(async () => {
     await server.sql`drop trigger if exists fail_at_commit on items`;
     await server.sql`drop trigger if exists fail_audit_insert on audit_logs`;

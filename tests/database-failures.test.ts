@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { auditRowsOfRequest } from './support/audit-rows';
+import { tracedRequest } from './support/audit-rows';
+import { expectFieldError, expectRequestError, INTERNAL_ERROR } from './support/errors';
 import { alice, startTestServer, type TestServer } from './support/test-server';
 
 // A change the database refuses is an internal error: the client learns nothing, its `error` row
@@ -21,15 +22,8 @@ beforeEach(() => {
 /** Values only this test knows, so finding one anywhere means it leaked there. */
 const secret = (label: string) => `${label}-${randomUUID()}`;
 
-async function send(query: string, variables: Record<string, unknown>) {
-  const response = await server.graphql(query, { as: alice, variables });
-  return { response, rows: () => auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!) };
-}
-
-function expectInternalError(response: Awaited<ReturnType<typeof send>>['response']): void {
-  expect(response.body.data ?? null).toBeNull();
-  expect(response.body.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
-}
+/** One operation as alice; the request id the server gave it picks out its audit rows. */
+const send = (query: string, variables: Record<string, unknown>) => tracedRequest(server, query, { as: alice, variables });
 
 /** The logged `err` of the one line that reported the failure. */
 function loggedError(): Record<string, any> {
@@ -43,13 +37,13 @@ it('a creation refused by a constraint: error row with name and SQLSTATE, log wi
   const title = `forbidden ${secret('title')}\n    at ${secret('frame')} (x.js:1:1)`;
   const description = secret('description');
 
-  const { response, rows } = await send('mutation($t: String!, $d: String) { createItem(input: { title: $t, description: $d }) { id } }', {
+  const response = await send('mutation($t: String!, $d: String) { createItem(input: { title: $t, description: $d }) { id } }', {
     t: title,
     d: description,
   });
 
-  expectInternalError(response);
-  expect((await rows()).map((row) => [row.action, row.outcome, row.details])).toEqual([
+  expectFieldError(response, { path: 'createItem', ...INTERNAL_ERROR, data: null });
+  expect((await response.rows()).map((row) => [row.action, row.outcome, row.details])).toEqual([
     ['create_item', 'error', { error: 'PostgresError', code: '23514' }],
   ]);
   const log = logLines.join('');
@@ -69,13 +63,13 @@ it('an update refused by a constraint: neither the new title nor the row it woul
   const [row] = await server.sql`insert into items (owner_id, title, description) values ('alice', 'fine', ${description}) returning id`;
   const title = `forbidden ${secret('title')}`;
 
-  const { response, rows } = await send('mutation($id: ID!, $t: String) { updateItem(id: $id, input: { title: $t }) { id } }', {
+  const response = await send('mutation($id: ID!, $t: String) { updateItem(id: $id, input: { title: $t }) { id } }', {
     id: String(row!.id),
     t: title,
   });
 
-  expectInternalError(response);
-  expect((await rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
+  expectFieldError(response, { path: 'updateItem', ...INTERNAL_ERROR, data: null });
+  expect((await response.rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
     ['update_item', 'error', { error: 'PostgresError', code: '23514' }],
   ]);
   const log = logLines.join('');
@@ -97,10 +91,10 @@ it('a change whose audit row is refused: the row (with the item snapshot) is not
   await server.sql`create trigger refuse_item_rows before insert on audit_logs for each row execute function refuse_item_rows()`;
   try {
     const title = secret('title');
-    const { response, rows } = await send('mutation($t: String!) { createItem(input: { title: $t }) { id } }', { t: title });
+    const response = await send('mutation($t: String!) { createItem(input: { title: $t }) { id } }', { t: title });
 
-    expectInternalError(response);
-    expect((await rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
+    expectFieldError(response, { path: 'createItem', ...INTERNAL_ERROR, data: null });
+    expect((await response.rows()).map((audit) => [audit.action, audit.outcome, audit.details])).toEqual([
       ['create_item', 'error', { error: 'PostgresError', code: 'P0001' }],
     ]);
     expect(logLines.join('')).not.toContain(title);
@@ -122,7 +116,7 @@ it('a request whose failed logon cannot be recorded: the row (with its user agen
     const userAgent = secret('agent');
     const response = await server.graphql('{ me { id } }', { as: 'not-a-token', headers: { 'user-agent': userAgent } });
 
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expectRequestError(response, { status: 500, ...INTERNAL_ERROR });
     expect(logLines.join('')).not.toContain(userAgent);
     // Apollo wraps it ("Context creation failed: " + the database's message); the wrapper's message goes too.
     expect(loggedError()).toMatchObject({ type: 'GraphQLError', cause: { type: 'DrizzleQueryError', cause: { code: 'P0001' } } });

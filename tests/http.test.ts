@@ -1,4 +1,5 @@
 import { ConfigError } from '../src/config/config';
+import { expectRequestError } from './support/errors';
 import { alice, startTestServer, type TestServer } from './support/test-server';
 
 /** A raw HTTP request to `server`, for what `server.graphql` (always a JSON POST) cannot express. */
@@ -150,14 +151,12 @@ describe('production server', () => {
   afterAll(() => server.stop());
 
   it('refuses introspection by default', async () => {
-    const response = await server.graphql(INTROSPECTION);
-    expect(response.status).toBe(400);
-    expect(response.body.data).toBeUndefined();
-    expect(response.body.errors).toHaveLength(1);
-    expect(response.body.errors![0]!.message).toMatch(/^GraphQL introspection is not allowed/);
-    expect(response.body.errors![0]!.extensions).toEqual({
+    expectRequestError(await server.graphql(INTROSPECTION), {
+      status: 400,
       code: 'GRAPHQL_VALIDATION_FAILED',
-      validationErrorCode: 'INTROSPECTION_DISABLED',
+      extensions: { validationErrorCode: 'INTROSPECTION_DISABLED' },
+      message: /^GraphQL introspection is not allowed/,
+      inOperation: true,
     });
   });
 

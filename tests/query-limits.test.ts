@@ -2,7 +2,8 @@ import { getIntrospectionQuery } from 'graphql';
 import type { TokenClaims } from '../src/auth/token-signer';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { DEFAULT_QUERY_LIMITS } from '../src/config/query-limits';
-import { auditRowsOfRequest } from './support/audit-rows';
+import { tracedRequest, type TracedResponse } from './support/audit-rows';
+import { expectRequestError } from './support/errors';
 import { admin, alice, startTestServer, type TestServer } from './support/test-server';
 
 const range = (count: number) => Array.from({ length: count }, (_, index) => index);
@@ -43,23 +44,19 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-/** Sends `query` with its own request id, so the audit rows it left can be picked out. */
-async function send(query: string, as: TokenClaims | undefined = alice, variables?: Record<string, unknown>, target = server) {
-  const response = await target.graphql(query, { as, variables });
-  return { ...response, rows: () => auditRowsOfRequest(target.sql, response.headers.get('x-request-id')!) };
-}
+/** Sends `query`; the request id the server gave it picks out the audit rows it left. */
+const send = (query: string, as: TokenClaims | undefined = alice, variables?: Record<string, unknown>, target = server) =>
+  tracedRequest(target, query, { as, variables });
 
 /** A refusal: HTTP 400, one QUERY_TOO_COMPLEX error with the figures, no data, one denied row with them too. */
-async function expectRefused(response: Awaited<ReturnType<typeof send>>, limit: string, measured?: number) {
+async function expectRefused(response: TracedResponse, limit: string, measured?: number) {
   const max = (DEFAULT_QUERY_LIMITS as unknown as Record<string, number>)[limit];
-  expect(response.status).toBe(400);
-  expect(response.body.data).toBeUndefined();
-  expect(response.body.errors).toEqual([
-    {
-      message: expect.stringMatching(/^Query refused before execution: .*; the limit is \d+\.$/),
-      extensions: { code: 'QUERY_TOO_COMPLEX', limit, max, measured: measured ?? expect.any(Number) },
-    },
-  ]);
+  expectRequestError(response, {
+    status: 400,
+    code: 'QUERY_TOO_COMPLEX',
+    message: /^Query refused before execution: .*; the limit is \d+\.$/,
+    extensions: { limit, max, measured: measured ?? expect.any(Number) },
+  });
   const rows = await response.rows();
   expect(rows).toEqual([
     expect.objectContaining({
@@ -191,8 +188,7 @@ describe('ordinary queries stay well within the limits', () => {
 
   it('an ordinary syntax error is not a refusal and writes no row', async () => {
     const res = await send('{ me { id ');
-    expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expectRequestError(res, { status: 400, code: 'GRAPHQL_PARSE_FAILED', inOperation: true });
     expect(await res.rows()).toEqual([]);
   });
 });
@@ -227,8 +223,7 @@ describe('configuration', () => {
     try {
       expect((await send('{ a: me { id } b: me { id } }', alice, undefined, strict)).status).toBe(200);
       const res = await send('{ a: me { id } b: me { id } c: me { id } }', alice, undefined, strict);
-      expect(res.status).toBe(400);
-      expect(res.body.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'maxAliases', max: 2, measured: 3 });
+      expectRequestError(res, { status: 400, code: 'QUERY_TOO_COMPLEX', extensions: { limit: 'maxAliases', max: 2, measured: 3 } });
       expect((await res.rows()).map((row) => row.details)).toEqual([{ limit: 'maxAliases', max: 2, measured: 3 }]);
     } finally {
       await strict.stop();
@@ -241,10 +236,19 @@ describe('field suggestions', () => {
   const ENUM_TYPO = 'query Denied($filter: AuditLogFilter) { auditLogs(filter: $filter) { totalCount } }';
 
   it('are shown in development', async () => {
-    const res = await send(TYPO);
-    expect(res.body.errors![0]!.message).toBe('Cannot query field "titel" on type "Item". Did you mean "title"?');
-    const enumValue = await send(ENUM_TYPO, admin, { filter: { outcome: 'DENIE' } });
-    expect(enumValue.body.errors![0]!.message).toMatch(/Did you mean the enum value "DENIED"\?$/);
+    expectRequestError(await send(TYPO), {
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      message: 'Cannot query field "titel" on type "Item". Did you mean "title"?',
+      inOperation: true,
+    });
+    expectRequestError(await send(ENUM_TYPO, admin, { filter: { outcome: 'DENIE' } }), {
+      status: 400,
+      code: 'BAD_USER_INPUT',
+      field: 'filter.outcome',
+      message: /Did you mean the enum value "DENIED"\?$/,
+      inOperation: true,
+    });
   });
 
   describe('in production', () => {
@@ -255,30 +259,29 @@ describe('field suggestions', () => {
     afterAll(() => production.stop());
 
     it('are removed from validation errors', async () => {
-      const res = await send(TYPO, alice, undefined, production);
-      expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual([
-        expect.objectContaining({ message: 'Cannot query field "titel" on type "Item".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
-      ]);
+      expectRequestError(await send(TYPO, alice, undefined, production), {
+        status: 400,
+        code: 'GRAPHQL_VALIDATION_FAILED',
+        message: 'Cannot query field "titel" on type "Item".',
+        inOperation: true,
+      });
     });
 
     it('are removed from variable errors, enum values and input fields alike', async () => {
-      const enumValue = await send(ENUM_TYPO, admin, { filter: { outcome: 'DENIE' } }, production);
-      const inputField = await send(ENUM_TYPO, admin, { filter: { outcom: 'DENIED' } }, production);
-      expect([enumValue.body.errors, inputField.body.errors]).toEqual([
-        [
-          expect.objectContaining({
-            message: 'Variable "$filter" got invalid value "DENIE" at "filter.outcome"; Value "DENIE" does not exist in "AuditOutcome" enum.',
-            extensions: { code: 'BAD_USER_INPUT', field: 'filter.outcome' },
-          }),
-        ],
-        [
-          expect.objectContaining({
-            message: 'Variable "$filter" got invalid value { outcom: "DENIED" }; Field "outcom" is not defined by type "AuditLogFilter".',
-            extensions: { code: 'BAD_USER_INPUT', field: 'filter' },
-          }),
-        ],
-      ]);
+      expectRequestError(await send(ENUM_TYPO, admin, { filter: { outcome: 'DENIE' } }, production), {
+        status: 400,
+        code: 'BAD_USER_INPUT',
+        field: 'filter.outcome',
+        message: 'Variable "$filter" got invalid value "DENIE" at "filter.outcome"; Value "DENIE" does not exist in "AuditOutcome" enum.',
+        inOperation: true,
+      });
+      expectRequestError(await send(ENUM_TYPO, admin, { filter: { outcom: 'DENIED' } }, production), {
+        status: 400,
+        code: 'BAD_USER_INPUT',
+        field: 'filter',
+        message: 'Variable "$filter" got invalid value { outcom: "DENIED" }; Field "outcom" is not defined by type "AuditLogFilter".',
+        inOperation: true,
+      });
     });
 
     it('leave the query limits in force', async () => {
@@ -299,8 +302,7 @@ describe('when the refusal cannot be recorded', () => {
 
     const res = await send(fragmentBomb(100));
 
-    expect(res.status).toBe(503);
-    expect(res.body).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
+    expectRequestError(res, { status: 503, code: 'INTERNAL_SERVER_ERROR' });
     expect(await res.rows()).toEqual([]);
   });
 });

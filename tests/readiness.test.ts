@@ -1,4 +1,5 @@
 import { signToken } from '../src/auth/token-signer';
+import { expectRequestError } from './support/errors';
 import { graphql } from './support/graphql-http';
 import { killAll, logLines, startApi, stopApi, type RunningApi } from './support/node-process';
 import { createRoleDatabase, type RoleDatabase } from './support/role-database';
@@ -59,7 +60,7 @@ describeOnPostgres('/readyz when the serving role may not write the audit trail'
     await database.admin.unsafe(`revoke insert on audit_logs from "${database.role}"`);
     expect(await get(api.url, '/readyz')).toEqual({ status: 503, body: { status: 'unavailable', reason: 'audit_trail_not_writable' } });
     expect(await get(api.url, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-    expect((await update('while not ready')).body.errors).toEqual([expect.objectContaining({ extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expectRequestError(await update('while not ready'), { status: 503, code: 'INTERNAL_SERVER_ERROR' });
     expect(logLines(api.proc.output.stdout)).toContainEqual(
       expect.objectContaining({ level: 40, msg: 'not ready: /readyz answers 503', reason: 'audit_trail_not_writable' }),
     );

@@ -1,5 +1,7 @@
 import type { TokenClaims } from '../src/auth/token-signer';
-import { auditRowsOfRequest } from './support/audit-rows';
+import { tracedRequest } from './support/audit-rows';
+import { expectFieldError, expectInvalidInput, expectRequestError } from './support/errors';
+import { ITEM_NOT_FOUND } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 /*
@@ -17,9 +19,8 @@ afterAll(() => server.stop());
 
 /** Sends one operation; returns the response and the rows its request wrote (found by the echoed request id). */
 async function send(query: string, as?: TokenClaims, variables?: Record<string, unknown>) {
-  const response = await server.graphql(query, { as, variables });
-  const requestId = response.headers.get('x-request-id')!;
-  return { ...response, rows: await auditRowsOfRequest(server.sql, requestId) };
+  const response = await tracedRequest(server, query, { as, variables });
+  return { ...response, rows: await response.rows() };
 }
 
 async function createItem(owner: TokenClaims, title: string): Promise<string> {
@@ -41,12 +42,12 @@ describe('1. no request can flood the trail', () => {
     const aliases = Array.from({ length: 1000 }, (_, n) => `a${n}: me { id }`).join(' ');
     const [bytes, rows] = [await tableBytes(), await rowCount()];
 
-    const response = await server.graphql(`query ${name} { ${aliases} }`);
+    const response = await tracedRequest(server, `query ${name} { ${aliases} }`);
 
     expect(response.status).toBeLessThan(500);
     expect((await rowCount()) - rows).toBeLessThanOrEqual(2);
     expect((await tableBytes()) - bytes).toBeLessThanOrEqual(32 * 1024);
-    const stored = await auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!);
+    const stored = await response.rows();
     for (const row of stored) {
       expect((row.operation_name ?? '').length).toBeLessThanOrEqual(200);
       expect(JSON.stringify(row.details).length).toBeLessThanOrEqual(8192);
@@ -58,12 +59,12 @@ describe('1. no request can flood the trail', () => {
     const aliases = Array.from({ length: 200 }, (_, n) => `a${n}: auditLogs(filter: $f) { totalCount }`).join(' ');
     const [bytes, rows] = [await tableBytes(), await rowCount()];
 
-    const response = await server.graphql(`query ($f: AuditLogFilter) { ${aliases} }`, { as: alice, variables: { f: filter } });
+    const response = await tracedRequest(server, `query ($f: AuditLogFilter) { ${aliases} }`, { as: alice, variables: { f: filter } });
 
     expect(response.status).toBeLessThan(500);
     expect((await rowCount()) - rows).toBeLessThanOrEqual(2);
     expect((await tableBytes()) - bytes).toBeLessThanOrEqual(32 * 1024);
-    const [row, ...others] = await auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!);
+    const [row, ...others] = await response.rows();
     expect(others).toEqual([]);
     expect(row).toMatchObject({ action: 'view_audit_logs', outcome: 'denied', details: { count: 200, fields: ['Query.auditLogs'] } });
     expect(row!.details.filter.requestId).toHaveLength(256);
@@ -88,8 +89,7 @@ describe('4. nothing is answered before its audit row exists', () => {
     // root fields are still being refused.
     const query = `{ ${Array.from({ length: 8 }, (_, n) => `m${n}: me { id } i${n}: items { totalCount }`).join(' ')} }`;
     for (let n = 0; n < 30; n++) {
-      const response = await server.graphql(query);
-      const rows = await auditRowsOfRequest(server.sql, response.headers.get('x-request-id')!);
+      const rows = await (await tracedRequest(server, query)).rows();
       expect(rows).toEqual([expect.objectContaining({ action: 'access_denied', details: expect.objectContaining({ count: 16 }) })]);
     }
   });
@@ -116,10 +116,7 @@ describe('4. nothing is answered before its audit row exists', () => {
 
     it('withholds the answer to refused calls (503, no data) when their row cannot be written', async () => {
       await failAuditRows('access_denied');
-      const response = await server.graphql('{ me { id } }');
-      expect(response.status).toBe(503);
-      expect(response.body.data).toBeUndefined();
-      expect(response.body.errors?.map((error) => error.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expectRequestError(await server.graphql('{ me { id } }'), { status: 503, code: 'INTERNAL_SERVER_ERROR' });
     });
 
     it("answers a committed change truthfully: an admin's read of the item it returns commits with it", async () => {
@@ -196,21 +193,22 @@ describe('5. every access is in the trail, including through the trail', () => {
   });
 
   it("refuses bad input on someone else's item as NOT_FOUND, recorded as denied, before validating it", async () => {
-    const { body, rows } = await send('mutation($id: ID!) { updateItem(id: $id, input: {title: ""}) { id } }', bob, { id: itemId });
-    expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
-    expect(rows).toEqual([expect.objectContaining({ action: 'update_item', outcome: 'denied', details: expect.objectContaining({ reason: 'not_owner' }) })]);
+    const response = await send('mutation($id: ID!) { updateItem(id: $id, input: {title: ""}) { id } }', bob, { id: itemId });
+    expectFieldError(response, { path: 'updateItem', ...ITEM_NOT_FOUND, data: null });
+    expect(response.rows).toEqual([expect.objectContaining({ action: 'update_item', outcome: 'denied', details: expect.objectContaining({ reason: 'not_owner' }) })]);
   });
 
   it.each([
-    ['first: -1', '{ auditLogs(first: -1) { totalCount } }', 'first'],
-    ['actions: []', '{ auditLogs(filter: {actions: []}) { totalCount } }', 'filter.actions'],
-    ['from >= to', '{ auditLogs(filter: {from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { totalCount } }', 'filter.to'],
-    ['a bad cursor', '{ auditLogs(after: "nope") { totalCount } }', 'after'],
-    ['a bad id', '{ auditLog(id: "x") { id } }', 'id'],
-  ])('records a trail query refused for bad input (%s)', async (_label, query, field) => {
-    const { body, rows } = await send(query, admin);
-    expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
-    expect(rows).toEqual([
+    ['first: -1', '{ auditLogs(first: -1) { totalCount } }', 'auditLogs', 'first'],
+    ['actions: []', '{ auditLogs(filter: {actions: []}) { totalCount } }', 'auditLogs', 'filter.actions'],
+    ['from >= to', '{ auditLogs(filter: {from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"}) { totalCount } }', 'auditLogs', 'filter.to'],
+    ['a bad cursor', '{ auditLogs(after: "nope") { totalCount } }', 'auditLogs', 'after'],
+    ['a bad id', '{ auditLog(id: "x") { id } }', 'auditLog', 'id'],
+  ])('records a trail query refused for bad input (%s)', async (_label, query, path, field) => {
+    const response = await send(query, admin);
+    // auditLogs is non-null, so its failure nulls the whole data; auditLog is nullable.
+    expectInvalidInput(response, { path, field, data: path === 'auditLog' ? { auditLog: null } : null });
+    expect(response.rows).toEqual([
       expect.objectContaining({ action: 'view_audit_logs', outcome: 'denied', details: expect.objectContaining({ reason: 'invalid_input', field }) }),
     ]);
   });

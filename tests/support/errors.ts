@@ -15,6 +15,8 @@ interface ErrorExpectation {
   code: string;
   /** `extensions.field`, the argument or input field at fault; when not given, there must be none. */
   field?: string;
+  /** What else `extensions` carries beside `code` and `field`; when not given, nothing. */
+  extensions?: Record<string, unknown>;
   /** Unchecked when not given. */
   message?: Message;
 }
@@ -35,10 +37,13 @@ export interface RequestErrorExpectation extends ErrorExpectation {
   inOperation?: boolean;
 }
 
+/** What a client learns of a failure on the server's side: nothing but that it happened. */
+export const INTERNAL_ERROR = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } as const;
+
 /** What an anonymous caller gets on a field that needs a user. */
 export const AUTHENTICATION_REQUIRED = { code: 'UNAUTHENTICATED', message: 'authentication required' } as const;
 
-const extensionsOf = ({ code, field }: ErrorExpectation) => (field === undefined ? { code } : { code, field });
+const extensionsOf = ({ code, field, extensions }: ErrorExpectation) => ({ ...extensions, code, ...(field === undefined ? {} : { field }) });
 const messageMatching = (message: Message | undefined) =>
   message === undefined ? expect.any(String) : typeof message === 'string' ? message : expect.stringMatching(message);
 
