@@ -1,4 +1,6 @@
-import type postgres from 'postgres';
+import postgres from 'postgres';
+import { graphql } from './graphql-http';
+import { stopApi, type RunningApi } from './node-process';
 
 /**
  * Traffic for database-fault tests: owners updating and creating items, an admin listing other
@@ -190,4 +192,44 @@ export async function expectServedReadsRecorded(sql: postgres.Sql, requestIds: r
     where action = 'admin_view_item' and request_id = any(${requestIds as string[]})`;
   const recordedIds = new Set(recorded.map((row) => row.request_id));
   expect(requestIds.filter((id) => !recordedIds.has(id))).toEqual([]);
+}
+
+/** Creates `count` items as the owner; returns their ids. */
+export async function seedItems(url: string, ownerToken: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const { body } = await graphql(url, ownerToken, `mutation { createItem(input: {title: "initial-${n}"}) { id } }`);
+    ids.push(body.data.createItem.id);
+  }
+  return ids;
+}
+
+/**
+ * What every fault test asserts once the fault is over: the process never died, the fault did hit
+ * requests and each got a clean answer, later requests succeed, the trail matches the items and
+ * every served admin read, and the server still stops cleanly.
+ */
+export async function expectSurvived(api: RunningApi, report: LoadReport, traffic: MixedLoadOptions, databaseUrl: string, afterRequests: number): Promise<void> {
+  // A crash shows up here with the driver's stack trace on stderr.
+  expect({ exitCode: api.proc.child.exitCode, signal: api.proc.child.signalCode, stderr: api.proc.output.stderr }).toEqual({
+    exitCode: null,
+    signal: null,
+    stderr: '',
+  });
+  expect(report.failed).toBeGreaterThan(0); // the fault did hit requests...
+  expect(report.unanswered).toBe(0); // ...each of which still got an answer
+  expect(report.unclean).toEqual([]);
+
+  await expectRequestsSucceed(traffic, afterRequests);
+
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await expectTrailMatchesItems(sql);
+    await expectServedReadsRecorded(sql, report.adminReadsServed);
+  } finally {
+    await sql.end();
+  }
+
+  const exit = await stopApi(api);
+  expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
 }
