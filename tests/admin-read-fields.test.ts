@@ -38,14 +38,18 @@ async function recordedReads(query: string, variables: Record<string, unknown> =
   const result = await execute({ schema, document: parse(query), contextValue: context, variableValues: variables });
   expect(result.errors).toBeUndefined();
   await context.audit.flush();
-  return sink.events.map((event) => ({ id: event.resourceId, fields: (event.details as { fields: string[] }).fields }));
+  return sink.events.map((event) => ({
+    ids: event.resourceId ? [event.resourceId] : event.resourceIds,
+    owners: event.ownerIds,
+    fields: (event.details as { fields: string[] }).fields,
+  }));
 }
 
 it('records the fields selected through aliases, fragments and inline fragments, once per record', async () => {
   const reads = await recordedReads(`
     query { item { a: title ...F ... on Item { ownerId } b: title __typename } }
     fragment F on Item { description }`);
-  expect(reads).toEqual([{ id: '1', fields: ['title', 'description', 'ownerId'] }]);
+  expect(reads).toEqual([{ ids: ['1'], owners: ['alice'], fields: ['title', 'description', 'ownerId'] }]);
 });
 
 it('honours @skip and @include with variables', async () => {
@@ -53,15 +57,12 @@ it('honours @skip and @include with variables', async () => {
     yes: true,
     no: false,
   });
-  expect(reads).toEqual([{ id: '1', fields: ['id'] }]);
+  expect(reads).toEqual([{ ids: ['1'], owners: ['alice'], fields: ['id'] }]);
 });
 
-it("records other users' records of a list and not the admin's own, merging nodes and edges", async () => {
+it("records other users' records of a list in one row, not the admin's own, merging nodes and edges", async () => {
   const reads = await recordedReads('{ items { nodes { title } edges { node { description } } } }');
-  expect(reads).toEqual([
-    { id: '2', fields: ['title', 'description'] },
-    { id: '4', fields: ['title', 'description'] },
-  ]);
+  expect(reads).toEqual([{ ids: ['2', '4'], owners: ['alice', 'bob'], fields: ['title', 'description'] }]);
 });
 
 it('records nothing for a user', async () => {

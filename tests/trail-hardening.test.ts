@@ -129,7 +129,7 @@ describe('4. nothing is answered before its audit row exists', () => {
       expect(body).toEqual({ data: { updateItem: { id, title: 'after' } } });
       expect(rows).toEqual([
         expect.objectContaining({ action: 'update_item', outcome: 'success', resource_id: id, admin_bypass: true }),
-        expect.objectContaining({ action: 'admin_view_item', resource_id: id, details: { fields: ['id', 'title'], ownerId: 'alice' } }),
+        expect.objectContaining({ action: 'admin_view_item', resource_id: id, owner_ids: ['alice'], details: { fields: ['id', 'title'] } }),
       ]);
     });
   });

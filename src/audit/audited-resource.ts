@@ -76,8 +76,8 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
       adminRead: defineAuditAction({
         name: `admin_view_${type}`,
         resourceType: type,
-        description: `an admin resolves fields of someone else's ${type} — one row per request and record, including records a mutation returns`,
-        details: "`{ fields: [names read], ownerId }`",
+        description: `an admin resolves fields of someone else's ${type}s — one row per request listing them (\`resource_id\` for one, \`resource_ids\` for several, their owners in \`owner_ids\`); a mutation's own in its transaction`,
+        details: '`{ fields: [names read] }`',
       }),
       view: defineAuditAction({
         name: `view_${type}`,

@@ -1,6 +1,7 @@
 import { InvalidInput } from '../core/errors';
 import type { Db, DbExecutor } from '../db/database';
 import { AccessDenied } from './access-denied';
+import { AdminReads, adminReadOfRecord } from './admin-reads';
 import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditSink } from './audit-sink';
@@ -37,13 +38,6 @@ interface ExpectedRead {
   readonly fields: readonly string[];
 }
 
-interface PendingAdminRead {
-  readonly resource: AuditedResource;
-  readonly resourceId: string;
-  readonly ownerId: string;
-  readonly fields: Set<string>;
-}
-
 /**
  * One request's audit trail: every row the request causes is written through it. A change is
  * recorded in its own transaction, together with the admin's read of the record it returns, so a
@@ -52,7 +46,7 @@ interface PendingAdminRead {
  * the response leaves; the audit plugin withholds the response if that fails.
  */
 export class RequestAudit {
-  private readonly adminReads = new Map<string, PendingAdminRead>();
+  private readonly adminReads = new AdminReads();
   private readonly readsWithChanges = new Set<string>();
   private readonly reads = new MergedEvents();
   private readonly denials = new MergedEvents();
@@ -73,14 +67,8 @@ export class RequestAudit {
 
   /** Notes that an admin read `fields` of a record owned by someone else. */
   noteAdminRead(resource: AuditedResource, resourceId: string, ownerId: string, fields: readonly string[]): void {
-    const key = `${resource.type}\u0000${resourceId}`;
-    if (this.readsWithChanges.has(key)) return;
-    let pending = this.adminReads.get(key);
-    if (!pending) {
-      pending = { resource, resourceId, ownerId, fields: new Set() };
-      this.adminReads.set(key, pending);
-    }
-    for (const field of fields) pending.fields.add(field);
+    if (this.readsWithChanges.has(`${resource.type}\u0000${resourceId}`)) return;
+    this.adminReads.note(resource, resourceId, ownerId, fields);
   }
 
   /**
@@ -118,11 +106,10 @@ export class RequestAudit {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const events = [
       ...this.reads.take(),
-      ...[...this.adminReads.values()].map(adminReadEvent),
+      ...this.adminReads.take(),
       ...this.denials.take(),
       ...this.failures.splice(0),
     ];
-    this.adminReads.clear();
     await this.sink.write(this.db, this.request, events);
   }
 
@@ -152,10 +139,11 @@ export class RequestAudit {
             holdsRecordValues: true,
           },
         ];
-        const read = expectedRead && readOfChange(expectedRead, target, change);
-        if (read) rows.push(adminReadEvent(read));
+        // An admin's read of the record the change returns, if it is someone else's.
+        const read = expectedRead?.resource.type === target.resourceType && change.adminBypass ? expectedRead : undefined;
+        if (read) rows.push(adminReadOfRecord(read.resource, change.resourceId, change.ownerId, read.fields));
         const [result] = await Promise.all([change.complete(), this.sink.write(tx, this.request, rows)]);
-        if (read) this.readsWithChanges.add(`${read.resource.type}\u0000${read.resourceId}`);
+        if (read) this.readsWithChanges.add(`${target.resourceType}\u0000${change.resourceId}`);
         return result;
       });
     } catch (error) {
@@ -172,24 +160,6 @@ export class RequestAudit {
     }
   }
 
-}
-
-/** The admin read of the record a change returns, if the viewer is an admin and it is someone else's. */
-function readOfChange(expected: ExpectedRead, target: ChangeTarget, change: PreparedChange<unknown>): PendingAdminRead | undefined {
-  if (expected.resource.type !== target.resourceType || !change.adminBypass) return undefined;
-  return { resource: expected.resource, resourceId: change.resourceId, ownerId: change.ownerId, fields: new Set(expected.fields) };
-}
-
-function adminReadEvent(read: PendingAdminRead): AuditEvent {
-  return {
-    action: read.resource.actions.adminRead.name,
-    outcome: 'success',
-    resourceType: read.resource.type,
-    resourceId: read.resourceId,
-    ownerIds: [read.ownerId],
-    adminBypass: true,
-    details: { fields: [...read.fields], ownerId: read.ownerId },
-  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
