@@ -24,7 +24,7 @@ import { compareSideBySide, type Comparison, type LoadPlan } from './load';
 import { measureMiddlewareOverhead } from './micro';
 import { describeMachine, formatComparison, loadAverage, formatMicro, formatRun, markdownSummary } from './report';
 import { scenarios, sendOnce, type Scenario } from './scenarios';
-import { SEEDED_ITEMS, SEEDED_USERS, auditRowsOf, seedDatabase } from './seed';
+import { SEEDED_ITEMS, SEEDED_USERS, recordsAuditedBy, seedDatabase } from './seed';
 import { startBenchServer, type BenchServer } from './servers';
 
 const USAGE = 'usage: npm run bench [-- --rounds N --seconds S --warmup S --connections N]';
@@ -127,15 +127,15 @@ async function main(): Promise<void> {
 
 /**
  * Before measuring, proves the two servers differ only in auditing: one request of `scenario`
- * leaves its audit rows with the trail ON and none with it OFF.
+ * leaves audit rows naming every record it touched with the trail ON, and none with it OFF.
  */
 async function checkAuditRows(scenario: Scenario, servers: Sides, direct: Database): Promise<void> {
   for (const side of ['on', 'off'] as const) {
     const { requestId } = await sendOnce(scenario, servers[side]);
-    const rows = await auditRowsOf(direct, requestId);
-    const expected = side === 'on' ? scenario.auditRowsPerRequest : 0;
-    if (rows !== expected) {
-      throw new Error(`${scenario.id} against ${servers[side].label} left ${rows} audit rows, expected ${expected}`);
+    const records = await recordsAuditedBy(direct, requestId);
+    const expected = side === 'on' ? scenario.recordsAuditedPerRequest : 0;
+    if (records !== expected) {
+      throw new Error(`${scenario.id} against ${servers[side].label} left audit rows naming ${records} records, expected ${expected}`);
     }
   }
 }

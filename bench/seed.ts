@@ -37,8 +37,10 @@ export async function seedDatabase(database: Database, jwtSecret: string): Promi
   };
 }
 
-/** How many audit rows the request with `requestId` (its `X-Request-Id`) left. */
-export async function auditRowsOf(database: Database, requestId: string): Promise<number> {
-  const [row] = await database.sql<{ count: number }[]>`select count(*)::int as count from audit_logs where request_id = ${requestId}`;
+/** How many records the audit rows of the request with `requestId` (its `X-Request-Id`) name. */
+export async function recordsAuditedBy(database: Database, requestId: string): Promise<number> {
+  const [row] = await database.sql<{ count: number }[]>`
+    select coalesce(sum(greatest(cardinality(resource_ids), (resource_id is not null)::int)), 0)::int as count
+    from audit_logs where request_id = ${requestId}`;
   return row!.count;
 }

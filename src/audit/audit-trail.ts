@@ -6,7 +6,7 @@ import { RequestAudit } from './request-audit';
 /** What {@link AuditTrail} writes with. */
 export interface AuditTrailOptions {
   readonly db: Db;
-  /** Where rows go. Defaults to `audit_logs`; only the benchmark's audit-OFF server passes another. */
+  /** Where rows go. Defaults to `audit_logs` ({@link postgresAuditSink}); only the benchmark's audit-OFF server passes another. */
   readonly sink?: AuditSink;
 }
 
@@ -15,7 +15,7 @@ export class AuditTrail {
   private readonly sink: AuditSink;
 
   constructor(private readonly options: AuditTrailOptions) {
-    this.sink = options.sink ?? postgresAuditSink;
+    this.sink = options.sink ?? postgresAuditSink(options.db);
   }
 
   forRequest(request: AuditRequest): RequestAudit {

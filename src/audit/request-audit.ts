@@ -110,7 +110,7 @@ export class RequestAudit {
       ...this.denials.take(),
       ...this.failures.splice(0),
     ];
-    await this.sink.write(this.db, this.request, events);
+    await this.sink.write(this.request, events);
   }
 
   /**
@@ -142,7 +142,7 @@ export class RequestAudit {
         // An admin's read of the record the change returns, if it is someone else's.
         const read = expectedRead?.resource.type === target.resourceType && change.adminBypass ? expectedRead : undefined;
         if (read) rows.push(adminReadOfRecord(read.resource, change.resourceId, change.ownerId, read.fields));
-        const [result] = await Promise.all([change.complete(), this.sink.write(tx, this.request, rows)]);
+        const [result] = await Promise.all([change.complete(), this.sink.writeInTransaction(tx, this.request, rows)]);
         if (read) this.readsWithChanges.add(`${target.resourceType}\u0000${change.resourceId}`);
         return result;
       });

@@ -8,9 +8,13 @@ export class RecordingSink implements AuditSink {
   readonly events: AuditEvent[] = [];
   failing = false;
 
-  async write(_executor: unknown, _request: unknown, events: readonly AuditEvent[]): Promise<void> {
+  async write(_request: unknown, events: readonly AuditEvent[]): Promise<void> {
     if (this.failing) throw new Error('audit_logs is unavailable');
     this.events.push(...events);
+  }
+
+  writeInTransaction(_tx: unknown, request: unknown, events: readonly AuditEvent[]): Promise<void> {
+    return this.write(request, events);
   }
 }
 
