@@ -6,8 +6,8 @@ const OUTCOME_LIST = sql.raw(AUDIT_OUTCOMES.map((outcome) => `'${outcome}'`).joi
 
 /**
  * The audit trail. Append-only: a trigger (migration 0002) rejects UPDATE, DELETE and TRUNCATE.
- * Every index ends in (occurred_at desc, id desc), so each filter reads newest-first pages by keyset
- * without sorting, however many rows match.
+ * Every index ends in (occurred_at, id), read backwards, so each filter reads newest-first pages by
+ * keyset without sorting, however many rows match.
  */
 export const auditLogs = pgTable(
   'audit_logs',
@@ -36,9 +36,10 @@ export const auditLogs = pgTable(
     userAgent: text('user_agent'),
   },
   (table) => {
-    // NULLS FIRST is what ORDER BY ... DESC means; an index declared NULLS LAST cannot serve it.
-    // A fresh pair per index: drizzle resets a column's sort options once an index has used them.
-    const newestFirst = () => [table.occurredAt.desc().nullsFirst(), table.id.desc().nullsFirst()] as const;
+    // Ascending, read backwards: a backward scan of (…, occurred_at, id) gives exactly ORDER BY
+    // occurred_at DESC, id DESC (NULLS FIRST), and new rows land at the index's right end, where
+    // PostgreSQL splits pages 90/10 rather than 50/50: ~1.8x smaller than the same index DESC.
+    const newestFirst = () => [table.occurredAt, table.id] as const;
     return [
       check('audit_logs_outcome_check', sql`${table.outcome} in (${OUTCOME_LIST})`),
       index('audit_logs_occurred_at_idx').on(...newestFirst()),
