@@ -1,5 +1,5 @@
 import { connectDatabase, type Database } from '../db/database';
-import { runMigrations } from '../db/migrate';
+import { runMigrations, withMigrationLock } from '../db/migrate';
 
 /**
  * `npm run db:migrate`: applies pending migrations as the owner role, MIGRATION_DATABASE_URL
@@ -11,9 +11,12 @@ async function main(): Promise<void> {
   if (!url) throw new Error('set MIGRATION_DATABASE_URL to the connection URL of the role that owns the tables');
   const database = connectDatabase(url, { maxConnections: 1 });
   try {
-    const before = await appliedMigrations(database);
-    await runMigrations(database.db);
-    const after = await appliedMigrations(database);
+    // Counted under the lock too, so a replica migrating meanwhile does not skew the figures.
+    const { before, after } = await withMigrationLock(database, async () => {
+      const before = await appliedMigrations(database);
+      await runMigrations(database.db);
+      return { before, after: await appliedMigrations(database) };
+    });
     process.stdout.write(`applied ${after - before} migration(s); ${after} in total\n`);
   } finally {
     await database.close();

@@ -16,6 +16,8 @@ export interface MixedLoadOptions {
   readonly adminToken: string;
   /** Items of the owner that the updaters change, one unique title per attempt. */
   readonly itemIds: readonly string[];
+  /** Starts every title this load writes, so that loads running at once never write the same one. */
+  readonly label?: string;
 }
 
 export interface LoadReport {
@@ -27,8 +29,15 @@ export interface LoadReport {
   readonly unanswered: number;
   /** Responses that are not a clean GraphQL answer, described for the assertion message. */
   readonly unclean: string[];
-  /** Request ids of admin lists answered with data: each must have its audit rows. */
-  readonly adminReadsServed: string[];
+  /** Admin lists answered with data: each must have its audit row, listing the items served. */
+  readonly adminReadsServed: ServedRead[];
+  /** The `X-Request-Id` of every response. */
+  readonly requestIds: string[];
+}
+
+export interface ServedRead {
+  readonly requestId: string;
+  readonly itemIds: string[];
 }
 
 export interface MixedLoad {
@@ -69,7 +78,8 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
   let failed = 0;
   let unanswered = 0;
   const unclean: string[] = [];
-  const adminReadsServed: string[] = [];
+  const adminReadsServed: ServedRead[] = [];
+  const requestIds: string[] = [];
 
   async function send(token: string | undefined, query: string): Promise<{ status: number; requestId: string; body: any } | undefined> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -83,6 +93,8 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     }
     const text = await response.text();
     answered++;
+    const requestId = response.headers.get('x-request-id') ?? '';
+    requestIds.push(requestId);
     let body: any;
     try {
       body = JSON.parse(text);
@@ -92,7 +104,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     }
     if (body.errors) failed++;
     unclean.push(...uncleanAnswers(response.status, body));
-    return { status: response.status, requestId: response.headers.get('x-request-id') ?? '', body };
+    return { status: response.status, requestId, body };
   }
 
   function loop(step: (n: number) => Promise<void>): Promise<void> {
@@ -105,18 +117,19 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     ...Array.from({ length: UPDATERS }, (_, w) =>
       loop(async (n) => {
         const id = options.itemIds[(w + n) % options.itemIds.length];
-        await send(options.ownerToken, `mutation { updateItem(id: "${id}", input: {title: "u${w}-${n}"}) { id title } }`);
+        await send(options.ownerToken, `mutation { updateItem(id: "${id}", input: {title: "${options.label ?? ''}u${w}-${n}"}) { id title } }`);
       }),
     ),
     ...Array.from({ length: CREATORS }, (_, w) =>
       loop(async (n) => {
-        await send(options.ownerToken, `mutation { createItem(input: {title: "c${w}-${n}"}) { id } }`);
+        await send(options.ownerToken, `mutation { createItem(input: {title: "${options.label ?? ''}c${w}-${n}"}) { id } }`);
       }),
     ),
     ...Array.from({ length: ADMIN_READERS }, () =>
       loop(async () => {
         const result = await send(options.adminToken, '{ items(first: 5) { nodes { id title } } }');
-        if (result?.body.data?.items) adminReadsServed.push(result.requestId);
+        const nodes: { id: string }[] | undefined = result?.body.data?.items?.nodes;
+        if (nodes) adminReadsServed.push({ requestId: result!.requestId, itemIds: nodes.map((node) => node.id) });
       }),
     ),
     ...Array.from({ length: ANONYMOUS }, () =>
@@ -130,7 +143,7 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
     async stop() {
       stopping = true;
       await Promise.all(loops);
-      return { answered, failed, unanswered, unclean, adminReadsServed };
+      return { answered, failed, unanswered, unclean, adminReadsServed, requestIds };
     },
   };
 }
@@ -185,13 +198,22 @@ export async function expectTrailMatchesItems(sql: postgres.Sql): Promise<void> 
   }
 }
 
-/** Every admin read answered with data has its `admin_view_item` rows. */
-export async function expectServedReadsRecorded(sql: postgres.Sql, requestIds: readonly string[]): Promise<void> {
-  const recorded = await sql<{ request_id: string }[]>`
-    select distinct request_id from audit_logs
-    where action = 'admin_view_item' and request_id = any(${requestIds as string[]})`;
-  const recordedIds = new Set(recorded.map((row) => row.request_id));
-  expect(requestIds.filter((id) => !recordedIds.has(id))).toEqual([]);
+/**
+ * Every admin read answered with data has exactly one `admin_view_item` row, which lists the items
+ * it served (in `resource_id` when it served one, in `resource_ids` when several).
+ */
+export async function expectServedReadsRecorded(sql: postgres.Sql, reads: readonly ServedRead[]): Promise<void> {
+  const rows = await sql<{ request_id: string; listed: string[] }[]>`
+    select request_id, case when resource_id is null then resource_ids else array[resource_id] end as listed
+    from audit_logs
+    where action = 'admin_view_item' and request_id = any(${reads.map((read) => read.requestId)})`;
+  const recorded = new Map<string, string[][]>();
+  for (const row of rows) recorded.set(row.request_id, [...(recorded.get(row.request_id) ?? []), [...row.listed].sort()]);
+  const unrecorded = reads.filter((read) => {
+    const lists = recorded.get(read.requestId) ?? [];
+    return lists.length !== 1 || lists[0]!.join() !== [...read.itemIds].sort().join();
+  });
+  expect(unrecorded.map((read) => ({ ...read, recorded: recorded.get(read.requestId) ?? [] }))).toEqual([]);
 }
 
 /** Creates `count` items as the owner; returns their ids. */
