@@ -3,7 +3,6 @@
  * *how* rows are built and stored stays inside it. Nothing outside `src/audit/` imports its other
  * files.
  */
-export { AccessDenied } from './access-denied';
 export { auditActions, defineAuditAction, type AuditAction } from './audit-actions';
 export type { AuditContext } from './audit-context';
 export type { AuditEvent, AuditRequest } from './audit-event';
@@ -19,6 +18,5 @@ export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
 export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
 export { WITHHELD } from './record-snapshot';
 export { settleBeforeAudit } from './root-fields';
-export { ROW_LIMITS } from './row-limits';
 export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED } from './request-actions';
 export type { RequestAudit } from './request-audit';
