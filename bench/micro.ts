@@ -99,7 +99,7 @@ function rootValueWith(ownerOf: (index: number) => string): { items: ItemConnect
     createdAt: now,
     updatedAt: now,
   }));
-  const page = { rows, hasNextPage: false, countTotal: async () => rows.length };
+  const page = { rows, hasNextPage: false, countTotal: async () => ({ count: rows.length, exact: true }) };
   return { items: ItemConnection.fromPage(page, Item.fromRow) };
 }
 

@@ -23,7 +23,7 @@ class InMemoryItems {
   @Query(() => ItemConnection)
   items(): ItemConnection {
     const rows = [itemRow(2, 'alice'), itemRow(3, 'root'), itemRow(4, 'bob')];
-    return ItemConnection.fromPage({ rows, hasNextPage: false, countTotal: async () => rows.length }, Item.fromRow);
+    return ItemConnection.fromPage({ rows, hasNextPage: false, countTotal: async () => ({ count: rows.length, exact: true }) }, Item.fromRow);
   }
 }
 

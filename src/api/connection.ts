@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { AuditedReads } from '../audit';
-import type { KeysetPage } from '../core/keyset-page';
+import type { KeysetPage, Total } from '../core/keyset-page';
 import { encodeCursor, type PageSpec } from './page';
 
 @ObjectType({ description: 'Where a page ends and whether another follows.' })
@@ -40,12 +40,26 @@ export function ConnectionType<T extends object>(name: string, nodeType: ClassTy
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
 
-    /** Not a GraphQL field: the deferred count behind `totalCount`. */
-    countTotal!: () => Promise<number>;
+    /** Not a GraphQL field: the deferred count behind `totalCount`, run at most once. */
+    countTotal!: () => Promise<Total>;
+    private total?: Promise<Total>;
 
-    @Field(() => Int, { description: 'All matching nodes, not only this page; counted only when selected.' })
-    totalCount(): Promise<number> {
-      return this.countTotal();
+    @Field(() => Int, {
+      description: 'The matching nodes, not only this page; counted only when selected. Exact unless `totalCountIsExact` says otherwise.',
+    })
+    async totalCount(): Promise<number> {
+      return (await this.counted()).count;
+    }
+
+    @Field(() => Boolean, {
+      description: 'False when counting stopped at its cap: at least `totalCount` nodes match. Counted only when selected.',
+    })
+    async totalCountIsExact(): Promise<boolean> {
+      return (await this.counted()).exact;
+    }
+
+    private counted(): Promise<Total> {
+      return (this.total ??= this.countTotal());
     }
 
     static fromPage<R extends { id: bigint }>(page: KeysetPage<R>, toNode: (row: R) => T): Connection {

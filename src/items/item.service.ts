@@ -1,7 +1,7 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { OwnedRecords, type RequestAudit } from '../audit';
 import type { Viewer } from '../auth/viewer';
-import { keysetPage, type KeysetPage } from '../core/keyset-page';
+import { exactTotal, keysetPage, type KeysetPage } from '../core/keyset-page';
 import type { Db } from '../db/database';
 import { itemResource } from './item.audit';
 import { items, type ItemRow } from './item.table';
@@ -37,7 +37,7 @@ export class ItemService {
 
   /** Items in id order after `afterId`; ids only grow, so inserts never shift a page walk. */
   async list({ first, afterId, ownerId }: ListItemsOptions): Promise<KeysetPage<ItemRow>> {
-    if (ownerId != null && !this.records.mayList(ownerId)) return keysetPage([], first, async () => 0);
+    if (ownerId != null && !this.records.mayList(ownerId)) return keysetPage([], first, async () => exactTotal(0));
     const filter = this.records.visible(ownerId == null ? undefined : eq(items.ownerId, ownerId));
     const rows = await this.db
       .select()
@@ -45,7 +45,7 @@ export class ItemService {
       .where(and(filter, afterId === undefined ? undefined : gt(items.id, afterId)))
       .orderBy(asc(items.id))
       .limit(first + 1);
-    return keysetPage(rows, first, () => this.db.$count(items, filter));
+    return keysetPage(rows, first, async () => exactTotal(await this.db.$count(items, filter)));
   }
 
   create(item: NewItem): Promise<ItemRow> {
