@@ -1,4 +1,4 @@
-import { AuditTrail, discardingAuditSink } from './audit';
+import { AuditTrail, discardingAuditSink, ensureAuditMonths, startAuditUpkeep } from './audit';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
@@ -35,7 +35,8 @@ export interface ServerOptions {
 
 /**
  * The composition root: database (configured or embedded), migrations and the serving role's
- * check, token verification, schema and HTTP server, started in that order.
+ * check, the coming months of the trail, token verification, schema and HTTP server, started in
+ * that order.
  */
 export async function startServer(config: AppConfig, logger: Logger, options: ServerOptions = {}): Promise<Server> {
   const audit = options.audit !== false;
@@ -47,6 +48,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   const database = connectDatabase(url, { maxConnections: embedded ? 1 : config.databasePoolMax, timeouts: config.databaseTimeouts });
   try {
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
+    await ensureAuditMonths(database.db);
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),
@@ -55,10 +57,12 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       logger,
       auditTrail: new AuditTrail({ db: database.db, sink: audit ? undefined : discardingAuditSink }),
     });
+    const auditUpkeep = startAuditUpkeep(database.db, logger);
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     return {
       url: http.url,
       async stop() {
+        auditUpkeep.stop();
         await http.stop();
         await database.close();
         await embedded?.stop();

@@ -10,7 +10,7 @@ import { admin, startTestServer, type TestServer } from './support/test-server';
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
-  await allowBackdatedRows(server.sql);
+  await allowBackdatedRows(server.sql, '2026-01-01');
   await server.sql`
     insert into audit_logs (occurred_at, action, outcome, user_id)
     select timestamptz '2026-01-01 00:00:00+00' + g * interval '1 second', 'count_probe', 'success',

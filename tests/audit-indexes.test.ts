@@ -112,8 +112,11 @@ function planProblems(plan: PlanNode, { index, alternative, listed }: FilterCase
   const access = pageAccess(plan);
   const allowed = [index, ...(alternative ? [alternative] : [])];
   const viaIndex = ['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].flatMap((type) => allowed.map((name) => `${type} using ${name}`));
-  const branches = listed ? [viaIndex, [`Bitmap Heap Scan using ${listed}`]] : [viaIndex];
-  if (access.length !== branches.length || branches.some((ways, branch) => !ways.includes(access[branch]!))) {
+  const viaList = listed ? [`Bitmap Heap Scan using ${listed}`] : [];
+  // One scan per month the page reaches; with a listed branch, both branches must be there.
+  const readsRightly = access.length > 0 && access.every((way) => viaIndex.includes(way) || viaList.includes(way));
+  const bothBranches = !listed || (access.some((way) => viaIndex.includes(way)) && access.some((way) => viaList.includes(way)));
+  if (!readsRightly || !bothBranches) {
     problems.push(`reads the rows by [${access.join(', ')}], not through ${[...allowed, ...(listed ? [listed] : [])].join(' / ')}`);
   }
   for (const sort of descendants(plan).filter(isSort)) {
@@ -182,9 +185,17 @@ let seeded: number;
 beforeAll(async () => {
   server = await startTestServer();
   seeded = server.database.embedded ? ROWS_EMBEDDED : ROWS_ON_SERVER;
-  await allowBackdatedRows(server.sql);
+  await allowBackdatedRows(server.sql, '2024-01-01');
   await server.sql.unsafe(seedSql(seeded));
   await server.sql.unsafe('analyze audit_logs');
+  const parts = await server.sql<{ part: string; whole: string }[]>`
+    select c.relname as part, p.relname as whole from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+    where p.relname like 'audit_logs%'`;
+  partitionOf = new Map(parts.map(({ part, whole }) => [part, whole]));
+  const empty = await server.sql<{ name: string }[]>`
+    select relname as name from pg_class where relispartition and relkind = 'r' and reltuples = 0`;
+  emptyMonths = new Set(empty.map(({ name }) => name));
   database = connectDatabase(server.database.url, { maxConnections: 1 });
 }, 300_000);
 afterAll(async () => {
@@ -201,10 +212,31 @@ async function secondPageCursor(testCase: FilterCase): Promise<bigint> {
   return BigInt(rows[first - 1]!.id);
 }
 
+/** Each month's tables and indexes, by name, with the name of the `audit_logs` table or index they belong to. */
+let partitionOf: Map<string, string>;
+
 async function explain(text: string, values: unknown[]): Promise<PlanNode> {
   const [row] = await server.sql.unsafe(`explain (format json) ${text}`, values as never[]);
   const output = row!['QUERY PLAN'];
-  return (typeof output === 'string' ? JSON.parse(output) : output)[0].Plan as PlanNode;
+  return asTrail((typeof output === 'string' ? JSON.parse(output) : output)[0].Plan as PlanNode);
+}
+
+/** Months without rows (those between the seeded history and now, and ahead): any scan of them costs nothing. */
+let emptyMonths: Set<string>;
+
+/**
+ * The plan with each month's table and index named as the `audit_logs` table or index it is part
+ * of, and without the scans of empty months.
+ */
+function asTrail(node: PlanNode): PlanNode {
+  const parent = (name: string | undefined) => (name === undefined ? undefined : (partitionOf.get(name) ?? name));
+  const scansEmptyMonth = (child: PlanNode) => child['Relation Name'] !== undefined && emptyMonths.has(child['Relation Name']);
+  return {
+    ...node,
+    'Relation Name': parent(node['Relation Name']),
+    'Index Name': parent(node['Index Name']),
+    Plans: node.Plans?.filter((child) => !scansEmptyMonth(child)).map(asTrail),
+  };
 }
 
 it('has the seeded trail', async () => {

@@ -211,7 +211,7 @@ let seededIds: bigint[];
 
 beforeAll(async () => {
   server = await startTestServer();
-  await allowBackdatedRows(server.sql);
+  await allowBackdatedRows(server.sql, '2024-01-01');
   await server.sql.unsafe(SEED_SQL);
   seededIds = (await readRows()).map((row) => row.id);
 }, 60_000);

@@ -90,6 +90,17 @@ describeOnPostgres('separate owner and serving roles', () => {
     if (database) await dropRoles(database.url, roles.serving, roles.member, roles.owner);
   });
 
+  /** The application's tables and their owners; the months of audit_logs count as one. */
+  const tablesAndOwners = (sql: postgres.Sql) =>
+    sql`select tablename, string_agg(distinct tableowner, ',') as owners from (
+          select case when tablename ~ '^audit_logs(_[0-9]{4}_[0-9]{2})?$' then 'audit_logs and its months' else tablename end as tablename, tableowner
+          from pg_tables where schemaname = 'public') t
+        group by tablename order by tablename`;
+  const OWNED_BY_OWNER = () => [
+    { tablename: 'audit_logs and its months', owners: roles.owner },
+    { tablename: 'items', owners: roles.owner },
+  ];
+
   const ownerEnv = () => ({ MIGRATION_DATABASE_URL: urls.owner });
   const runCreateServingRole = (role = roles.serving) =>
     run(CREATE_ROLE_CLI, ['--role', role], { ...ownerEnv(), SERVING_ROLE_PASSWORD: SERVING_PASSWORD });
@@ -105,10 +116,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         stderr: '',
       });
       expect(await run(MIGRATE_CLI, [], ownerEnv())).toMatchObject({ code: 0, stdout: `applied 0 migration(s); ${migrations} in total\n` });
-      expect(await admin`select tablename, tableowner from pg_tables where schemaname = 'public' order by tablename`).toEqual([
-        { tablename: 'audit_logs', tableowner: roles.owner },
-        { tablename: 'items', tableowner: roles.owner },
-      ]);
+      expect(await tablesAndOwners(admin)).toEqual(OWNED_BY_OWNER());
     });
 
     it('creates the serving role with exactly the privileges the API needs', async () => {
@@ -116,7 +124,8 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(created).toMatchObject({ code: 0, stderr: '' });
       expect(created.stdout).toBe(
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
-          'USAGE on the sequence of audit_logs.id; SELECT, INSERT, UPDATE, DELETE on items\n',
+          'USAGE on the sequence of audit_logs.id; EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics(); ' +
+          'SELECT, INSERT, UPDATE, DELETE on items\n',
       );
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
@@ -155,6 +164,9 @@ describeOnPostgres('separate owner and serving roles', () => {
   });
 
   describe('the serving role cannot rewrite history', () => {
+    /** The partition this month's rows go to. */
+    const THIS_MONTH = `audit_logs_${new Date().toISOString().slice(0, 7).replace('-', '_')}`;
+
     beforeAll(async () => {
       // Rows to protect, written the ordinary way.
       await asServing`insert into audit_logs (action, outcome) select 'existing_' || g, 'success' from generate_series(1, 5) g`;
@@ -200,6 +212,16 @@ describeOnPostgres('separate owner and serving roles', () => {
         'must be owner of function audit_logs_stamp_server_values',
       ],
       ['DROP TABLE', 'drop table audit_logs', 'must be owner of table audit_logs'],
+      ['DROP TABLE of a month', `drop table ${THIS_MONTH}`, `must be owner of table ${THIS_MONTH}`],
+      ['DETACH PARTITION', `alter table audit_logs detach partition ${THIS_MONTH}`, 'must be owner of table audit_logs'],
+      ['TRUNCATE of a month', `truncate ${THIS_MONTH}`, `permission denied for table ${THIS_MONTH}`],
+      ['DELETE from a month', `delete from ${THIS_MONTH}`, `permission denied for table ${THIS_MONTH}`],
+      ['INSERT into a month directly', `insert into ${THIS_MONTH} (id, action, outcome) values (1, 'forged', 'success')`, `permission denied for table ${THIS_MONTH}`],
+      [
+        'creating months at will',
+        "select audit_logs_create_partitions(timestamptz '2001-01-01', timestamptz '2001-02-01')",
+        'permission denied for function audit_logs_create_partitions',
+      ],
       ['ALTER TABLE … SET UNLOGGED', 'alter table audit_logs set unlogged', 'must be owner of table audit_logs'],
       ['UPDATE', "update audit_logs set action = 'rewritten'", 'permission denied for table audit_logs'],
       ['DELETE', 'delete from audit_logs', 'permission denied for table audit_logs'],
@@ -213,39 +235,53 @@ describeOnPostgres('separate owner and serving roles', () => {
     });
 
     const FORGED_ID = 9_000_000_000;
-    const FORGED_TIME = '2001-01-01T00:00:00Z';
+    /** A minute ago: in this month's partition (unless the month began within the minute), so only the trigger can refuse it. */
+    const forgedTime = () => new Date(Date.now() - 60_000).toISOString();
 
     /** Nothing stored carries the id or the time the serving role chose. */
-    const noForgedValues = async () =>
-      expect(await admin`select id from audit_logs where id >= ${FORGED_ID} or occurred_at < '2002-01-01'`).toEqual([]);
+    const noForgedValues = async (time: string) =>
+      expect(await admin`select id from audit_logs where id >= ${FORGED_ID} or occurred_at = ${time}`).toEqual([]);
 
     it('INSERT … OVERRIDING SYSTEM VALUE with a chosen id and occurred_at stores the server\'s', async () => {
+      const time = forgedTime();
       const [row] = await asServing.begin(
         (tx) => tx<{ id: string; occurred_at: Date; issued: string; now: Date }[]>`
           insert into audit_logs (id, occurred_at, action, outcome) overriding system value
-          values (${FORGED_ID}, ${FORGED_TIME}, 'forged_override', 'success')
+          values (${FORGED_ID}, ${time}, 'forged_override', 'success')
           returning id::text, occurred_at, currval(pg_get_serial_sequence('audit_logs', 'id'))::text as issued, now() as now`,
       );
       expect(row!.id).toBe(row!.issued);
       expect(row!.occurred_at).toEqual(row!.now);
-      await noForgedValues();
+      await noForgedValues(time);
     });
 
     it('INSERT with a chosen occurred_at stores the time of its transaction instead', async () => {
+      const time = forgedTime();
       const [row] = await asServing<{ occurred_at: Date; now: Date }[]>`
-        insert into audit_logs (occurred_at, action, outcome) values (${FORGED_TIME}, 'forged_time', 'success')
+        insert into audit_logs (occurred_at, action, outcome) values (${time}, 'forged_time', 'success')
         returning occurred_at, now() as now`;
       expect(row!.occurred_at).toEqual(row!.now);
-      await noForgedValues();
+      await noForgedValues(time);
+    });
+
+    it.each([
+      ['an earlier month', "now() - interval '40 days'", 'moving row to another partition'],
+      ['a month without a partition', "timestamptz '2001-01-01 00:00:00+00'", 'no partition of relation "audit_logs" found'],
+    ])('INSERT back-dated to %s is refused', async (_when, time, message) => {
+      await admin`select audit_logs_create_partitions(now() - interval '40 days', now())`;
+      const before = await trailState();
+      await expect(asServing.unsafe(`insert into audit_logs (occurred_at, action, outcome) values (${time}, 'forged_month', 'success')`)).rejects.toThrow(message);
+      expect(await trailState()).toEqual(before);
     });
 
     it('COPY with chosen ids and times stores the server\'s', async () => {
+      const time = forgedTime();
       const copy = await asServing`copy audit_logs (id, occurred_at, action, outcome) from stdin`.writable();
-      copy.write(`${FORGED_ID + 1}\t2001-01-01 00:00:00+00\tforged_copy\tsuccess\n`);
+      copy.write(`${FORGED_ID + 1}\t${time}\tforged_copy\tsuccess\n`);
       copy.end();
       await finished(copy);
       expect(await admin`select count(*)::int as rows from audit_logs where action = 'forged_copy'`).toEqual([{ rows: 1 }]);
-      await noForgedValues();
+      await noForgedValues(time);
     });
   });
 
@@ -338,7 +374,20 @@ describeOnPostgres('separate owner and serving roles', () => {
       await admin.unsafe(`grant trigger on audit_logs to "${roles.serving}"`);
       await expectRefusal(
         { DATABASE_URL: urls.serving },
-        `the database role "${roles.serving}" has TRIGGER on audit_logs, so it could rewrite the audit trail${SERVE_AS}`,
+        `the database role "${roles.serving}" has TRIGGER on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail${SERVE_AS}`,
+      );
+      expect(await runCreateServingRole()).toMatchObject({ code: 0 });
+      expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
+    });
+
+    it('a role granted DELETE on one month of audit_logs (until db:create-serving-role repairs it)', async () => {
+      const [row] = await admin<{ month: string }[]>`
+        select c.relname as month from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'audit_logs'::regclass order by c.relname limit 1`;
+      await admin.unsafe(`grant delete on "${row!.month}" to "${roles.serving}"`);
+      await expectRefusal(
+        { DATABASE_URL: urls.serving },
+        `the database role "${roles.serving}" has DELETE on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail${SERVE_AS}`,
       );
       expect(await runCreateServingRole()).toMatchObject({ code: 0 });
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
@@ -361,20 +410,26 @@ describeOnPostgres('separate owner and serving roles', () => {
       });
     });
 
-    it('is migrated as the owner at start when MIGRATION_DATABASE_URL is set', async () => {
-      const started = await startApi(
-        productionEnv({ DATABASE_URL: urlAs(roles.serving, fresh.url), MIGRATION_DATABASE_URL: urlAs(roles.owner, fresh.url) }),
-      );
-      expect((await stopApi(started)).code).toBe(0);
+    it('is migrated as the owner at start when MIGRATION_DATABASE_URL is set, then served once the role has its grants', async () => {
+      const env = productionEnv({ DATABASE_URL: urlAs(roles.serving, fresh.url), MIGRATION_DATABASE_URL: urlAs(roles.owner, fresh.url) });
+      const exit = await run(MAIN, [], env);
+      expect({ code: exit.code, stderr: exit.stderr }).toEqual({
+        code: 1,
+        stderr:
+          'refusing to start: the serving role may not create the coming months of audit_logs (EXECUTE on audit_logs_ensure_partitions()); ' +
+          'run "npm run db:create-serving-role" (README: Database roles)\n',
+      });
       const sql = postgres(fresh.url, { max: 1, onnotice: () => {} });
       try {
-        expect(await sql`select tablename, tableowner from pg_tables where schemaname = 'public' order by tablename`).toEqual([
-          { tablename: 'audit_logs', tableowner: roles.owner },
-          { tablename: 'items', tableowner: roles.owner },
-        ]);
+        expect(await tablesAndOwners(sql)).toEqual(OWNED_BY_OWNER());
       } finally {
         await sql.end();
       }
+
+      const granted = await run(CREATE_ROLE_CLI, ['--role', roles.serving], { MIGRATION_DATABASE_URL: urlAs(roles.owner, fresh.url) });
+      expect(granted).toMatchObject({ code: 0 });
+      const started = await startApi(env);
+      expect((await stopApi(started)).code).toBe(0);
     });
   });
 
@@ -388,7 +443,14 @@ describeOnPostgres('separate owner and serving roles', () => {
                   else array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] end) p
                 where case c.relkind when 'S' then has_sequence_privilege(r.oid, c.oid, p)
                       else has_table_privilege(r.oid, c.oid, p) end))
-              from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'S')) as objects,
+              from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'S')
+                and not c.relispartition) as objects,
+             (select coalesce(array_agg(distinct p order by p), '{}') from pg_class c
+              cross join unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+              where c.relispartition and c.relkind = 'r' and has_table_privilege(r.oid, c.oid, p)) as on_months,
+             (select jsonb_object_agg(f.proname, has_function_privilege(r.oid, f.oid, 'EXECUTE')) from pg_proc f
+              where f.pronamespace = 'public'::regnamespace
+                and f.proname in ('audit_logs_create_partitions', 'audit_logs_ensure_partitions', 'audit_logs_refresh_statistics')) as may_call,
              (select coalesce(array_agg(m.roleid::regrole::text), '{}') from pg_auth_members m where m.member = r.oid) as member_of,
              r.rolsuper as superuser, r.rolcreaterole as createrole, r.rolcreatedb as createdb, r.rolcanlogin as login
       from pg_roles r where r.rolname = ${role}`;
@@ -405,6 +467,8 @@ const SERVING_PRIVILEGES = {
     items: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     items_id_seq: [],
   },
+  on_months: [],
+  may_call: { audit_logs_create_partitions: false, audit_logs_ensure_partitions: true, audit_logs_refresh_statistics: true },
   member_of: [],
   superuser: false,
   createrole: false,

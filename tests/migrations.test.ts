@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -24,9 +25,24 @@ const appliedMigrations = () =>
   database.sql<{ id: number; hash: string; created_at: string }[]>`
     select id, hash, created_at from drizzle.__drizzle_migrations order by id`;
 
+/** The application's tables; the months of `audit_logs` are its partitions, not tables of their own. */
 const userTables = () =>
   database.sql<{ table_name: string }[]>`
-    select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
+    select relname as table_name from pg_class
+    where relnamespace = 'public'::regnamespace and relkind in ('r', 'p') and not relispartition order by relname`;
+
+/** The months of `audit_logs`, oldest first, as `audit_logs_YYYY_MM`. */
+const monthsOf = (sql: Database['sql']) =>
+  sql<{ name: string; bounds: string }[]>`
+    select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bounds from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid where i.inhparent = 'audit_logs'::regclass order by c.relname`;
+
+/** `audit_logs_YYYY_MM` of the month `offset` months from now (UTC). */
+function monthName(offset: number): string {
+  const now = new Date();
+  const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+  return `audit_logs_${month.toISOString().slice(0, 7).replace('-', '_')}`;
+}
 
 it('starts from an empty database', async () => {
   expect(await userTables()).toEqual([]);
@@ -155,4 +171,77 @@ it('matches the Drizzle schema: drizzle-kit generate finds nothing left to migra
   } finally {
     await rm(copy, { recursive: true, force: true });
   }
+});
+
+it('partitions audit_logs by month (UTC): this month and the next three exist', async () => {
+  const months = await monthsOf(database.sql);
+  expect(months.map((month) => month.name)).toEqual([0, 1, 2, 3].map(monthName));
+  const monthStart = (offset: number) => {
+    const now = new Date();
+    return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString().replace('T', ' ').replace('.000Z', '+00');
+  };
+  expect(months[0]!.bounds).toBe(`FOR VALUES FROM ('${monthStart(0)}') TO ('${monthStart(1)}')`);
+});
+
+describe('partitioning a trail that already has rows (migration 0007)', () => {
+  let older: TestDatabase;
+  let olderDb: Database;
+  const role = `audit_reader_${process.pid}`;
+
+  beforeAll(async () => {
+    older = await createTestDatabase();
+    olderDb = connectDatabase(older.url, { maxConnections: 1 });
+    // The migrations as they stood before 0007.
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'migrations-0006-'));
+    await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journalPath = path.join(folder, 'meta/_journal.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { idx: number }[] };
+    journal.entries = journal.entries.filter((entry) => entry.idx < 7);
+    await writeFile(journalPath, JSON.stringify(journal));
+    await migrate(olderDb.db, { migrationsFolder: folder });
+    await rm(folder, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await olderDb?.sql.unsafe(`drop role if exists ${role}`).catch(() => undefined);
+    await olderDb?.close();
+    await older?.drop();
+  });
+
+  const everyRow = () => olderDb.sql`select * from audit_logs order by id`;
+
+  it('keeps every row, id and time, in the month it happened, and goes on numbering after them', async () => {
+    await olderDb.sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
+    await olderDb.sql`
+      insert into audit_logs (occurred_at, action, outcome, user_id, resource_ids, details)
+      select now() - g * interval '13 days', 'old_' || g, 'success', 'u' || g, array['r' || g], jsonb_build_object('g', g)
+      from generate_series(1, 12) g`;
+    await olderDb.sql`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+    await olderDb.sql.unsafe(`create role ${role}; grant select, insert on audit_logs to ${role};
+      grant usage on sequence audit_logs_id_seq to ${role}`);
+    const before = await everyRow();
+
+    await runMigrations(olderDb.db);
+
+    expect(await everyRow()).toEqual(before);
+    const placed = await olderDb.sql<{ misplaced: number }[]>`
+      select count(*)::int as misplaced from audit_logs
+      where tableoid::regclass::text <> 'audit_logs_' || to_char(occurred_at at time zone 'UTC', 'YYYY_MM')`;
+    expect(placed).toEqual([{ misplaced: 0 }]);
+    const [oldest] = await olderDb.sql`select 'audit_logs_' || to_char(min(occurred_at) at time zone 'UTC', 'YYYY_MM') as name from audit_logs`;
+    expect((await monthsOf(olderDb.sql))[0]!.name).toBe(oldest!.name);
+    const [next] = await olderDb.sql`insert into audit_logs (action, outcome) values ('after', 'success') returning id`;
+    expect(BigInt(next!.id)).toBeGreaterThan(BigInt(before.at(-1)!.id));
+  });
+
+  it('gives whoever could read or append before the same on the partitioned table, and the months ahead', async () => {
+    const [grants] = await olderDb.sql.unsafe(`
+      select has_table_privilege('${role}', 'audit_logs', 'SELECT') as reads,
+             has_table_privilege('${role}', 'audit_logs', 'INSERT') as appends,
+             has_table_privilege('${role}', 'audit_logs', 'DELETE') as deletes,
+             has_sequence_privilege('${role}', 'audit_logs_id_seq', 'USAGE') as numbers,
+             has_function_privilege('${role}', 'audit_logs_ensure_partitions()', 'EXECUTE') as creates_months,
+             has_function_privilege('${role}', 'audit_logs_refresh_statistics()', 'EXECUTE') as analyzes,
+             has_function_privilege('${role}', 'audit_logs_create_partitions(timestamptz, timestamptz)', 'EXECUTE') as creates_any_month`);
+    expect({ ...grants }).toEqual({ reads: true, appends: true, deletes: false, numbers: true, creates_months: true, analyzes: true, creates_any_month: false });
+  });
 });

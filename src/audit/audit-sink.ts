@@ -42,6 +42,10 @@ async function insertAuditRows(executor: DbExecutor, rows: readonly Record<strin
 
 const rowsOf = (request: AuditRequest, events: readonly AuditEvent[]) => events.map((event) => byColumnName(toRow(request, event)));
 
+/** Stores `events` of `request` through `executor` (a transaction, for rows that must commit with it). */
+export const writeAuditRows = (executor: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]) =>
+  insertAuditRows(executor, rowsOf(request, events));
+
 /**
  * The production sink: rows go to `audit_logs`. Rows that stand on their own are group-committed
  * with those of concurrent requests ({@link GroupCommit}); a change's rows go through its transaction.
@@ -51,7 +55,7 @@ export function postgresAuditSink(db: Db): AuditSink {
   return {
     recordsReads: true,
     write: (request, events) => groupCommit.write(rowsOf(request, events)),
-    writeInTransaction: (tx, request, events) => insertAuditRows(tx, rowsOf(request, events)),
+    writeInTransaction: writeAuditRows,
   };
 }
 

@@ -7,6 +7,8 @@ export { auditActions, defineAuditAction, type AuditAction } from './audit-actio
 export type { AuditContext } from './audit-context';
 export type { AuditEvent, AuditRequest } from './audit-event';
 export { auditLogs, type AuditLogRow } from './audit-log.table';
+export { ensureAuditMonths, startAuditUpkeep } from './audit-upkeep';
+export { AUDIT_RETENTION, auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth, type RetentionResult } from './audit-retention';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';
 export { discardingAuditSink, postgresAuditSink, type AuditSink } from './audit-sink';
 export { AuditTrail, type AuditTrailOptions } from './audit-trail';

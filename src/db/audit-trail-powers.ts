@@ -10,7 +10,7 @@ export interface AuditTrailPowers {
   readonly owns: boolean;
   /** The role may act as the owner (`pg_has_role … 'MEMBER'`): ALTER, DROP and disabling triggers. */
   readonly memberOfOwner: boolean;
-  /** Table privileges that change or remove rows, or add triggers, held by grant. */
+  /** Table privileges that change or remove rows, or add triggers, held by grant on the table or one of its months. */
   readonly rewritingPrivileges: readonly string[];
 }
 
@@ -42,7 +42,9 @@ export async function auditTrailPowers(sql: postgres.Sql, role?: string): Promis
            coalesce(t.relowner = r.oid, false) as owns,
            coalesce(pg_has_role(r.oid, t.relowner, 'MEMBER'), false) as member_of_owner,
            array(select p from unnest(${REWRITING_PRIVILEGES}::text[]) p
-                 where t.oid is not null and has_table_privilege(r.oid, t.oid, p)) as rewriting_privileges
+                 where t.oid is not null and exists (
+                   select from (select t.oid union all select inhrelid from pg_inherits where inhparent = t.oid) rel(oid)
+                   where has_table_privilege(r.oid, rel.oid, p))) as rewriting_privileges
     from pg_roles r
     left join pg_class t on t.oid = to_regclass('audit_logs')
     where r.rolname = coalesce(${role ?? null}::name, session_user)`;
@@ -67,7 +69,7 @@ export function rewriteRisk(powers: AuditTrailPowers): string | undefined {
     return `${who} is a member of "${powers.owner}", the owner of audit_logs, so it could rewrite the audit trail`;
   }
   if (powers.rewritingPrivileges.length > 0) {
-    return `${who} has ${powers.rewritingPrivileges.join(', ')} on audit_logs, so it could rewrite the audit trail`;
+    return `${who} has ${powers.rewritingPrivileges.join(', ')} on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail`;
   }
   return undefined;
 }

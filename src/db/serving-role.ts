@@ -10,13 +10,16 @@ export class ServingRoleError extends Error {
 /**
  * Everything the API's queries need, and nothing more. The audit_logs sequence is for the trigger
  * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. UPDATE,
- * DELETE, TRUNCATE and TRIGGER on audit_logs are never granted, and only the owner may ALTER or
- * DROP the table or its triggers.
+ * DELETE, TRUNCATE and TRIGGER on audit_logs are never granted, nothing on its monthly partitions
+ * (rows reach them through audit_logs), and only the owner may ALTER or DROP the table, a partition
+ * or its triggers. `audit_logs_ensure_partitions()` creates the coming months as the owner, and
+ * `audit_logs_refresh_statistics()` analyzes busy ones.
  */
 export const SERVING_PRIVILEGES = [
   'USAGE on the schema of audit_logs',
   'SELECT, INSERT on audit_logs',
   'USAGE on the sequence of audit_logs.id',
+  'EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics()',
   'SELECT, INSERT, UPDATE, DELETE on items',
 ] as const;
 
@@ -56,6 +59,9 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.oid = 'audit_logs'::regclass`;
     const { role: quotedRole, schema, audit_sequence: auditSequence, items_sequence: itemsSequence } = names!;
+    const months = await tx<{ name: string }[]>`
+      select format('%I', c.relname) as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'audit_logs'::regclass`;
     const secret = password === undefined ? '' : ` PASSWORD '${scramSha256Secret(password)}'`;
     if (!existing) {
       await tx.unsafe(`CREATE ROLE ${quotedRole} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT${secret}`);
@@ -66,6 +72,9 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
       `REVOKE ALL ON SCHEMA ${schema} FROM ${quotedRole}`,
       `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items FROM ${quotedRole}`,
       `REVOKE ALL ON SEQUENCE ${auditSequence}, ${itemsSequence} FROM ${quotedRole}`,
+      ...months.map(({ name }) => `REVOKE ALL ON TABLE ${schema}.${name} FROM ${quotedRole}`),
+      `REVOKE ALL ON FUNCTION ${schema}.audit_logs_create_partitions(timestamptz, timestamptz) FROM ${quotedRole}`,
+      `GRANT EXECUTE ON FUNCTION ${schema}.audit_logs_ensure_partitions(), ${schema}.audit_logs_refresh_statistics() TO ${quotedRole}`,
       `GRANT USAGE ON SCHEMA ${schema} TO ${quotedRole}`,
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_logs TO ${quotedRole}`,
       `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,

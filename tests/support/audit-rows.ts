@@ -29,11 +29,13 @@ export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): 
 }
 
 /**
- * For suites that seed history at chosen times: turns off the trigger that stamps every row's `id`
- * and `occurred_at`, as only the table's owner (here the test's superuser) can. The server never
- * supplies either, so what these suites test does not depend on the trigger.
+ * For suites that seed history at chosen times, from `since` on: creates the months of the trail
+ * back to `since` and turns off the trigger that stamps every row's `id` and `occurred_at`, as only
+ * the table's owner (here the test's superuser) can. The server never supplies either, so what
+ * these suites test does not depend on the trigger.
  */
-export async function allowBackdatedRows(sql: postgres.Sql): Promise<void> {
+export async function allowBackdatedRows(sql: postgres.Sql, since: string): Promise<void> {
+  await sql`select audit_logs_create_partitions(${since}::timestamptz, now())`;
   await sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
 }
 

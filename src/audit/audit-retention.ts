@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db, DbExecutor } from '../db/database';
+import { defineAuditAction } from './audit-actions';
+import { writeAuditRows } from './audit-sink';
+
+/** Dropping whole months of the trail: the only way rows ever leave it. */
+export const AUDIT_RETENTION = defineAuditAction({
+  name: 'audit_retention',
+  resourceType: null,
+  description: 'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction',
+  details: '`{ before, databaseRole, partitions: [{ name, from, to, rows, firstId, lastId }] }`',
+});
+
+/** One month of `audit_logs` (partition `audit_logs_YYYY_MM`), covering [from, to) in UTC. */
+export interface AuditMonth {
+  readonly name: string;
+  readonly from: Date;
+  readonly to: Date;
+}
+
+/** A dropped month, as the retention row records it. */
+export interface DroppedAuditMonth extends AuditMonth {
+  readonly rows: number;
+  /** Null for an empty month. */
+  readonly firstId: string | null;
+  readonly lastId: string | null;
+}
+
+export interface RetentionResult {
+  readonly dropped: readonly DroppedAuditMonth[];
+  /** The id of the `audit_retention` row; undefined when nothing was dropped. */
+  readonly recordId?: string;
+}
+
+/** A retention request that cannot be carried out, in one line for the operator. */
+export class RetentionError extends Error {
+  override readonly name = 'RetentionError';
+}
+
+/** How long retention waits for the trail's lock, rather than stall every writer queued behind it. */
+const LOCK_TIMEOUT = '5s';
+
+const MONTH_NAME = /^audit_logs_(\d{4})_(\d{2})$/;
+
+/** The months of `audit_logs` that end on or before `before`, oldest first. */
+export async function auditMonthsBefore(db: DbExecutor, before: Date): Promise<AuditMonth[]> {
+  const partitions = await db.execute<{ name: string }>(sql`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'audit_logs'::regclass order by c.relname`);
+  return partitions
+    .map(({ name }) => monthOf(name))
+    .filter((month): month is AuditMonth => month !== undefined && month.to.getTime() <= before.getTime());
+}
+
+function monthOf(name: string): AuditMonth | undefined {
+  const match = MONTH_NAME.exec(name);
+  if (!match) return undefined;
+  const [year, month] = [Number(match[1]), Number(match[2])];
+  return { name, from: new Date(Date.UTC(year, month - 1, 1)), to: new Date(Date.UTC(year, month, 1)) };
+}
+
+/**
+ * Drops every month of the trail that ends on or before `before` and records what it dropped as
+ * an `audit_retention` row, in one transaction: either the months are gone and the row says so, or
+ * nothing changed. Only the owner of `audit_logs` may drop its partitions; the current month is
+ * never dropped.
+ */
+export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date()): Promise<RetentionResult> {
+  const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  if (before.getTime() > thisMonth.getTime()) {
+    throw new RetentionError(`--before must be on or before ${thisMonth.toISOString().slice(0, 10)}: the current month is never dropped`);
+  }
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`);
+    // Dropping a partition locks the whole table; taking that lock first means no writer can slip
+    // in between two drops, and a long reader makes retention give up instead of queueing writers.
+    await tx.execute(sql`lock table audit_logs in access exclusive mode`);
+    const dropped: DroppedAuditMonth[] = [];
+    for (const month of await auditMonthsBefore(tx, before)) {
+      const table = sql.identifier(month.name);
+      const [stats] = await tx.execute<{ rows: number; first_id: string | null; last_id: string | null }>(
+        sql`select count(*)::int as rows, min(id)::text as first_id, max(id)::text as last_id from ${table}`,
+      );
+      await tx.execute(sql`drop table ${table}`);
+      dropped.push({ ...month, rows: stats!.rows, firstId: stats!.first_id, lastId: stats!.last_id });
+    }
+    if (dropped.length === 0) return { dropped };
+    const [who] = await tx.execute<{ role: string }>(sql`select current_user as role`);
+    const requestId = randomUUID();
+    const details = {
+      before: before.toISOString(),
+      databaseRole: who!.role,
+      partitions: dropped.map((month) => ({ ...month, from: month.from.toISOString(), to: month.to.toISOString() })),
+    };
+    const request = { viewer: undefined, requestId, ip: null, userAgent: null, operationName: 'audit:retention' };
+    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION.name, outcome: 'success', details }]);
+    const [record] = await tx.execute<{ id: string }>(sql`select id::text from audit_logs where request_id = ${requestId}`);
+    return { dropped, recordId: record!.id };
+  });
+}
