@@ -14,12 +14,12 @@
 import './production-mode';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { connectDatabase } from '#src/db/database';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { describeMachine } from './report';
 import { seedDatabase } from './seed';
 import { startBenchServer, type BenchServer } from './servers';
+import { memoryMb, resetPeak } from './process-memory';
 import { median } from './stats';
 
 const REQUESTS = 20;
@@ -77,26 +77,6 @@ interface Measurement {
   readonly maxMs: number;
   readonly cpuMsPerRequest: number | undefined;
   readonly peakGrowthMb: number | undefined;
-}
-
-/** `VmRSS` or `VmHWM` (peak resident set since the last reset) of `pid`, in MB. */
-function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resets the peak resident set (`VmHWM`) of `pid` to its current size (Linux: `clear_refs` 5). */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function send(server: BenchServer, token: string, body: string): Promise<{ ms: number; status: number; text: string }> {

@@ -16,3 +16,13 @@ export const viewAuditLogs = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_
 export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown }): Record<string, unknown> {
   return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null };
 }
+
+/** Recorded for every export of the trail (`GET /audit/export`, `npm run audit:export`), allowed or refused. */
+export const EXPORT_AUDIT_LOGS = defineAuditAction({
+  name: 'export_audit_logs',
+  resourceType: 'audit_log',
+  description:
+    'every export of the trail (`GET /audit/export`, `npm run audit:export`), written before the first row is sent; refused (outcome `denied`) or cut short (outcome `error`)',
+  details:
+    '`{ from, to, format, rows }` (rows: how many the export holds); `rowsSent` when cut short; `reason` and `field` when refused',
+});

@@ -91,6 +91,15 @@ export class RequestAudit {
     this.denials.add({ ...event, outcome: 'denied' }, field);
   }
 
+  /**
+   * Queues an `error` row for work that failed after it started (an export cut short); its
+   * `details` name the failure, never its message. Written by {@link flush}.
+   */
+  failed(event: Omit<AuditEvent, 'outcome'>, error: unknown): void {
+    assertDefinedAction(event.action);
+    this.failures.push({ ...event, outcome: 'error', details: { ...event.details, ...describeFailure(error) } });
+  }
+
   /** Keeps {@link flush} waiting until `result` settles: a root field still running may yet record something. */
   settles<T>(result: T): T {
     if (isThenable(result)) {
@@ -155,7 +164,7 @@ export class RequestAudit {
         this.denied({ ...target, details: { reason: 'invalid_input', field: error.field } });
         throw error;
       }
-      this.failures.push({ ...target, outcome: 'error', details: describeFailure(error) });
+      this.failed(target, error);
       throw error;
     }
   }

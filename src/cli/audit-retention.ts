@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit';
 import { connectDatabase } from '../db/database';
+import { failureLine } from './failure-line';
 
 const USAGE =
   'usage: MIGRATION_DATABASE_URL=<owner> npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';
@@ -50,17 +51,8 @@ function parseBefore(text: string): Date {
 const describe = (month: Pick<DroppedAuditMonth, 'name' | 'from' | 'to'>) =>
   `${month.name} [${month.from.toISOString()}, ${month.to.toISOString()})`;
 
-/**
- * One line on stderr: our own message, or PostgreSQL's (which names objects, never values),
- * never a wrapped driver message, which would carry the SQL.
- */
-function reasonOf(error: unknown): string {
-  if (error instanceof RetentionError) return error.message;
-  const root = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  if (root instanceof Error && root.name === 'PostgresError') return `PostgreSQL refused: ${root.message}`;
-  const code = (root as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? `retention failed: ${code}` : 'retention failed';
-}
+/** One line on stderr: our own message, or {@link failureLine}'s. */
+const reasonOf = (error: unknown) => (error instanceof RetentionError ? error.message : failureLine(error, 'retention'));
 
 main().catch((error: unknown) => {
   process.stderr.write(`${reasonOf(error)}\n`);

@@ -20,6 +20,7 @@ import { createFormatError } from '../graphql/format-error';
 import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { KnownOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
+import { auditExportRoute } from './audit-export';
 import { healthRoutes } from './health';
 import { jsonErrors } from './json-errors';
 import { requestContext } from './request-context';
@@ -41,7 +42,7 @@ export interface RunningHttpServer {
   stop(): Promise<void>;
 }
 
-/** Serves `/graphql` (POST and GET), `/healthz` and `/readyz`. */
+/** Serves `/graphql` (POST and GET), `/audit/export`, `/healthz` and `/readyz`. */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { config, schema, database, verifyToken, logger, auditTrail } = options;
   const app = express();
@@ -75,6 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await apollo.start();
 
   app.use(healthRoutes(database.sql, logger));
+  app.use(auditExportRoute({ database, verifyToken, auditTrail, logger }));
 
   app.use(
     '/graphql',

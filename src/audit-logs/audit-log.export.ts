@@ -1,0 +1,200 @@
+import type postgres from 'postgres';
+import type { RequestAudit } from '../audit';
+import { InvalidInput } from '../core/errors';
+import { EXPORT_AUDIT_LOGS } from './audit-log.actions';
+import { ocsfApiActivity } from './audit-log.ocsf';
+
+/** The formats an export is written in. */
+export const EXPORT_FORMATS = ['ndjson', 'csv', 'ocsf'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What an export covers: rows with `from <= occurred_at < to`, written as `format`. */
+export interface ExportWindow {
+  readonly from: Date;
+  readonly to: Date;
+  readonly format: ExportFormat;
+}
+
+/** One row of the trail as exported: every column, `occurredAt` with its microseconds. */
+export interface ExportedRow {
+  readonly id: string;
+  readonly occurredAt: string;
+  readonly userId: string | null;
+  readonly userRole: string | null;
+  readonly action: string;
+  readonly resourceType: string | null;
+  readonly resourceId: string | null;
+  readonly resourceIds: string[];
+  readonly ownerIds: string[];
+  readonly outcome: string;
+  readonly adminBypass: boolean;
+  readonly details: Record<string, unknown>;
+  readonly requestId: string | null;
+  readonly operationName: string | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+const COLUMNS: readonly (keyof ExportedRow)[] = [
+  'id', 'occurredAt', 'userId', 'userRole', 'action', 'resourceType', 'resourceId', 'resourceIds', 'ownerIds',
+  'outcome', 'adminBypass', 'details', 'requestId', 'operationName', 'ip', 'userAgent',
+];
+
+/** A timestamp with its zone (`2026-01-01T00:00:00Z`) or a date (`2026-01-01`, midnight UTC). */
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** Reads and checks an export's parameters; throws {@link InvalidInput} naming the one at fault. */
+export function exportWindowOf(params: { from?: unknown; to?: unknown; format?: unknown }): ExportWindow {
+  const instant = (name: 'from' | 'to') => {
+    const text = params[name];
+    if (typeof text !== 'string' || !INSTANT.test(text)) {
+      throw new InvalidInput(name, 'must be a timestamp with its zone (2026-01-01T00:00:00Z) or a date (2026-01-01)');
+    }
+    const value = new Date(text.length === 10 ? `${text}T00:00:00Z` : text);
+    if (Number.isNaN(value.getTime())) throw new InvalidInput(name, 'is not a valid date');
+    return value;
+  };
+  const from = instant('from');
+  const to = instant('to');
+  if (from >= to) throw new InvalidInput('to', 'must be later than from');
+  const format = params.format ?? 'ndjson';
+  if (typeof format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new InvalidInput('format', `must be one of ${EXPORT_FORMATS.join(', ')}`);
+  }
+  return { from, to, format: format as ExportFormat };
+}
+
+/** How one format is written: its media type, an optional first line, and one line per row. */
+export interface ExportEncoding {
+  readonly contentType: string;
+  readonly extension: string;
+  readonly header?: string;
+  line(row: ExportedRow): string;
+}
+
+export const EXPORT_ENCODINGS: Readonly<Record<ExportFormat, ExportEncoding>> = {
+  ndjson: { contentType: 'application/x-ndjson', extension: 'ndjson', line: (row) => `${JSON.stringify(row)}\n` },
+  csv: {
+    contentType: 'text/csv; charset=utf-8',
+    extension: 'csv',
+    header: `${COLUMNS.join(',')}\r\n`,
+    line: (row) => `${COLUMNS.map((column) => csvCell(row[column])).join(',')}\r\n`,
+  },
+  ocsf: { contentType: 'application/x-ndjson', extension: 'ocsf.ndjson', line: (row) => `${JSON.stringify(ocsfApiActivity(row))}\n` },
+};
+
+/**
+ * One RFC 4180 cell. Lists and `details` are JSON. A text that a spreadsheet would run as a formula
+ * (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading `'`, since user agents, operation
+ * names and details are the client's words (OWASP "CSV injection").
+ */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** How many rows one fetch of the cursor holds: memory stays flat whatever the window holds. */
+const BATCH_ROWS = 2000;
+
+/** The longest an export may take to read, however slow its reader: 30 minutes. */
+export const EXPORT_STATEMENT_TIMEOUT_MS = 30 * 60 * 1000;
+
+/**
+ * Streams the rows of `window`, oldest first: `begin(count)` learns how many there are before the
+ * first is read (the export's audit row records it, written by another connection of the pool),
+ * then `write` gets them in batches and may wait (backpressure). The count and the rows come from
+ * one read-only REPEATABLE READ snapshot, so rows committed meanwhile neither appear nor shift the
+ * count. A pool of one connection (the embedded database) cannot write while the snapshot holds it:
+ * there the count is taken just before the snapshot, and a row committed in between with a time
+ * inside the window would be exported without being counted.
+ */
+export async function streamAuditLogs(
+  sql: postgres.Sql,
+  window: ExportWindow,
+  begin: (rows: number) => Promise<void>,
+  write: (rows: readonly ExportedRow[]) => Promise<void>,
+): Promise<void> {
+  const count = async (executor: postgres.Sql | postgres.TransactionSql) => {
+    const [counted] = await executor<{ rows: number }[]>`
+      select count(*)::int as rows from audit_logs where occurred_at >= ${window.from.toISOString()}::timestamptz and occurred_at < ${window.to.toISOString()}::timestamptz`;
+    return counted!.rows;
+  };
+  const oneConnection = sql.options.max <= 1;
+  if (oneConnection) await begin(await count(sql));
+  await sql.begin('isolation level repeatable read read only', async (tx) => {
+    // A cursor is one statement from its first fetch to its last, so the pool's statement_timeout
+    // (10 s by default) would cut every export that takes longer than that to read.
+    await tx`select set_config('statement_timeout', ${String(EXPORT_STATEMENT_TIMEOUT_MS)}, true)`;
+    if (!oneConnection) await begin(await count(tx));
+    const cursor = tx<ExportedRow[]>`
+      select id::text as "id",
+             to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "occurredAt",
+             user_id as "userId", user_role as "userRole", action, resource_type as "resourceType",
+             resource_id as "resourceId", resource_ids as "resourceIds", owner_ids as "ownerIds", outcome,
+             admin_bypass as "adminBypass", details, request_id as "requestId", operation_name as "operationName",
+             ip, user_agent as "userAgent"
+      from audit_logs where occurred_at >= ${window.from.toISOString()}::timestamptz and occurred_at < ${window.to.toISOString()}::timestamptz
+      order by occurred_at, id`.cursor(BATCH_ROWS);
+    for await (const rows of cursor) await write(rows);
+  });
+}
+
+/** Where an export goes: an HTTP response, a file, stdout. */
+export interface ExportOutput {
+  /** Called once the export is recorded, before the first byte: e.g. the response's headers. */
+  start(rows: number, encoding: ExportEncoding): void;
+  /** Resolves once `chunk` may be followed by more (backpressure); rejects if the reader went away. */
+  write(chunk: string): Promise<void>;
+}
+
+/** The export could not be recorded in the trail, so nothing was exported. */
+export class ExportNotRecorded extends Error {
+  override readonly name = 'ExportNotRecorded';
+}
+
+const exportEvent = { action: EXPORT_AUDIT_LOGS.name, resourceType: EXPORT_AUDIT_LOGS.resourceType } as const;
+
+/**
+ * Exports `window` for the request behind `audit` into `output`. The `export_audit_logs` row (the
+ * window, the format and how many rows the export holds) is committed before the first row leaves;
+ * if it cannot be, {@link ExportNotRecorded} is thrown and nothing was written. An export that fails
+ * otherwise (the reader went away, the database failed) leaves an `error` row with `rowsSent`.
+ * `via` names the entry point in the row's `details.fields` (e.g. `GET /audit/export`).
+ */
+export async function runAuditExport(sql: postgres.Sql, audit: RequestAudit, window: ExportWindow, output: ExportOutput, via: string): Promise<void> {
+  const encoding = EXPORT_ENCODINGS[window.format];
+  const details = { from: window.from.toISOString(), to: window.to.toISOString(), format: window.format };
+  let rowsSent = 0;
+  try {
+    await streamAuditLogs(
+      sql,
+      window,
+      async (rows) => {
+        // The rows are other users' activity, seen outside any owner scoping.
+        audit.noteRead({ ...exportEvent, adminBypass: true, details: { ...details, rows } }, via);
+        try {
+          await audit.flush();
+        } catch (error) {
+          throw new ExportNotRecorded('the export could not be recorded in the audit trail', { cause: error });
+        }
+        output.start(rows, encoding);
+        if (encoding.header) await output.write(encoding.header);
+      },
+      async (rows) => {
+        await output.write(rows.map((row) => encoding.line(row)).join(''));
+        rowsSent += rows.length;
+      },
+    );
+  } catch (error) {
+    // Unless the trail itself failed, a failed export is recorded, with how far it got.
+    if (!(error instanceof ExportNotRecorded)) {
+      audit.failed({ ...exportEvent, adminBypass: true, details: { ...details, rowsSent } }, error);
+      await audit.flush().catch((flushError: unknown) => {
+        throw new AggregateError([error, flushError], 'export cut short, and its error row could not be written');
+      });
+    }
+    throw error;
+  }
+}
