@@ -100,22 +100,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(jsonErrors(logger));
 
   const url = await listen(httpServer, config.port, config.host);
+  const exposure = config.metrics;
+  if (!exposure) logger.info('/metrics is not served: in production it needs METRICS_PORT or METRICS_TOKEN');
+  let metricsUrl = exposure && !exposure.listen ? url : undefined;
   let metricsServer: http.Server | undefined;
-  try {
-    metricsServer = config.metrics?.listen && http.createServer(metricsApp(metrics, config.metrics.token, logger));
-    const metricsUrl = metricsServer ? await listen(metricsServer, config.metrics!.listen!.port, config.metrics!.listen!.host) : config.metrics && url;
-    if (!config.metrics) logger.info('/metrics is not served: in production it needs METRICS_PORT or METRICS_TOKEN');
-    return {
-      url,
-      metricsUrl,
-      async stop() {
-        await Promise.all([apollo.stop(), metricsServer && close(metricsServer)]);
-      },
-    };
-  } catch (error) {
-    await apollo.stop();
-    throw error;
+  if (exposure?.listen) {
+    metricsServer = http.createServer(metricsApp(metrics, exposure.token, logger));
+    try {
+      metricsUrl = await listen(metricsServer, exposure.listen.port, exposure.listen.host);
+    } catch (error) {
+      await apollo.stop();
+      throw error;
+    }
   }
+  return {
+    url,
+    metricsUrl,
+    async stop() {
+      await Promise.all([apollo.stop(), metricsServer && close(metricsServer)]);
+    },
+  };
 }
 
 /** The listen address of its own that `/metrics` is served on, with nothing else. */
