@@ -145,6 +145,17 @@ describe('in development, on the API port', () => {
     expect(grew).toEqual({ anonymous: 1, badInput: 1, notAllowed: 1, badToken: 1, malformed: 1 });
   });
 
+  it('labels an operation name over 100 characters (other)', async () => {
+    const long = `Q${'x'.repeat(100)}`;
+    const grew = await growth(
+      server,
+      { other: ['graphql_request_duration_seconds_count', { operation: '(other)', outcome: 'success' }] },
+      () => server.graphql(`query ${long} { me { id } }`, { as: alice }),
+    );
+    expect(grew).toEqual({ other: 1 });
+    expect(labelSets(await metricsOf(server), 'graphql_request_duration_seconds_count')).not.toContainEqual(expect.objectContaining({ operation: long }));
+  });
+
   // The lock is held from another connection: the embedded database serves one at a time.
   (process.env.DATABASE_URL ? it : it.skip)('shows a transaction holding a pool connection while it waits', async () => {
     const id = await createItem('locked');
@@ -243,19 +254,23 @@ describe('with METRICS_TOKEN, on the API port', () => {
 describe('with METRICS_PORT, a listen address of its own', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ METRICS_PORT: '0' });
+    server = await startTestServer({ METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
   });
   afterAll(() => server?.stop());
 
   it('serves /metrics there, not on the API port, and nothing else there', async () => {
     expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.metricsUrl).not.toBe(server.url);
-    expect((await scrape(server.url)).status).toBe(404);
+    expect((await scrape(server.url, TOKEN)).status).toBe(404);
     expect((await fetch(`${server.metricsUrl}/graphql`, { method: 'POST' })).status).toBe(404);
 
     expect((await server.graphql('query Hello { me { id } }', { as: alice })).status).toBe(200);
-    const text = await metricsOf(server);
+    const text = await metricsOf(server, TOKEN);
     expect(sample(text, 'graphql_request_duration_seconds_count', { operation: 'Hello', outcome: 'success' })).toBe(1);
+  });
+
+  it('asks for METRICS_TOKEN there too, when it is set', async () => {
+    expect((await scrape(server.metricsUrl!)).status).toBe(401);
   });
 });
 

@@ -24,8 +24,9 @@ type Recorded = { readonly [RECORD]: RequestRecord };
 const LIMIT_NAMES = new Set<string>(Object.keys(DEFAULT_QUERY_LIMITS));
 
 /**
- * Measures `/graphql` requests from the first byte read to the last byte sent, so a request
- * refused before GraphQL runs (a bad token, malformed JSON) is measured too. Three parts meet
+ * Measures `/graphql` requests from their arrival (before the body is read) until the response
+ * is sent, so a request refused before GraphQL runs (a bad token, malformed JSON) is measured
+ * too; one whose client goes away first is not. Three parts meet
  * through the request's record: {@link middleware} starts it, {@link attach} puts it in the
  * request's GraphQL context (Apollo's plugins see only that), {@link plugin} fills it in.
  */
