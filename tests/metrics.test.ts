@@ -145,6 +145,21 @@ describe('in development, on the API port', () => {
     expect(grew).toEqual({ anonymous: 1, badInput: 1, notAllowed: 1, badToken: 1, malformed: 1 });
   });
 
+  it('does not count CORS preflights', async () => {
+    const total = (text: string) =>
+      labelSets(text, 'graphql_request_duration_seconds_count').reduce(
+        (sum, labels) => sum + sample(text, 'graphql_request_duration_seconds_count', labels as Record<string, string>)!,
+        0,
+      );
+    const before = total(await metricsOf(server));
+    const preflight = await fetch(`${server.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://dashboard.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBeLessThan(500);
+    expect(total(await metricsOf(server))).toBe(before);
+  });
+
   it('labels an operation name over 100 characters (other)', async () => {
     const long = `Q${'x'.repeat(100)}`;
     const grew = await growth(

@@ -39,8 +39,9 @@ export class GraphQLRequestMetrics {
     private readonly refusedDocuments: Counter<'limit'>,
   ) {}
 
-  /** Mount in front of everything else on `/graphql`. */
-  readonly middleware: RequestHandler = (_req, res, next) => {
+  /** Mount in front of everything else on `/graphql`. A CORS preflight is not a request of the API, and is not counted. */
+  readonly middleware: RequestHandler = (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
     const started = performance.now();
     const record: RequestRecord = { operation: UNKNOWN_OPERATION, response: undefined };
     this.byResponse.set(res, record);
