@@ -34,6 +34,9 @@ interface PendingQuery extends Promise<unknown> {
  * - each `begin()` until its transaction ends; the statements inside it run on the transaction's
  *   own handle and are not counted again.
  *
+ * A cursor read with `for await` straight on the pool would stay counted: postgres.js never
+ * settles that query. The server reads cursors inside transactions only (the trail's export).
+ *
  * A query runs when postgres.js calls its `handle()`, which is not public API: postgres.js is
  * pinned (and patched, see patches/), and tests/pool-usage.test.ts fails if this stops counting.
  */
