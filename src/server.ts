@@ -9,10 +9,13 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { prepareDatabase } from './db/prepare-database';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
+import { Metrics } from './metrics';
 
 /** A started API: its base URL and how to shut it down cleanly. */
 export interface Server {
   readonly url: string;
+  /** Base URL `/metrics` is served under (`url`, or `METRICS_PORT`'s); `undefined` when it is not served. */
+  readonly metricsUrl: string | undefined;
   /** Finishes in-flight requests, then closes the pool and any embedded database. */
   stop(): Promise<void>;
 }
@@ -45,7 +48,10 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
 
   const url = config.databaseUrl ?? embedded!.url;
-  const database = connectDatabase(url, { maxConnections: embedded ? 1 : config.databasePoolMax, timeouts: config.databaseTimeouts });
+  const maxConnections = embedded ? 1 : config.databasePoolMax;
+  const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts });
+  const metrics = new Metrics({ maxOperationNames: config.metrics?.maxOperationNames });
+  metrics.observePool(database.poolUsage, maxConnections);
   try {
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     await ensureAuditMonths(database.db);
@@ -55,12 +61,15 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       database,
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
       logger,
-      auditTrail: new AuditTrail({ db: database.db, sink: audit ? undefined : discardingAuditSink }),
+      auditTrail: new AuditTrail({ db: database.db, ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
+      metrics,
     });
     const auditUpkeep = startAuditUpkeep(database.db, logger);
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
+    if (http.metricsUrl) logger.info({ url: `${http.metricsUrl}/metrics` }, 'metrics ready');
     return {
       url: http.url,
+      metricsUrl: http.metricsUrl,
       async stop() {
         auditUpkeep.stop();
         await http.stop();

@@ -21,6 +21,7 @@ const RANK: Record<string, number> = {
   'audit-logs': 4,
   viewer: 4,
   graphql: 5,
+  metrics: 5,
   http: 6,
   cli: 7,
   'server.ts': 7,

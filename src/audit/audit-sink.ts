@@ -2,6 +2,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db, DbExecutor } from '../db/database';
 import type { AuditEvent, AuditRequest } from './audit-event';
+import type { AuditObserver } from './audit-observer';
 import { auditLogs, type NewAuditLogRow } from './audit-log.table';
 import { GroupCommit } from './group-commit';
 import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from './row-limits';
@@ -49,13 +50,29 @@ export const writeAuditRows = (executor: DbExecutor, request: AuditRequest, even
 /**
  * The production sink: rows go to `audit_logs`. Rows that stand on their own are group-committed
  * with those of concurrent requests ({@link GroupCommit}); a change's rows go through its transaction.
+ * `observer` is told how long each group commit took.
  */
-export function postgresAuditSink(db: Db): AuditSink {
-  const groupCommit = new GroupCommit<Record<string, unknown>>((rows) => insertAuditRows(db, rows));
+export function postgresAuditSink(db: Db, observer?: AuditObserver): AuditSink {
+  const insert = (rows: readonly Record<string, unknown>[]) => insertAuditRows(db, rows);
+  const groupCommit = new GroupCommit<Record<string, unknown>>(observer ? timedInsert(insert, observer) : insert);
   return {
     recordsReads: true,
     write: (request, events) => groupCommit.write(rowsOf(request, events)),
     writeInTransaction: writeAuditRows,
+  };
+}
+
+/** `insert`, reporting each statement's duration and outcome to `observer`. */
+function timedInsert<Row>(insert: (rows: readonly Row[]) => Promise<void>, observer: AuditObserver) {
+  return async (rows: readonly Row[]): Promise<void> => {
+    const started = performance.now();
+    let committed = false;
+    try {
+      await insert(rows);
+      committed = true;
+    } finally {
+      observer.groupCommitEnded((performance.now() - started) / 1000, rows.length, committed);
+    }
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database';
 import type { AuditRequest } from './audit-event';
+import type { AuditObserver } from './audit-observer';
 import { postgresAuditSink, type AuditSink } from './audit-sink';
 import { RequestAudit } from './request-audit';
 
@@ -8,6 +9,8 @@ export interface AuditTrailOptions {
   readonly db: Db;
   /** Where rows go. Defaults to `audit_logs` ({@link postgresAuditSink}); only the benchmark's audit-OFF server passes another. */
   readonly sink?: AuditSink;
+  /** Told of every committed row and every group commit (metrics); none by default. */
+  readonly observer?: AuditObserver;
 }
 
 /** The application's audit trail; it hands each request the one object its rows go through. */
@@ -15,10 +18,10 @@ export class AuditTrail {
   private readonly sink: AuditSink;
 
   constructor(private readonly options: AuditTrailOptions) {
-    this.sink = options.sink ?? postgresAuditSink(options.db);
+    this.sink = options.sink ?? postgresAuditSink(options.db, options.observer);
   }
 
   forRequest(request: AuditRequest): RequestAudit {
-    return new RequestAudit(this.options.db, request, this.sink);
+    return new RequestAudit(this.options.db, request, this.sink, this.options.observer);
   }
 }

@@ -6,6 +6,7 @@
 export { auditActions, defineAuditAction, type AuditAction } from './audit-actions';
 export type { AuditContext } from './audit-context';
 export type { AuditEvent, AuditRequest } from './audit-event';
+export type { AuditObserver } from './audit-observer';
 export { auditLogs, type AuditLogRow } from './audit-log.table';
 export { ensureAuditMonths, startAuditUpkeep } from './audit-upkeep';
 export { AUDIT_RETENTION, auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth, type RetentionResult } from './audit-retention';

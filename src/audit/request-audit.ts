@@ -4,6 +4,7 @@ import { AccessDenied } from './access-denied';
 import { AdminReads, adminReadOfRecord } from './admin-reads';
 import { assertDefinedAction } from './audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
+import type { AuditObserver } from './audit-observer';
 import type { AuditSink } from './audit-sink';
 import type { AuditedResource } from './audited-resource';
 import { describeFailure } from './failure-details';
@@ -58,6 +59,7 @@ export class RequestAudit {
     private readonly db: Db,
     readonly request: AuditRequest,
     private readonly sink: AuditSink,
+    private readonly observer?: AuditObserver,
   ) {}
 
   /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
@@ -120,6 +122,7 @@ export class RequestAudit {
       ...this.failures.splice(0),
     ];
     await this.sink.write(this.request, events);
+    if (events.length > 0) this.observer?.rowsWritten(events);
   }
 
   /**
@@ -133,8 +136,9 @@ export class RequestAudit {
     assertDefinedAction(target.action);
     const expectedRead = this.expectedRead;
     this.expectedRead = undefined;
+    let committed: { result: T; rows: readonly AuditEvent[] };
     try {
-      return await this.db.transaction(async (tx) => {
+      committed = await this.db.transaction(async (tx) => {
         const change = await prepare(tx);
         const rows: AuditEvent[] = [
           {
@@ -153,7 +157,7 @@ export class RequestAudit {
         if (read) rows.push(adminReadOfRecord(read.resource, change.resourceId, change.ownerId, read.fields));
         const [result] = await Promise.all([change.complete(), this.sink.writeInTransaction(tx, this.request, rows)]);
         if (read) this.readsWithChanges.add(`${target.resourceType}\u0000${change.resourceId}`);
-        return result;
+        return { result, rows };
       });
     } catch (error) {
       if (error instanceof AccessDenied) {
@@ -167,6 +171,8 @@ export class RequestAudit {
       this.failed(target, error);
       throw error;
     }
+    this.observer?.rowsWritten(committed.rows);
+    return committed.result;
   }
 
 }

@@ -3,6 +3,7 @@ import type { TokenPolicy } from './token-policy';
 import { parseDuration } from './duration';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
+import type { MetricsExposure } from './metrics-exposure';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -31,6 +32,11 @@ export interface AppConfig {
   readonly trustProxy: boolean | number | string;
   /** Sizes past which a GraphQL document is refused before execution. */
   readonly queryLimits: QueryLimits;
+  /**
+   * Where `/metrics` is served; `undefined` serves none: production without `METRICS_PORT` or
+   * `METRICS_TOKEN`. Development without them serves it on the API's port, unprotected.
+   */
+  readonly metrics: MetricsExposure | undefined;
 }
 
 /** A setting that makes the server refuse to start; its message is one line meant for operators. */
@@ -72,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('NODE_ENV=production with JWKS_URL requires JWT_ISSUER and JWT_AUDIENCE');
   }
 
+  const port = parseInteger('PORT', env.PORT, 4000, 0, 65535);
   return {
     production,
     databaseUrl,
@@ -91,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxAgeSeconds: parseDurationSetting('JWT_MAX_AGE', env.JWT_MAX_AGE, 24 * 3600, 60, 30 * 86400),
       clockToleranceSeconds: parseDurationSetting('JWT_CLOCK_TOLERANCE', env.JWT_CLOCK_TOLERANCE, 30, 0, 300),
     },
-    port: parseInteger('PORT', env.PORT, 4000, 0, 65535),
+    port,
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     // Checked in development too, so a typo fails on a laptop rather than at deploy time.
     introspection: parseBoolean('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION) || !production,
@@ -102,7 +109,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
     queryLimits: parseQueryLimits(env),
+    metrics: parseMetricsExposure(env, production, port),
   };
+}
+
+function parseMetricsExposure(env: NodeJS.ProcessEnv, production: boolean, apiPort: number): MetricsExposure | undefined {
+  const host = nonEmpty(env.METRICS_HOST);
+  const token = nonEmpty(env.METRICS_TOKEN);
+  const port = nonEmpty(env.METRICS_PORT) === undefined ? undefined : parseInteger('METRICS_PORT', env.METRICS_PORT, 0, 0, 65535);
+  if (host && port === undefined) throw new ConfigError('METRICS_HOST needs METRICS_PORT (without it, /metrics is served on PORT)');
+  if (port !== undefined && port !== 0 && port === apiPort) {
+    throw new ConfigError('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT with METRICS_TOKEN)');
+  }
+  if (token && Buffer.byteLength(token) < 32) throw new ConfigError('METRICS_TOKEN must be at least 32 bytes long');
+  const maxOperationNames = parseInteger('METRICS_MAX_OPERATION_NAMES', env.METRICS_MAX_OPERATION_NAMES, 100, 1, 10_000);
+  // Unprotected metrics tell anyone who reaches the API what it serves and to whom: not in production.
+  if (production && port === undefined && !token) return undefined;
+  return { listen: port === undefined ? undefined : { port, host: host ?? '127.0.0.1' }, token, maxOperationNames };
 }
 
 function parseQueryLimits(env: NodeJS.ProcessEnv): QueryLimits {

@@ -2,6 +2,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 export type Db = PostgresJsDatabase;
 import type { SessionTimeouts } from '../config/database-timeouts';
+import { trackPoolUsage, type PoolUsage } from './pool-usage';
 import { reconnectBackoff, timeoutParameters } from './session-limits';
 /** A Drizzle handle that may be the pool or an open transaction. */
 export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -10,6 +11,8 @@ export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface Database {
   readonly db: Db;
   readonly sql: postgres.Sql;
+  /** Queries and transactions in flight on the pool right now (see {@link PoolUsage}). */
+  poolUsage(): PoolUsage;
   close(): Promise<void>;
 }
 
@@ -22,16 +25,19 @@ export interface DatabaseOptions {
 
 /** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
 export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
-  const sql = postgres(url, {
+  const pool = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     backoff: reconnectBackoff,
     connection: { application_name: 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
   });
+  // Every statement of the server goes through this handle, so the counts cover them all.
+  const { sql, usage } = trackPoolUsage(pool);
   const db = drizzle(sql);
   return {
     db,
     sql,
-    close: () => sql.end({ timeout: 5 }),
+    poolUsage: usage,
+    close: () => pool.end({ timeout: 5 }),
   };
 }

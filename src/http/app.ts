@@ -20,31 +20,37 @@ import { createFormatError } from '../graphql/format-error';
 import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { KnownOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
+import type { Metrics } from '../metrics';
 import { auditExportRoute } from './audit-export';
 import { healthRoutes } from './health';
 import { jsonErrors } from './json-errors';
+import { metricsRoute } from './metrics-route';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits'>;
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'metrics'>;
   readonly schema: GraphQLSchema;
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
   readonly logger: Logger;
   readonly auditTrail: AuditTrail;
+  /** Measures `/graphql` requests; served at `/metrics` as `config.metrics` says. */
+  readonly metrics: Metrics;
 }
 
 export interface RunningHttpServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
+  /** Base URL `/metrics` is served under: {@link url}, a listen address of its own, or none. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   stop(): Promise<void>;
 }
 
-/** Serves `/graphql` (POST and GET), `/audit/export`, `/healthz` and `/readyz`. */
+/** Serves `/graphql` (POST and GET), `/audit/export`, `/healthz`, `/readyz` and `/metrics` (on this port or its own). */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, schema, database, verifyToken, logger, auditTrail } = options;
+  const { config, schema, database, verifyToken, logger, auditTrail, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -66,6 +72,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginAuditTrail({ logger }),
       limits.plugin,
+      metrics.graphqlRequests.plugin,
       // Without introspection, suggestions would be the way to guess the schema.
       ...(config.production ? [ApolloServerPluginHideSuggestions()] : []),
       config.production
@@ -77,23 +84,63 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.use(healthRoutes(database.sql, logger));
   app.use(auditExportRoute({ database, verifyToken, auditTrail, logger }));
+  if (config.metrics && !config.metrics.listen) app.use(metricsRoute(metrics, config.metrics.token, logger));
 
+  const context = requestContext({ db: database.db, verifyToken, auditTrail });
   app.use(
     '/graphql',
+    metrics.graphqlRequests.middleware,
     cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: requestContext({ db: database.db, verifyToken, auditTrail }),
+      context: async (args) => metrics.graphqlRequests.attach(await context(args), args.res),
     }),
   );
 
   app.use(jsonErrors(logger));
 
+  const url = await listen(httpServer, config.port, config.host);
+  const exposure = config.metrics;
+  if (!exposure) logger.info('/metrics is not served: in production it needs METRICS_PORT or METRICS_TOKEN');
+  let metricsUrl = exposure && !exposure.listen ? url : undefined;
+  let metricsServer: http.Server | undefined;
+  if (exposure?.listen) {
+    metricsServer = http.createServer(metricsApp(metrics, exposure.token, logger));
+    try {
+      metricsUrl = await listen(metricsServer, exposure.listen.port, exposure.listen.host);
+    } catch (error) {
+      await apollo.stop();
+      throw error;
+    }
+  }
+  return {
+    url,
+    metricsUrl,
+    async stop() {
+      await Promise.all([apollo.stop(), metricsServer && close(metricsServer)]);
+    },
+  };
+}
+
+/** The listen address of its own that `/metrics` is served on, with nothing else. */
+function metricsApp(metrics: Metrics, token: string | undefined, logger: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(metricsRoute(metrics, token, logger));
+  app.use(jsonErrors(logger));
+  return app;
+}
+
+/** Starts `server` on `port` and `host`; resolves to its base URL. */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
   });
-  const { port } = httpServer.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { url: `http://${host}:${port}`, stop: () => apollo.stop() };
+  const address = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+function close(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
 }

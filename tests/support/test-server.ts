@@ -24,6 +24,8 @@ export interface RequestOptions {
 /** The API on an ephemeral port over its own fresh database, driven through real HTTP. */
 export interface TestServer {
   readonly url: string;
+  /** Base URL `/metrics` is served under, when it is. */
+  readonly metricsUrl: string | undefined;
   readonly database: TestDatabase;
   /** A direct connection to the server's database, for arranging and checking rows. */
   readonly sql: postgres.Sql;
@@ -74,6 +76,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
 
   return {
     url: server.url,
+    metricsUrl: server.metricsUrl,
     database,
     sql,
     token,
