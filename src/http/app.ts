@@ -2,10 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -25,6 +22,7 @@ import { healthRoutes } from './health';
 import { jsonErrors } from './json-errors';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
+import { sandboxLandingPage } from './sandbox';
 
 export interface HttpServerOptions {
   readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits'>;
@@ -70,7 +68,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ...(config.production ? [ApolloServerPluginHideSuggestions()] : []),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+        : sandboxLandingPage(),
     ],
   });
   await apollo.start();
