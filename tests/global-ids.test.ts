@@ -1,12 +1,13 @@
 import { tracedRequest, type StoredAuditRow } from './support/audit-rows';
 import { dataOf, expectFieldError, expectInvalidInput } from './support/errors';
-import { CREATE_ITEM, ITEM_FIELDS, rawIdOf } from './support/items';
+import { auditLogId } from './support/global-ids';
+import { CREATE_ITEM, ITEM_FIELDS, itemId, rawIdOf } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 /*
  * Relay's Global Object Identification: every id the API returns is opaque and names its type, every
- * ID argument takes only such ids, and `node(id:)` answers each id as its type's own query does —
- * scoped and audited exactly alike, row for row.
+ * ID argument takes only such ids, and `node(id:)` / `nodes(ids:)` answer each id as its type's own
+ * query does — scoped and audited exactly alike, row for row.
  */
 
 let server: TestServer;
@@ -128,6 +129,42 @@ describe('node(id:) answers as the type’s own query, audited alike', () => {
     const { me } = dataOf(await server.graphql('{ me { id userId role } }', { as: alice }));
     expect(dataOf(await server.graphql(NODE, { as: alice, variables: { id: me.id } })).node).toEqual({ __typename: 'Viewer', ...me });
     expect(dataOf(await server.graphql(NODE, { as: bob, variables: { id: me.id } })).node).toBeNull();
+  });
+});
+
+describe('nodes(ids:) answers each id as node(id:) does', () => {
+  const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Item { title } } }`;
+
+  it('answers in order, null for what the caller may not see, and records an admin’s reads as a page of items', async () => {
+    const bobItem = dataOf(await server.graphql(CREATE_ITEM, { as: bob, variables: { input: { title: 'bob’s' } } })).createItem.id;
+    const missing = itemId(999_999);
+    const asAlice = await tracedRequest(server, NODES, { as: alice, variables: { ids: [bobItem, aliceItem, missing] } });
+    expect(dataOf(asAlice).nodes).toEqual([null, { __typename: 'Item', id: aliceItem, title: 'rent' }, null]);
+    expect(await asAlice.rows()).toEqual([expect.objectContaining({ action: 'view_item', outcome: 'denied', resource_id: rawIdOf(bobItem) })]);
+
+    const asAdmin = await tracedRequest(server, NODES, { as: admin, variables: { ids: [aliceItem, bobItem] } });
+    expect(dataOf(asAdmin).nodes.map((node: { id: string }) => node.id)).toEqual([aliceItem, bobItem]);
+    const [row, ...others] = await asAdmin.rows();
+    expect(others).toEqual([]);
+    expect(row).toMatchObject({ action: 'admin_view_item', admin_bypass: true, resource_id: null, details: { fields: ['id', 'title'] } });
+    expect([...row!.resource_ids].sort()).toEqual([rawIdOf(aliceItem), rawIdOf(bobItem)].sort());
+    expect([...row!.owner_ids].sort()).toEqual(['alice', 'bob']);
+  });
+
+  it('refuses a user asking for an audit entry among other ids, recording it as a refused read of the trail', async () => {
+    const response = await tracedRequest(server, NODES, { as: bob, variables: { ids: [aliceItem, auditLogId(1)] } });
+    expectFieldError(response, { path: 'nodes', code: 'FORBIDDEN', data: null, message: 'the audit trail is for admins only' });
+    expect(await response.rows()).toEqual([
+      expect.objectContaining({ action: 'view_audit_logs', outcome: 'denied', details: expect.objectContaining({ ids: [aliceItem, auditLogId(1)] }) }),
+    ]);
+  });
+
+  it('refuses a bad id by its position, and more than 100 ids, before fetching any', async () => {
+    const bad = await tracedRequest(server, NODES, { as: admin, variables: { ids: [aliceItem, '1'] } });
+    expectInvalidInput(bad, { path: 'nodes', field: 'ids[1]', data: null });
+    expect(await bad.rows()).toEqual([]);
+    const many = await server.graphql(NODES, { as: alice, variables: { ids: Array.from({ length: 101 }, () => aliceItem) } });
+    expectInvalidInput(many, { path: 'nodes', field: 'ids', data: null });
   });
 });
 

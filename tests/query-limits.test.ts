@@ -131,6 +131,13 @@ describe('documents over a limit are refused before execution, with HTTP 400 and
     await expectRefused(res, 'maxCost', 4 * (1 + 200 * 15));
   });
 
+  it('nodes(ids:) costs one object per id', async () => {
+    const query = 'query Many($ids: [ID!]!) { nodes(ids: $ids) { id ... on AuditLog { details } } }';
+    const res = await send(query, admin, { ids: range(5000).map(() => 'x') });
+    // nodes + 5,000 × (id + details)
+    await expectRefused(res, 'maxCost', 1 + 5000 * 2);
+  });
+
   it('the cost reads first from variables', async () => {
     const query = 'query Page($first: Int) { items(first: $first) { nodes { id title } } }';
     const res = await send(query, alice, { first: 100000 });

@@ -16,8 +16,8 @@ export const canReadAuditTrail = rule({ cache: 'no_cache' })((_parent, args: Rec
 
 /**
  * {@link canReadAuditTrail}'s decision, for rules of fields that reach audit entries another way
- * (`node(id:)` with an entry's id): `args` are `{ id }` for one entry, or a query's `filter`,
- * `first` and `after`.
+ * (`node(id:)`, `nodes(ids:)`): `args` are `{ id }` for one entry, `{ ids }` for several, or a
+ * query's `filter`, `first` and `after`.
  */
 export function auditTrailAccess(args: Record<string, unknown>, context: Context, info: GraphQLResolveInfo): true | ClientError {
   if (isAdmin(context.viewer)) return true;
@@ -26,7 +26,7 @@ export function auditTrailAccess(args: Record<string, unknown>, context: Context
     {
       ...viewAuditLogs,
       resourceId: byId ? auditLogKey(args.id) : null,
-      details: byId ? { id: args.id } : auditQueryDetails(args),
+      details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : auditQueryDetails(args),
     },
     `${info.parentType.name}.${info.fieldName}`,
   );

@@ -20,15 +20,18 @@ const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Co
   context.viewer ? true : refuse(context, info, new Unauthenticated(), 'unauthenticated'),
 );
 
-/** `node(id:)` of an audit entry is a read of the trail, allowed and recorded as `auditLog(id:)`. */
-const canFetchNode = rule({ cache: 'no_cache' })((_parent, args: { id: string }, context: Context, info) => {
-  if (namesAuditLog(args.id)) return auditTrailAccess(args, context, info);
+/**
+ * `node(id:)` of an audit entry is a read of the trail, allowed and recorded as `auditLog(id:)`;
+ * `nodes(ids:)` naming any audit entry is allowed to admins only, likewise.
+ */
+const canFetchNodes = rule({ cache: 'no_cache' })((_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
+  if ((args.ids ?? [args.id]).some(namesAuditLog)) return auditTrailAccess(args, context, info);
   return context.viewer ? true : refuse(context, info, new Unauthenticated(), 'unauthenticated');
 });
 
-function namesAuditLog(id: string): boolean {
+function namesAuditLog(id: string | undefined): boolean {
   try {
-    return decodeGlobalId(id, 'id').type === AUDIT_LOG_NODE;
+    return id !== undefined && decodeGlobalId(id, 'id').type === AUDIT_LOG_NODE;
   } catch {
     return false; // not an id at all: the resolver answers BAD_USER_INPUT
   }
@@ -47,7 +50,8 @@ export const permissions = shield(
       items: isAuthenticated,
       auditLogs: canReadAuditTrail,
       auditLog: canReadAuditTrail,
-      node: canFetchNode,
+      node: canFetchNodes,
+      nodes: canFetchNodes,
     },
     Mutation: {
       '*': deny,
