@@ -32,7 +32,7 @@ const byName = new Map<string, NodeType<unknown>>();
 const byResourceType = new Map<string, NodeType<unknown>>();
 
 /** Encodes `key` under `tag`: the one encoding of every global id. */
-export function encodeGlobalId(tag: string, key: string): string {
+function encodeGlobalId(tag: string, key: string): string {
   return Buffer.from(`${tag}:${key}`, 'utf8').toString('base64url');
 }
 

@@ -31,11 +31,14 @@ export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info
   const type = getNamedType(info.returnType);
   if (isAbstractType(type)) {
     const result: unknown = await next();
+    const fieldsOf = new Map<GraphQLObjectType, string[]>();
     for (const record of recordsIn(result)) {
       const concrete = info.schema.getType((await type.resolveType?.(record, context, info, type)) ?? '');
       const resource = isObjectType(concrete) ? auditedResourceOf(concrete) : undefined;
       if (!resource || record[resource.ownerField] === viewer.id) continue;
-      noteAdminRead(context, resource, record, selectedFields(info, concrete as GraphQLObjectType));
+      const concreteType = concrete as GraphQLObjectType;
+      if (!fieldsOf.has(concreteType)) fieldsOf.set(concreteType, selectedFields(info, concreteType));
+      noteAdminRead(context, resource, record, fieldsOf.get(concreteType)!);
     }
     return result;
   }

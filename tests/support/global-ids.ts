@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { decodeGlobalId, globalIdOfResource } from '../../src/api/global-id';
+import { decodeGlobalId } from '../../src/api/global-id';
 import { AUDIT_LOG_NODE } from '../../src/audit-logs/audit-log.type';
 import { ITEM_NODE } from '../../src/items/item.type';
 
@@ -13,9 +13,6 @@ export const itemId = (rowId: number | bigint | string): string => ITEM_NODE.glo
 
 /** The global id of the audit entry whose row id is `rowId`. */
 export const auditLogId = (rowId: number | bigint | string): string => AUDIT_LOG_NODE.globalId(String(rowId));
-
-/** The global id the trail shows for a record it stores as `resourceType` and `key`. */
-export const resourceGlobalId = (resourceType: string, key: string): string => globalIdOfResource(resourceType, key);
 
 /** The row id behind a global id, as the database and audit rows store it. */
 export const rawIdOf = (globalId: string): string => decodeGlobalId(globalId, 'id').key;
