@@ -1,9 +1,11 @@
 import './production-mode';
+import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { AuditLogService } from '#src/audit-logs/audit-log.service';
 import type { AuditLogFilter } from '#src/audit-logs/audit-log.inputs';
 import { connectDatabase, type Database } from '#src/db/database';
 import { runMigrations } from '#src/db/migrate';
+import { ITEM_NODE } from '#src/items/item.type';
 import { createBenchDatabase, DEFAULT_ADMIN_URL } from './database';
 import { describeMachine } from './report';
 import { percentile } from './stats';
@@ -63,9 +65,10 @@ function cases(hot: string, rare: string): Case[] {
   const since = new Date('2026-10-30T00:00:00Z');
   return [
     { name: 'README AdminBypasses (last day)', filter: { adminBypass: true, from: since } },
-    { name: 'README ItemHistory, hot item', filter: { resourceType: 'item', resourceId: hot } },
-    { name: 'README ItemHistory, rare item', filter: { resourceType: 'item', resourceId: rare } },
-    { name: 'README ItemHistory, never-accessed item', filter: { resourceType: 'item', resourceId: 'no-such-item' } },
+    { name: 'README ItemHistory, hot item', filter: { resourceType: 'item', resourceId: ITEM_NODE.globalId(hot) } },
+    { name: 'README ItemHistory, rare item', filter: { resourceType: 'item', resourceId: ITEM_NODE.globalId(rare) } },
+    // No seeded item has an id this large.
+    { name: 'README ItemHistory, never-accessed item', filter: { resourceType: 'item', resourceId: ITEM_NODE.globalId(9_000_000_000_000n) } },
     { name: 'README Denials (one month)', filter: { outcome: 'denied', from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z') } },
     { name: 'README UserChanges', filter: { userId: 'user-42', actions: ['create_item', 'update_item', 'delete_item'] } },
     { name: 'README OneRequest', filter: { requestId: 'req-12345' } },

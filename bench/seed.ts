@@ -1,6 +1,7 @@
 import { signToken } from '#src/auth/token-signer';
 import type { Database } from '#src/db/database';
 import { runMigrations } from '#src/db/migrate';
+import { ITEM_NODE } from '#src/items/item.type';
 
 /** How many users own the seeded items; items are dealt to them in turn. */
 export const SEEDED_USERS = 10;
@@ -13,6 +14,7 @@ export interface Fixture {
   readonly adminToken: string;
   /** The owner of {@link ownItemIds}. */
   readonly ownerToken: string;
+  /** Global ids, as clients send them. */
   readonly ownItemIds: readonly string[];
 }
 
@@ -33,7 +35,7 @@ export async function seedDatabase(database: Database, jwtSecret: string): Promi
   return {
     adminToken: await signToken(jwtSecret, { sub: 'bench-admin', role: 'admin', expiresIn: '2h' }),
     ownerToken: await signToken(jwtSecret, { sub: OWNER, expiresIn: '2h' }),
-    ownItemIds: rows.map((row) => row.id),
+    ownItemIds: rows.map((row) => ITEM_NODE.globalId(row.id)),
   };
 }
 

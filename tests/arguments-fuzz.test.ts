@@ -96,10 +96,10 @@ function operations() {
   const operation = (query: string, variables: fc.Arbitrary<Record<string, unknown>>) => variables.map((values) => ({ query, variables: values }));
 
   return fc.oneof(
-    operation('{ me { id role } }', fc.constant({})),
+    operation('{ me { id: userId role } }', fc.constant({})),
     operation('query($id: ID!) { item(id: $id) { id title description ownerId } }', fc.record({ id })),
     operation(
-      'query($first: Int, $after: String, $ownerId: ID) { items(first: $first, after: $after, ownerId: $ownerId) { nodes { id title } pageInfo { endCursor } totalCount } }',
+      'query($first: Int, $after: String, $ownerId: String) { items(first: $first, after: $after, ownerId: $ownerId) { nodes { id title } pageInfo { endCursor } totalCount } }',
       fc.record({ first, after: cursor, ownerId: argument(fc.oneof(fc.constantFrom('alice', 'bob'), anyString)) }, { requiredKeys: [] }),
     ),
     operation(
@@ -112,7 +112,7 @@ function operations() {
       'mutation($id: ID!, $input: UpdateItemInput!) { updateItem(id: $id, input: $input) { id title description } }',
       fc.record({ id, input }),
     ),
-    operation('mutation($id: ID!) { deleteItem(id: $id) }', fc.record({ id })),
+    operation('mutation($id: ID!) { deleteItem(id: $id) { deletedItemId } }', fc.record({ id })),
   );
 }
 

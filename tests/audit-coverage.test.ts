@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { pgTable, text, bigint } from 'drizzle-orm/pg-core';
-import { createUnionType, Field, ID, InterfaceType, ObjectType, Query, Resolver, buildSchema, type ClassType } from 'type-graphql';
+import { createUnionType, Field, ID, InterfaceType, Mutation, ObjectType, Query, Resolver, buildSchema, type ClassType } from 'type-graphql';
 import { AuditedObject, AuditedReads, assertAuditCoverage, auditedResource } from '../src/audit';
 import { ItemResolver } from '../src/items/item.resolver';
 import { Item } from '../src/items/item.type';
@@ -86,7 +86,7 @@ class ShelfResolver {
 const ItemOrMemo = createUnionType({ name: 'ItemOrMemo', types: () => [Item, Memo] as const });
 @Resolver()
 class SearchResolver {
-  @Query(() => [ItemOrMemo]) @AuditedReads() search(): unknown[] { return []; }
+  @Query(() => [ItemOrMemo]) search(): unknown[] { return []; }
 }
 
 describe('assertAuditCoverage', () => {
@@ -129,15 +129,15 @@ describe('assertAuditCoverage', () => {
     it.each([
       ['without @AuditedReads()', RecentItemsResolver, 'Query.recentItems'],
       ['as a nested field', ShelfResolver, 'Shelf.items'],
-      ['through a union, even when marked', SearchResolver, 'Query.search'],
+      ['through a union', SearchResolver, 'Query.search'],
     ])('%s', async (_how, resolver, field) => {
       const schema = await build(resolver);
       expect(() => assertAuditCoverage(schema)).toThrow(
-        `fields returning audited records must return the object type and be marked @AuditedReads(): ${field}`,
+        `fields returning audited records must be marked @AuditedReads() (and mutations must return the object type): ${field}`,
       );
     });
 
-    it('through an interface, even when marked', async () => {
+    it('through an interface: a query only when marked, a mutation never', async () => {
       @InterfaceType({ resolveType: () => 'ListedItem' })
       abstract class Listed {
         @Field(() => ID) id!: string;
@@ -152,12 +152,14 @@ describe('assertAuditCoverage', () => {
       @Resolver()
       class ListedResolver {
         @Query(() => [Listed]) @AuditedReads() listed(): Listed[] { return []; }
+        @Query(() => [Listed]) unmarkedListed(): Listed[] { return []; }
         @Query(() => ListedThing) thing(): ListedThing { return { id: '1' }; }
         @Query(() => ListedItem) @AuditedReads() listedItem(): ListedItem | null { return null; }
+        @Mutation(() => Listed) @AuditedReads() touchListed(): Listed | null { return null; }
       }
       const schema = await buildSchema({ resolvers: [ListedResolver], validate: false });
       expect(() => assertAuditCoverage(schema)).toThrow(
-        'fields returning audited records must return the object type and be marked @AuditedReads(): Query.listed',
+        'fields returning audited records must be marked @AuditedReads() (and mutations must return the object type): Query.unmarkedListed, Mutation.touchListed',
       );
     });
   });

@@ -3,6 +3,7 @@ import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
 import { connectDatabase, type Database } from '../src/db/database';
 import { startTestServer, type TestServer } from './support/test-server';
 import { allowBackdatedRows } from './support/audit-rows';
+import { itemId } from './support/global-ids';
 
 /*
  * Every `auditLogs` filter must be served by its index on a realistically sized trail, on the
@@ -158,7 +159,7 @@ const CASES: FilterCase[] = [
   { name: 'action (rare)', filter: { action: 'logout' }, index: 'audit_logs_action_idx' },
   {
     name: 'resourceType + resourceId',
-    filter: { resourceType: 'item', resourceId: '123' },
+    filter: { resourceType: 'item', resourceId: itemId(123) },
     index: 'audit_logs_resource_idx',
     // Rows that list the record among others are found through this one, in a branch of their own.
     listed: 'audit_logs_resource_ids_idx',

@@ -1,6 +1,7 @@
 import { allowBackdatedRows, tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
 import { walkConnection, type ConnectionPage } from './support/connection-walk';
 import { base64url } from './support/encoding';
+import { auditLogId, itemId, rawIdOf } from './support/global-ids';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectInvalidInput, expectRequestError } from './support/errors';
 import { admin, alice, startTestServer, type GraphQLResponse, type RequestOptions, type TestServer } from './support/test-server';
 
@@ -109,7 +110,9 @@ function matches(row: StoredRow, filter: Filter): boolean {
     same(filter.action, row.action) &&
     (filter.actions === undefined || filter.actions.includes(row.action)) &&
     same(filter.resourceType, row.resourceType) &&
+    // The filter takes an item's global id (see `walk`): rows naming key 42 of another type do not match.
     same(filter.resourceId, row.resourceId) &&
+    (filter.resourceId === undefined || row.resourceType === 'item') &&
     same(filter.outcome?.toLowerCase(), row.outcome) &&
     same(filter.adminBypass, row.adminBypass) &&
     same(filter.requestId, row.requestId) &&
@@ -175,14 +178,15 @@ async function walk(filter: Filter, first: number, betweenPages?: (lastId: strin
   const { pages, ids } = await walkConnection(
     first,
     async (after) => {
-      const variables = { filter, first, after, withTotal: after === null };
+      const apiFilter = filter.resourceId === undefined ? filter : { ...filter, resourceId: itemId(filter.resourceId) };
+      const variables = { filter: apiFilter, first, after, withTotal: after === null };
       const page = dataOf(await asAdmin<PageData>(PAGE_QUERY, { variables })).auditLogs;
       if (after !== null) expect(page.totalCount).toBeUndefined();
       return page;
     },
-    betweenPages && ((page) => betweenPages(page.edges.at(-1)!.node.id)),
+    betweenPages && ((page) => betweenPages(rawIdOf(page.edges.at(-1)!.node.id))),
   );
-  return { ids, totalCount: pages[0]!.totalCount!, pages: pages.length };
+  return { ids: ids.map(rawIdOf), totalCount: pages[0]!.totalCount!, pages: pages.length };
 }
 
 /** The `view_audit_logs` row a request must leave, apart from what depends on the caller. */
@@ -357,7 +361,7 @@ describe('invalid input is BAD_USER_INPUT naming the field', () => {
 describe('auditLog(id)', () => {
   const ALL_FIELDS = `id timestamp userId userRole action resourceType resourceId outcome adminBypass details
                       requestId operationName ip userAgent`;
-  const byId = (id: string) => asAdmin(`query One($id: ID!) { auditLog(id: $id) { ${ALL_FIELDS} } }`, { variables: { id } });
+  const byId = (rowId: string) => asAdmin(`query One($id: ID!) { auditLog(id: $id) { ${ALL_FIELDS} } }`, { variables: { id: auditLogId(rowId) } });
 
   it('maps every column of a fully populated row', async () => {
     const [{ id }] = await server.sql<{ id: string }[]>`
@@ -369,13 +373,13 @@ describe('auditLog(id)', () => {
 
     expect(dataOf(await byId(id!))).toEqual({
       auditLog: {
-        id,
+        id: auditLogId(id!),
         timestamp: '2024-02-29T12:34:56.789Z',
         userId: 'user-x',
         userRole: 'ADMIN',
         action: 'update_item',
         resourceType: 'item',
-        resourceId: '77',
+        resourceId: itemId('77'),
         outcome: 'ERROR',
         adminBypass: true,
         details: { changes: { title: ['a', 'b'] }, n: 1 },
@@ -394,7 +398,7 @@ describe('auditLog(id)', () => {
 
     expect(dataOf(await byId(id!))).toEqual({
       auditLog: {
-        id,
+        id: auditLogId(id!),
         timestamp: '2024-02-29T00:00:00.000Z',
         userId: null,
         userRole: null,
@@ -439,7 +443,7 @@ describe('reading the trail is itself audited', () => {
   it('records the default page size and absent filter and cursor as such', async () => {
     const response = await tracedRequest(server, 'query Defaults { auditLogs { nodes { id } } }', { as: admin });
 
-    const shown: string[] = dataOf(response).auditLogs.nodes.map((node: { id: string }) => node.id);
+    const shown: string[] = dataOf(response).auditLogs.nodes.map((node: { id: string }) => rawIdOf(node.id));
     expect(shown).toHaveLength(50);
     // The newest rows include items written through the API: the row names what they disclosed.
     const [disclosed] = await server.sql<{ ids: string[] | null; owners: string[] | null }[]>`
@@ -464,12 +468,12 @@ describe('reading the trail is itself audited', () => {
     const response = await tracedRequest(server, 'query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
       as: admin,
       operationName: 'ReadEntry',
-      variables: { id },
+      variables: { id: auditLogId(id) },
     });
 
-    expect(dataOf(response)).toEqual({ auditLog: { id } });
+    expect(dataOf(response)).toEqual({ auditLog: { id: auditLogId(id) } });
     expect(await response.rows()).toEqual([
-      viewRow({ resource_id: id, details: { id, fields: ['Query.auditLog'], count: 1 }, request_id: response.requestId, operation_name: 'ReadEntry' }),
+      viewRow({ resource_id: id, details: { id: auditLogId(id), fields: ['Query.auditLog'], count: 1 }, request_id: response.requestId, operation_name: 'ReadEntry' }),
     ]);
   });
 
@@ -497,7 +501,7 @@ describe('reading the trail is itself audited', () => {
     const id = seededIds[0]!.toString();
     const response = await tracedRequest(server, 'query ReadEntry($id: ID!) { auditLog(id: $id) { id } }', {
       operationName: 'ReadEntry',
-      variables: { id },
+      variables: { id: auditLogId(id) },
     });
 
     expectFieldError(response, { ...AUTHENTICATION_REQUIRED, path: 'auditLog', data: { auditLog: null } });
@@ -507,7 +511,7 @@ describe('reading the trail is itself audited', () => {
         user_role: null,
         outcome: 'denied',
         resource_id: id,
-        details: { id, fields: ['Query.auditLog'], count: 1 },
+        details: { id: auditLogId(id), fields: ['Query.auditLog'], count: 1 },
         request_id: response.requestId,
         operation_name: 'ReadEntry',
       }),

@@ -1,7 +1,7 @@
 import type { TokenClaims } from '../src/auth/token-signer';
 import { auditRowsOfRequest, tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
 import { AUTHENTICATION_REQUIRED, expectFieldError, expectRequestError, INTERNAL_ERROR } from './support/errors';
-import { ITEM_FIELDS, ITEM_NOT_FOUND } from './support/items';
+import { ITEM_FIELDS, ITEM_NOT_FOUND, itemId, rawIdOf } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 let server: TestServer;
@@ -31,11 +31,11 @@ describe('what is recorded, by whom', () => {
         user_role: 'USER',
         action: 'create_item',
         resource_type: 'item',
-        resource_id: id,
+        resource_id: rawIdOf(id),
         outcome: 'success',
         admin_bypass: false,
         details: {
-          after: expect.objectContaining({ id, ownerId: 'alice', title: 'Pay rent', description: 'May' }),
+          after: expect.objectContaining({ id: rawIdOf(id), ownerId: 'alice', title: 'Pay rent', description: 'May' }),
         },
         operation_name: 'Create',
         ip: '127.0.0.1',
@@ -51,7 +51,7 @@ describe('what is recorded, by whom', () => {
       expect.objectContaining({
         action: 'update_item',
         outcome: 'success',
-        resource_id: id,
+        resource_id: rawIdOf(id),
         admin_bypass: false,
         details: { changes: { title: { from: 'Draft', to: 'Final' } } },
       }),
@@ -60,14 +60,14 @@ describe('what is recorded, by whom', () => {
 
   it('deleteItem: the item as it was', async () => {
     const id = await createItem(alice, 'Old');
-    const res = await send(`mutation Remove { deleteItem(id: "${id}") }`, alice);
-    expect(res.body.data.deleteItem).toBe(true);
+    const res = await send(`mutation Remove { deleteItem(id: "${id}") { deletedItemId } }`, alice);
+    expect(res.body.data.deleteItem).toEqual({ deletedItemId: id });
     expect(await res.rows()).toEqual([
       expect.objectContaining({
         action: 'delete_item',
         outcome: 'success',
-        resource_id: id,
-        details: { before: expect.objectContaining({ id, ownerId: 'alice', title: 'Old' }) },
+        resource_id: rawIdOf(id),
+        details: { before: expect.objectContaining({ id: rawIdOf(id), ownerId: 'alice', title: 'Old' }) },
       }),
     ]);
   });
@@ -94,7 +94,7 @@ describe('what is recorded, by whom', () => {
         user_role: 'ADMIN',
         action: 'admin_view_item',
         resource_type: 'item',
-        resource_id: id,
+        resource_id: rawIdOf(id),
         resource_ids: [],
         owner_ids: ['alice'],
         outcome: 'success',
@@ -117,8 +117,8 @@ describe('what is recorded, by whom', () => {
     const [row, ...others] = await res.rows();
     expect(others).toEqual([]);
     expect(row).toMatchObject({ action: 'admin_view_item', admin_bypass: true, resource_id: null });
-    expect(row!.resource_ids).toEqual(expect.arrayContaining(foreign));
-    expect(row!.resource_ids).not.toContain(own);
+    expect(row!.resource_ids).toEqual(expect.arrayContaining(foreign.map(rawIdOf)));
+    expect(row!.resource_ids).not.toContain(rawIdOf(own));
     expect(new Set(row!.resource_ids).size).toBe(row!.resource_ids.length);
     expect([...row!.owner_ids].sort()).toEqual(['alice', 'bob']);
     expect(row!.details).toEqual({ fields: ['id', 'title', 'description'] });
@@ -150,7 +150,7 @@ describe('what is recorded, by whom', () => {
     const res = await send(`query Exists { item(id: "${id}") { __typename } }`, admin);
     expect(res.body.data.item).toEqual({ __typename: 'Item' });
     expect(await res.rows()).toEqual([
-      expect.objectContaining({ action: 'admin_view_item', resource_id: id, owner_ids: ['bob'], details: { fields: [] } }),
+      expect.objectContaining({ action: 'admin_view_item', resource_id: rawIdOf(id), owner_ids: ['bob'], details: { fields: [] } }),
     ]);
   });
 
@@ -162,16 +162,16 @@ describe('what is recorded, by whom', () => {
       ['update_item', 'success', true],
       ['admin_view_item', 'success', true],
     ]);
-    const removal = await send(`mutation Purge { deleteItem(id: "${id}") }`, admin);
+    const removal = await send(`mutation Purge { deleteItem(id: "${id}") { deletedItemId } }`, admin);
     expect(await removal.rows()).toEqual([
-      expect.objectContaining({ action: 'delete_item', outcome: 'success', admin_bypass: true, resource_id: id }),
+      expect.objectContaining({ action: 'delete_item', outcome: 'success', admin_bypass: true, resource_id: rawIdOf(id) }),
     ]);
   });
 
   it("a user changing someone else's item: NOT_FOUND for the client, a denied row for the trail", async () => {
     const id = await createItem(alice, 'Mine');
     const update = await send(`mutation Tamper { updateItem(id: "${id}", input: {title: "Yours"}) { id } }`, bob);
-    const removal = await send(`mutation Tamper { deleteItem(id: "${id}") }`, bob);
+    const removal = await send(`mutation Tamper { deleteItem(id: "${id}") { deletedItemId } }`, bob);
     expectFieldError(update, { path: 'updateItem', ...ITEM_NOT_FOUND, data: null });
     expectFieldError(removal, { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
     expect(await update.rows()).toEqual([
@@ -179,19 +179,19 @@ describe('what is recorded, by whom', () => {
         user_id: 'bob',
         action: 'update_item',
         outcome: 'denied',
-        resource_id: id,
+        resource_id: rawIdOf(id),
         admin_bypass: false,
         details: { reason: 'not_owner', ownerId: 'alice' },
         operation_name: 'Tamper',
       }),
     ]);
-    expect(await removal.rows()).toEqual([expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: id })]);
-    const [item] = await server.sql`select title from items where id = ${id}`;
+    expect(await removal.rows()).toEqual([expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: rawIdOf(id) })]);
+    const [item] = await server.sql`select title from items where id = ${rawIdOf(id)}`;
     expect(item).toEqual({ title: 'Mine' });
   });
 
   it('changing an item that does not exist is a denied attempt too', async () => {
-    const res = await send('mutation Probe { deleteItem(id: "987654321") }', bob);
+    const res = await send(`mutation Probe { deleteItem(id: "${itemId(987654321)}") { deletedItemId } }`, bob);
     expectFieldError(res, { path: 'deleteItem', ...ITEM_NOT_FOUND, data: null });
     expect(await res.rows()).toEqual([
       expect.objectContaining({ action: 'delete_item', outcome: 'denied', resource_id: '987654321', details: { reason: 'not_found' } }),
@@ -199,7 +199,7 @@ describe('what is recorded, by whom', () => {
   });
 
   it('a presented but invalid token is a denied authenticate row without a user', async () => {
-    const res = await send('query Who { me { id } }', 'not-a-jwt');
+    const res = await send('query Who { me { id: userId } }', 'not-a-jwt');
     expectRequestError(res, { status: 401, code: 'UNAUTHENTICATED' });
     expect(await res.rows()).toEqual([
       expect.objectContaining({ user_id: null, user_role: null, action: 'authenticate', outcome: 'denied' }),
@@ -261,9 +261,9 @@ describe('atomicity: a change and its row commit together or not at all', () => 
 
     expectFieldError(update, { path: 'updateItem', ...INTERNAL_ERROR, data: null });
     expectFieldError(creation, { path: 'createItem', ...INTERNAL_ERROR, data: null });
-    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Stable' }]);
+    expect(await server.sql`select title from items where id = ${rawIdOf(id)}`).toEqual([{ title: 'Stable' }]);
     expect(await server.sql`select count(*)::int as n from items where title = 'explode'`).toEqual([{ n: 0 }]);
-    expect((await update.rows()).map((row) => [row.action, row.outcome, row.resource_id])).toEqual([['update_item', 'error', id]]);
+    expect((await update.rows()).map((row) => [row.action, row.outcome, row.resource_id])).toEqual([['update_item', 'error', rawIdOf(id)]]);
     expect((await creation.rows()).map((row) => [row.action, row.outcome])).toEqual([['create_item', 'error']]);
   });
 
@@ -274,7 +274,7 @@ describe('atomicity: a change and its row commit together or not at all', () => 
     const res = await send(`mutation Unrecordable { updateItem(id: "${id}", input: {title: "Lost"}) { id } }`, alice);
 
     expectFieldError(res, { path: 'updateItem', ...INTERNAL_ERROR, data: null });
-    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title: 'Kept' }]);
+    expect(await server.sql`select title from items where id = ${rawIdOf(id)}`).toEqual([{ title: 'Kept' }]);
     expect((await res.rows()).map((row) => [row.action, row.outcome])).toEqual([['update_item', 'error']]);
   });
 
@@ -303,7 +303,7 @@ describe('concurrency', () => {
     expect(results.filter((res) => res.body.errors)).toEqual([]);
 
     const rows = await server.sql<StoredAuditRow[]>`
-      select * from audit_logs where action = 'update_item' and resource_id = ${id} order by id`;
+      select * from audit_logs where action = 'update_item' and resource_id = ${rawIdOf(id)} order by id`;
     expect(rows).toHaveLength(50);
     expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(results.map((res) => res.requestId)));
     // Row locks serialise the updates, so each change starts where the previous one ended.
@@ -312,6 +312,6 @@ describe('concurrency', () => {
       expect(row.details.changes.title.from).toBe(title);
       title = row.details.changes.title.to;
     }
-    expect(await server.sql`select title from items where id = ${id}`).toEqual([{ title }]);
+    expect(await server.sql`select title from items where id = ${rawIdOf(id)}`).toEqual([{ title }]);
   });
 });

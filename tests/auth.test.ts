@@ -12,7 +12,7 @@ import { admin, alice, startTestServer, TEST_JWT_SECRET, type TestServer } from 
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
-const ME = '{ me { id role } }';
+const ME = '{ me { id: userId role } }';
 /** A request-level rejection: HTTP 401, one UNAUTHENTICATED error and no `data` at all. */
 const REJECTED = { status: 401, code: 'UNAUTHENTICATED', message: 'the bearer token is invalid or expired' } as const;
 const now = () => Math.floor(Date.now() / 1000);
@@ -324,7 +324,7 @@ describe('anonymous callers (no Authorization header)', () => {
   });
 
   it('get UNAUTHENTICATED for me', async () => {
-    expectFieldError(await server.graphql('{ me { id } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
+    expectFieldError(await server.graphql('{ me { id: userId } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 
   it('get UNAUTHENTICATED for items', async () => {
@@ -348,7 +348,7 @@ describe('anonymous callers (no Authorization header)', () => {
   it.each([
     ['createItem', 'mutation { createItem(input: {title: "x"}) { id } }'],
     ['updateItem', 'mutation { updateItem(id: "1", input: {title: "x"}) { id } }'],
-    ['deleteItem', 'mutation { deleteItem(id: "1") }'],
+    ['deleteItem', 'mutation { deleteItem(id: "1") { deletedItemId } }'],
   ])('get UNAUTHENTICATED for %s and change nothing', async (field, mutation) => {
     await server.sql`delete from items`;
     const [row] = await server.sql`insert into items (owner_id, title) values ('alice', 'untouched') returning id, title, updated_at`;
@@ -442,6 +442,6 @@ describe('RS256 and ES256 tokens (JWKS_URL)', () => {
   });
 
   it('still treats a missing header as anonymous', async () => {
-    expectFieldError(await jwksServer.graphql('{ me { id } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
+    expectFieldError(await jwksServer.graphql('{ me { id: userId } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 });

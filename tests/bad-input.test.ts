@@ -28,7 +28,7 @@ const CASES: Case[] = [
   {
     name: 'items(ownerId)',
     as: alice,
-    query: 'query($v: ID) { items(ownerId: $v) { nodes { id } } }',
+    query: 'query($v: String) { items(ownerId: $v) { nodes { id } } }',
     path: 'items',
     field: 'ownerId',
     variables: (v) => ({ v }),
@@ -36,7 +36,7 @@ const CASES: Case[] = [
   {
     name: 'items(ownerId) as admin',
     as: admin,
-    query: 'query($v: ID) { items(ownerId: $v) { nodes { id } } }',
+    query: 'query($v: String) { items(ownerId: $v) { nodes { id } } }',
     path: 'items',
     field: 'ownerId',
     variables: (v) => ({ v }),
@@ -92,7 +92,7 @@ const CASES: Case[] = [
   {
     name: 'deleteItem(id)',
     as: alice,
-    query: 'mutation($v: ID!) { deleteItem(id: $v) }',
+    query: 'mutation($v: ID!) { deleteItem(id: $v) { deletedItemId } }',
     path: 'deleteItem',
     field: 'id',
     variables: (v) => ({ v }),
@@ -227,7 +227,7 @@ describe('operations the API does not have', () => {
     ['an anonymous caller', undefined],
   ])('a subscription from %s is HTTP 400 GRAPHQL_VALIDATION_FAILED and writes nothing', async (_label, as) => {
     const before = await snapshot();
-    const response = await server.graphql('subscription Watch { me { id } }', { as });
+    const response = await server.graphql('subscription Watch { me { id: userId } }', { as });
     expectRequestError(response, { status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: 'This API has no subscription operations.', inOperation: true });
     expect(await snapshot()).toEqual(before);
   });

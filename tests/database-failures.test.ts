@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { tracedRequest } from './support/audit-rows';
 import { expectFieldError, expectRequestError, INTERNAL_ERROR } from './support/errors';
 import { alice, startTestServer, type TestServer } from './support/test-server';
+import { itemId } from './support/global-ids';
 
 // A change the database refuses is an internal error: the client learns nothing, its `error` row
 // says which kind of failure it was (the SQLSTATE), and the operator's log explains where it
@@ -64,7 +65,7 @@ it('an update refused by a constraint: neither the new title nor the row it woul
   const title = `forbidden ${secret('title')}`;
 
   const response = await send('mutation($id: ID!, $t: String) { updateItem(id: $id, input: { title: $t }) { id } }', {
-    id: String(row!.id),
+    id: itemId(row!.id),
     t: title,
   });
 
@@ -114,7 +115,7 @@ it('a request whose failed logon cannot be recorded: the row (with its user agen
   await server.sql`create trigger refuse_logon_rows before insert on audit_logs for each row execute function refuse_logon_rows()`;
   try {
     const userAgent = secret('agent');
-    const response = await server.graphql('{ me { id } }', { as: 'not-a-token', headers: { 'user-agent': userAgent } });
+    const response = await server.graphql('{ me { id: userId } }', { as: 'not-a-token', headers: { 'user-agent': userAgent } });
 
     expectRequestError(response, { status: 500, ...INTERNAL_ERROR });
     expect(logLines.join('')).not.toContain(userAgent);

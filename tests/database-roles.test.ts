@@ -311,7 +311,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect((await graphql(api!.url, root, `{ item(id: "${id}") { title ownerId } }`)).body).toEqual({
         data: { item: { title: 'rent, May', ownerId: 'alice' } },
       });
-      expect((await graphql(api!.url, alice, `mutation { deleteItem(id: "${id}") }`)).body).toEqual({ data: { deleteItem: true } });
+      expect((await graphql(api!.url, alice, `mutation { deleteItem(id: "${id}") { deletedItemId } }`)).body).toEqual({ data: { deleteItem: { deletedItemId: id } } });
 
       const trail = await graphql(
         api!.url,

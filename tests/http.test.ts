@@ -1,4 +1,5 @@
 import { ConfigError } from '../src/config/config';
+import { SANDBOX_AUTHORIZATION_PLACEHOLDER, SANDBOX_EXAMPLE_OPERATION } from '../src/http/sandbox';
 import { expectRequestError } from './support/errors';
 import { alice, startTestServer, type TestServer } from './support/test-server';
 
@@ -47,7 +48,7 @@ describe('development server', () => {
     const response = await request(server, '/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: '{"query": "{ me { id } ',
+      body: '{"query": "{ me { id: userId } ',
     });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
@@ -64,7 +65,7 @@ describe('development server', () => {
 
   it('runs GET queries with the bearer token of the caller', async () => {
     const token = await server.token(alice);
-    const response = await getGraphQL(server, '{ me { id role } }', {
+    const response = await getGraphQL(server, '{ me { id: userId role } }', {
       'apollo-require-preflight': 'true',
       authorization: `Bearer ${token}`,
     });
@@ -85,7 +86,7 @@ describe('development server', () => {
   describe('CSRF prevention', () => {
     it('blocks a GET without a header that forces a preflight, before executing anything', async () => {
       const token = await server.token(alice);
-      const response = await getGraphQL(server, '{ me { id } }', { authorization: `Bearer ${token}` });
+      const response = await getGraphQL(server, '{ me { id: userId } }', { authorization: `Bearer ${token}` });
       expect(response.status).toBe(400);
       const text = await response.text();
       expect(text).toContain(CSRF_MESSAGE);
@@ -130,6 +131,21 @@ describe('development server', () => {
     expect(html).toContain('new window.EmbeddedSandbox(');
   });
 
+  it('opens the Sandbox with an example operation and an Authorization header to fill in', async () => {
+    const html = await (await request(server, '/graphql', { headers: { accept: 'text/html' } })).text();
+    const config = JSON.parse(/var embeddedSandboxConfig = (.*);\n/.exec(html)![1]!);
+    expect(config.initialState).toMatchObject({
+      document: SANDBOX_EXAMPLE_OPERATION,
+      headers: { Authorization: SANDBOX_AUTHORIZATION_PLACEHOLDER },
+    });
+    expect(config.initialState.sharedHeaders).toBeUndefined();
+    // The example is a valid operation of this API.
+    const token = await server.token(alice);
+    const answer = await server.graphql(SANDBOX_EXAMPLE_OPERATION, { as: token });
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data.me.userId).toBe('alice');
+  });
+
   it('allows introspection', async () => {
     const response = await server.graphql(INTROSPECTION);
     expect(response.status).toBe(200);
@@ -161,7 +177,7 @@ describe('production server', () => {
   });
 
   it('still answers ordinary queries', async () => {
-    const response = await server.graphql('{ me { id } }', { as: alice });
+    const response = await server.graphql('{ me { id: userId } }', { as: alice });
     expect(response.body).toEqual({ data: { me: { id: 'alice' } } });
   });
 

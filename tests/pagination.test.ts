@@ -1,6 +1,7 @@
 import type { TokenClaims } from '../src/auth/token-signer';
 import { walkConnection } from './support/connection-walk';
 import { dataOf } from './support/errors';
+import { itemId, rawIdOf } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 // Keyset pagination over items: walking `items(first, after)` page by page visits every item
@@ -10,11 +11,11 @@ import { admin, alice, bob, startTestServer, type TestServer } from './support/t
 const ALICE_SEEDED = 56;
 const BOB_SEEDED = 14;
 
-const PAGE = `query($first: Int, $after: String, $ownerId: ID) {
+const PAGE = `query($first: Int, $after: String, $ownerId: String) {
   items(first: $first, after: $after, ownerId: $ownerId) {
     edges { cursor node { id ownerId } }
     nodes { id ownerId }
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
   }
 }`;
@@ -27,7 +28,7 @@ interface Node {
 interface Connection {
   edges: { cursor: string; node: Node }[];
   nodes: Node[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: number;
 }
 
@@ -61,14 +62,17 @@ async function idsInDb(owner?: string): Promise<string[]> {
   const rows = owner
     ? await server.sql`select id from items where owner_id = ${owner} order by id`
     : await server.sql`select id from items order by id`;
-  return rows.map((row) => String(row.id));
+  return rows.map((row) => itemId(row.id));
 }
 
 /** One page, checked to be free of errors and internally consistent. */
 async function page(as: TokenClaims, args: PageArgs = {}): Promise<Connection> {
   const connection = dataOf(await server.graphql<{ items: Connection }>(PAGE, { as, variables: { ...args } })).items;
   expect(connection.nodes).toEqual(connection.edges.map((edge) => edge.node));
+  expect(connection.pageInfo.startCursor).toBe(connection.edges[0]?.cursor ?? null);
   expect(connection.pageInfo.endCursor).toBe(connection.edges.at(-1)?.cursor ?? null);
+  // Pages only go forward; the Relay specification lets such a connection answer false.
+  expect(connection.pageInfo.hasPreviousPage).toBe(false);
   return connection;
 }
 
@@ -118,7 +122,7 @@ it('walks every item exactly once, in id order, while new items are added; they 
 it('continues after a cursor whose item was deleted meanwhile', async () => {
   const all = await idsInDb('alice');
   const first = await page(alice, { first: 10 });
-  await server.sql`delete from items where id = ${first.nodes.at(-1)!.id}`;
+  await server.sql`delete from items where id = ${rawIdOf(first.nodes.at(-1)!.id)}`;
   const next = await page(alice, { first: 10, after: first.pageInfo.endCursor });
   expect(next.nodes.map((node) => node.id)).toEqual(all.slice(10, 20));
 });
@@ -139,12 +143,12 @@ it('ends with hasNextPage false on a full last page, and an empty page after it 
     [7, false],
   ]);
   const beyond = await page(bob, { first: 7, after: pages[1]!.pageInfo.endCursor });
-  expect(beyond).toEqual({ edges: [], nodes: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: BOB_SEEDED });
+  expect(beyond).toEqual({ edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount: BOB_SEEDED });
 });
 
 it('answers a caller without items with an empty page', async () => {
   const empty = await page({ sub: 'nobody' });
-  expect(empty).toEqual({ edges: [], nodes: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 });
+  expect(empty).toEqual({ edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount: 0 });
 });
 
 it.each([

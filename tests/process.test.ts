@@ -46,7 +46,7 @@ describe('node dist/main.js in embedded mode', () => {
 
   it('accepts a token minted by the token CLI for the same DATA_DIR', async () => {
     aliceToken = await mintToken(env, '--sub', 'alice');
-    expect(await graphql(api!.url, aliceToken, '{ me { id role } }')).toEqual({
+    expect(await graphql(api!.url, aliceToken, '{ me { id: userId role } }')).toEqual({
       status: 200,
       body: { data: { me: { id: 'alice', role: 'USER' } } },
     });
@@ -60,7 +60,7 @@ describe('node dist/main.js in embedded mode', () => {
     const otherDir = await mkdtemp(path.join(os.tmpdir(), 'api-process-test-other-'));
     try {
       const foreign = await mintToken({ DATA_DIR: otherDir }, '--sub', 'alice');
-      expectRequestError(await graphql(api!.url, foreign, '{ me { id } }'), { status: 401, code: 'UNAUTHENTICATED' });
+      expectRequestError(await graphql(api!.url, foreign, '{ me { id: userId } }'), { status: 401, code: 'UNAUTHENTICATED' });
     } finally {
       await rm(otherDir, { recursive: true, force: true });
     }
@@ -88,7 +88,7 @@ describe('node dist/main.js in embedded mode', () => {
 
   it('makes an ADMIN of a token minted with --role admin', async () => {
     const adminToken = await mintToken(env, '--sub', 'root', '--role', 'admin');
-    const response = await graphql(api!.url, adminToken, '{ me { id role } items { nodes { id ownerId } } }');
+    const response = await graphql(api!.url, adminToken, '{ me { id: userId role } items { nodes { id ownerId } } }');
     expect(response.body).toEqual({
       data: { me: { id: 'root', role: 'ADMIN' }, items: { nodes: [{ id: itemId, ownerId: 'alice' }] } },
     });

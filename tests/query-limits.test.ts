@@ -24,7 +24,7 @@ const DASHBOARD = `query Dashboard($since: DateTimeISO!) {
     nodes { timestamp userId action resourceId details ip }
     pageInfo { hasNextPage endCursor }
   }
-  itemHistory: auditLogs(filter: { resourceType: "item", resourceId: "42" }) {
+  itemHistory: auditLogs(filter: { resourceType: "item", resourceId: "SXRlbTo0Mg" }) {
     nodes { timestamp userId userRole action outcome adminBypass details requestId }
   }
   denials: auditLogs(filter: { outcome: DENIED, from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z" }) {
@@ -34,7 +34,7 @@ const DASHBOARD = `query Dashboard($since: DateTimeISO!) {
     nodes { timestamp action resourceId details }
   }
   oneRequest: auditLogs(filter: { requestId: "3f1c" }) { nodes { action outcome resourceId } }
-  me { id role }
+  me { userId role }
   items(first: 5) { nodes { id title updatedAt } totalCount }
 }`;
 
@@ -115,12 +115,12 @@ describe('documents over a limit are refused before execution, with HTTP 400 and
   });
 
   it('31 aliases of a cheap field: maxAliases, counting a fragment once per spread', async () => {
-    const res = await send(`{ ...A ...A me { id } } fragment A on Query { ${range(16).map((n) => `a${n}: me { id }`).join(' ')} }`);
+    const res = await send(`{ ...A ...A me { userId } } fragment A on Query { ${range(16).map((n) => `a${n}: me { userId }`).join(' ')} }`);
     await expectRefused(res, 'maxAliases', 32);
   });
 
   it('21 directives: maxDirectives', async () => {
-    const res = await send(`{ me { id } ${range(21).map((n) => `t${n}: __typename @include(if: true)`).join(' ')} }`);
+    const res = await send(`{ me { userId } ${range(21).map((n) => `t${n}: __typename @include(if: true)`).join(' ')} }`);
     await expectRefused(res, 'maxDirectives', 21);
   });
 
@@ -129,6 +129,13 @@ describe('documents over a limit are refused before execution, with HTTP 400 and
     const res = await send(`{ ${pages} }`, admin);
     // per page: auditLogs + 200 × (nodes + 14 fields)
     await expectRefused(res, 'maxCost', 4 * (1 + 200 * 15));
+  });
+
+  it('nodes(ids:) costs one object per id', async () => {
+    const query = 'query Many($ids: [ID!]!) { nodes(ids: $ids) { id ... on AuditLog { details } } }';
+    const res = await send(query, admin, { ids: range(5000).map(() => 'x') });
+    // nodes + 5,000 × (id + details)
+    await expectRefused(res, 'maxCost', 1 + 5000 * 2);
   });
 
   it('the cost reads first from variables', async () => {
@@ -143,7 +150,7 @@ describe('documents over a limit are refused before execution, with HTTP 400 and
   });
 
   it('never copies the document into the trail', async () => {
-    const res = await send(`query Secretive { ${range(31).map((n) => `confidential${n}: me { id }`).join(' ')} }`);
+    const res = await send(`query Secretive { ${range(31).map((n) => `confidential${n}: me { userId }`).join(' ')} }`);
     const row = await expectRefused(res, 'maxAliases', 31);
     expect(JSON.stringify(row)).not.toContain('confidential');
   });
@@ -187,7 +194,7 @@ describe('ordinary queries stay well within the limits', () => {
   });
 
   it('an ordinary syntax error is not a refusal and writes no row', async () => {
-    const res = await send('{ me { id ');
+    const res = await send('{ me { userId ');
     expectRequestError(res, { status: 400, code: 'GRAPHQL_PARSE_FAILED', inOperation: true });
     expect(await res.rows()).toEqual([]);
   });
@@ -221,8 +228,8 @@ describe('configuration', () => {
   it('a server started with GRAPHQL_MAX_ALIASES=2 refuses a third alias', async () => {
     const strict = await startTestServer({ GRAPHQL_MAX_ALIASES: '2' });
     try {
-      expect((await send('{ a: me { id } b: me { id } }', alice, undefined, strict)).status).toBe(200);
-      const res = await send('{ a: me { id } b: me { id } c: me { id } }', alice, undefined, strict);
+      expect((await send('{ a: me { userId } b: me { userId } }', alice, undefined, strict)).status).toBe(200);
+      const res = await send('{ a: me { userId } b: me { userId } c: me { userId } }', alice, undefined, strict);
       expectRequestError(res, { status: 400, code: 'QUERY_TOO_COMPLEX', extensions: { limit: 'maxAliases', max: 2, measured: 3 } });
       expect((await res.rows()).map((row) => row.details)).toEqual([{ limit: 'maxAliases', max: 2, measured: 3 }]);
     } finally {

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { TokenClaims } from '../src/auth/token-signer';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectRequestError } from './support/errors';
-import { CREATE_ITEM, DELETE_ITEM, ITEM_NOT_FOUND, ITEM_QUERY, UPDATE_ITEM } from './support/items';
+import { CREATE_ITEM, DELETE_ITEM, ITEM_NOT_FOUND, ITEM_QUERY, UPDATE_ITEM, itemId, rawIdOf } from './support/items';
 import { admin, alice, bob, startTestServer, TEST_JWT_SECRET, type GraphQLResponse, type TestServer } from './support/test-server';
 
 // Who sees and changes what. A user reaches only their own items; someone else's item behaves
@@ -11,7 +11,7 @@ import { admin, alice, bob, startTestServer, TEST_JWT_SECRET, type GraphQLRespon
 type Caller = TokenClaims | string | undefined;
 const anonymous: Caller = undefined;
 
-const ITEMS = `query($ownerId: ID) { items(first: 100, ownerId: $ownerId) { nodes { id ownerId } totalCount } }`;
+const ITEMS = `query($ownerId: String) { items(first: 100, ownerId: $ownerId) { nodes { id ownerId } totalCount } }`;
 
 interface Seeded {
   alice: string[];
@@ -38,19 +38,19 @@ async function seed(): Promise<Seeded> {
     insert into items (owner_id, title, description)
     values ('alice', 'alice 1', 'first of alice'), ('bob', 'bob 1', null), ('alice', 'alice 2', null), ('bob', 'bob 2', 'second of bob')
     returning id, owner_id`;
-  const idsOf = (owner: string) => rows.filter((row) => row.owner_id === owner).map((row) => String(row.id));
-  return { alice: idsOf('alice'), bob: idsOf('bob'), missing: String(BigInt(rows.at(-1)!.id) + 1000n) };
+  const idsOf = (owner: string) => rows.filter((row) => row.owner_id === owner).map((row) => itemId(row.id));
+  return { alice: idsOf('alice'), bob: idsOf('bob'), missing: itemId(BigInt(rows.at(-1)!.id) + 1000n) };
 }
 
 /** The row as stored, or undefined once it is gone. */
 async function row(id: string) {
-  const [found] = await server.sql`select * from items where id = ${id}`;
+  const [found] = await server.sql`select * from items where id = ${rawIdOf(id)}`;
   return found;
 }
 
 /** Item ids as a client would see them, sorted numerically. */
 async function allIds(): Promise<string[]> {
-  return (await server.sql`select id from items order by id`).map((found) => String(found.id));
+  return (await server.sql`select id from items order by id`).map((found) => itemId(found.id));
 }
 
 const getItem = (as: Caller, id: string) => server.graphql(ITEM_QUERY, { as, variables: { id } });
@@ -73,11 +73,11 @@ describe('me', () => {
     ['bob', bob, { id: 'bob', role: 'USER' }],
     ['the admin', admin, { id: 'root', role: 'ADMIN' }],
   ])('tells %s who they are', async (_label, as, me) => {
-    expect((await server.graphql('{ me { id role } }', { as })).body).toEqual({ data: { me } });
+    expect((await server.graphql('{ me { id: userId role } }', { as })).body).toEqual({ data: { me } });
   });
 
   it('is UNAUTHENTICATED for anonymous callers', async () => {
-    expectFieldError(await server.graphql('{ me { id role } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
+    expectFieldError(await server.graphql('{ me { id: userId role } }'), { ...AUTHENTICATION_REQUIRED, path: 'me', data: null });
   });
 });
 
@@ -276,7 +276,7 @@ describe('updateItem', () => {
 describe('deleteItem', () => {
   it('lets an owner delete their item, after which it is gone', async () => {
     const [id, kept] = seeded.alice as [string, string];
-    expect((await deleteItem(alice, id)).body).toEqual({ data: { deleteItem: true } });
+    expect((await deleteItem(alice, id)).body).toEqual({ data: { deleteItem: { deletedItemId: id } } });
     expect(await row(id)).toBeUndefined();
     expect((await getItem(alice, id)).body).toEqual({ data: { item: null } });
     expect(listedIds(await listItems(alice))).toEqual([kept]);
@@ -305,7 +305,7 @@ describe('deleteItem', () => {
 
   it("lets the admin delete anyone's item", async () => {
     const id = seeded.alice[1]!;
-    expect((await deleteItem(admin, id)).body).toEqual({ data: { deleteItem: true } });
+    expect((await deleteItem(admin, id)).body).toEqual({ data: { deleteItem: { deletedItemId: id } } });
     expect(await row(id)).toBeUndefined();
     expect(listedIds(await listItems(alice))).toEqual([seeded.alice[0]]);
   });

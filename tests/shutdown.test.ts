@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/config';
 import { startServer, type Server } from '../src/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { graphql } from './support/graphql-http';
+import { rawIdOf } from './support/global-ids';
 import { TEST_JWT_SECRET, testServerEnv } from './support/test-server';
 
 /**
@@ -37,7 +38,7 @@ it('finishes a request in flight, refuses new connections, then stops', async ()
   let locked!: () => void;
   const lockTaken = new Promise<void>((resolve) => (locked = resolve));
   const holder = sql.begin(async (tx) => {
-    await tx`select id from items where id = ${id} for update`;
+    await tx`select id from items where id = ${rawIdOf(id)} for update`;
     locked();
     await held;
   });
@@ -59,5 +60,5 @@ it('finishes a request in flight, refuses new connections, then stops', async ()
   expect(await inFlight).toEqual({ status: 200, body: { data: { updateItem: { title: 'after' } } } });
   await stopping;
   expect(stopped).toBe(true);
-  expect(await sql`select title from items where id = ${id}`).toEqual([{ title: 'after' }]);
+  expect(await sql`select title from items where id = ${rawIdOf(id)}`).toEqual([{ title: 'after' }]);
 });

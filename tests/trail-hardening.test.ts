@@ -1,7 +1,7 @@
 import type { TokenClaims } from '../src/auth/token-signer';
 import { tracedRequest } from './support/audit-rows';
 import { expectFieldError, expectInvalidInput, expectRequestError } from './support/errors';
-import { ITEM_NOT_FOUND } from './support/items';
+import { ITEM_NOT_FOUND, rawIdOf } from './support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 /*
@@ -34,12 +34,12 @@ const rowCount = async () => Number((await server.sql`select count(*) from audit
 describe('1. no request can flood the trail', () => {
   beforeAll(async () => {
     // Pages of the table and its indexes exist already, as on any live trail.
-    for (let n = 0; n < 20; n++) await send('{ me { id } }');
+    for (let n = 0; n < 20; n++) await send('{ me { userId } }');
   });
 
   it('an anonymous 200 KB operation name with 1,000 aliases of a refused field adds at most 2 rows and 32 KB', async () => {
     const name = `Q${'x'.repeat(200_000)}`;
-    const aliases = Array.from({ length: 1000 }, (_, n) => `a${n}: me { id }`).join(' ');
+    const aliases = Array.from({ length: 1000 }, (_, n) => `a${n}: me { userId }`).join(' ');
     const [bytes, rows] = [await tableBytes(), await rowCount()];
 
     const response = await tracedRequest(server, `query ${name} { ${aliases} }`);
@@ -72,7 +72,7 @@ describe('1. no request can flood the trail', () => {
   });
 
   it('writes one access_denied row per request listing the refused fields and how many there were', async () => {
-    const { rows } = await send('{ a: me { id } b: me { id } items { totalCount } }');
+    const { rows } = await send('{ a: me { userId } b: me { userId } items { totalCount } }');
     expect(rows).toEqual([
       expect.objectContaining({
         action: 'access_denied',
@@ -87,7 +87,7 @@ describe('4. nothing is answered before its audit row exists', () => {
   it('every refusal of a request is in the trail when its answer arrives, though the answer came at the first', async () => {
     // `me` is non-null: graphql-js answers as soon as the first refusal fails it, while the other
     // root fields are still being refused.
-    const query = `{ ${Array.from({ length: 8 }, (_, n) => `m${n}: me { id } i${n}: items { totalCount }`).join(' ')} }`;
+    const query = `{ ${Array.from({ length: 8 }, (_, n) => `m${n}: me { userId } i${n}: items { totalCount }`).join(' ')} }`;
     for (let n = 0; n < 30; n++) {
       const rows = await (await tracedRequest(server, query)).rows();
       expect(rows).toEqual([expect.objectContaining({ action: 'access_denied', details: expect.objectContaining({ count: 16 }) })]);
@@ -116,7 +116,7 @@ describe('4. nothing is answered before its audit row exists', () => {
 
     it('withholds the answer to refused calls (503, no data) when their row cannot be written', async () => {
       await failAuditRows('access_denied');
-      expectRequestError(await server.graphql('{ me { id } }'), { status: 503, code: 'INTERNAL_SERVER_ERROR' });
+      expectRequestError(await server.graphql('{ me { userId } }'), { status: 503, code: 'INTERNAL_SERVER_ERROR' });
     });
 
     it("answers a committed change truthfully: an admin's read of the item it returns commits with it", async () => {
@@ -128,8 +128,8 @@ describe('4. nothing is answered before its audit row exists', () => {
       expect(status).toBe(200);
       expect(body).toEqual({ data: { updateItem: { id, title: 'after' } } });
       expect(rows).toEqual([
-        expect.objectContaining({ action: 'update_item', outcome: 'success', resource_id: id, admin_bypass: true }),
-        expect.objectContaining({ action: 'admin_view_item', resource_id: id, owner_ids: ['alice'], details: { fields: ['id', 'title'] } }),
+        expect.objectContaining({ action: 'update_item', outcome: 'success', resource_id: rawIdOf(id), admin_bypass: true }),
+        expect.objectContaining({ action: 'admin_view_item', resource_id: rawIdOf(id), owner_ids: ['alice'], details: { fields: ['id', 'title'] } }),
       ]);
     });
   });
@@ -152,7 +152,7 @@ describe('5. every access is in the trail, including through the trail', () => {
         outcome: 'success',
         resource_type: 'item',
         resource_id: null,
-        resource_ids: expect.arrayContaining([itemId]),
+        resource_ids: expect.arrayContaining([rawIdOf(itemId)]),
         owner_ids: ['alice'],
         admin_bypass: true,
       }),
@@ -177,7 +177,7 @@ describe('5. every access is in the trail, including through the trail', () => {
       expect.objectContaining({
         action: 'view_item',
         outcome: 'denied',
-        resource_id: itemId,
+        resource_id: rawIdOf(itemId),
         owner_ids: ['alice'],
         details: { reason: 'not_owner', ownerId: 'alice' },
       }),

@@ -1,5 +1,6 @@
 import { tracedRequest } from './support/audit-rows';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
+import { itemId, rawIdOf } from './support/global-ids';
 
 /*
  * An admin's reads are one row per request listing the records read (issue 8, item 1): "who
@@ -38,7 +39,7 @@ it('finds every admin read of an item: never read, read alone, read among a page
   const [listing, ...more] = await page.rows();
   expect(more).toEqual([]);
   expect(listing).toMatchObject({ action: 'admin_view_item', resource_id: null });
-  expect(listing!.resource_ids).toEqual(expect.arrayContaining([never, rare, hot]));
+  expect(listing!.resource_ids).toEqual(expect.arrayContaining([never, rare, hot].map(rawIdOf)));
   expect([...listing!.owner_ids].sort()).toEqual(['alice', 'bob']);
 
   for (let n = 0; n < 5; n++) await server.graphql(`{ item(id: "${hot}") { title } }`, { as: admin });
@@ -48,5 +49,5 @@ it('finds every admin read of an item: never read, read alone, read among a page
   const hotReads = await readsOf(hot);
   expect(hotReads).toHaveLength(6);
   expect(hotReads.filter((read) => read.resourceId === hot)).toHaveLength(5);
-  expect(await readsOf('999999999')).toEqual([]);
+  expect(await readsOf(itemId(999999999))).toEqual([]);
 });

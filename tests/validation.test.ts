@@ -1,6 +1,6 @@
 import { base64url } from './support/encoding';
 import { expectInvalidInput, expectRequestError } from './support/errors';
-import { CREATE_ITEM, DELETE_ITEM, ITEM_QUERY, UPDATE_ITEM } from './support/items';
+import { CREATE_ITEM, DELETE_ITEM, ITEM_QUERY, UPDATE_ITEM, itemId, rawIdOf } from './support/items';
 import { alice, startTestServer, type GraphQLResponse, type TestServer } from './support/test-server';
 
 // Input rules as a client meets them: each broken rule is BAD_USER_INPUT naming the offending
@@ -29,7 +29,7 @@ async function allRows() {
 /** Inserts one of alice's items directly and returns its id. */
 async function seedItem(title = 'original', description: string | null = 'original description'): Promise<string> {
   const [row] = await server.sql`insert into items (owner_id, title, description) values ('alice', ${title}, ${description}) returning id`;
-  return String(row!.id);
+  return itemId(row!.id);
 }
 
 /** Runs `request` and checks it is BAD_USER_INPUT on `field` and left the table exactly as it was. */
@@ -134,43 +134,43 @@ describe('updateItem', () => {
   });
 
   it.each([['abc'], ['1.5'], ['-1'], ['0'], [''], ['99999999999999999999']])(
-    'rejects the id "%s" and changes nothing',
+    'rejects the id of item "%s" and changes nothing',
     async (badId) => {
       await seedItem();
-      await expectRejectedWithoutWrite(() => update(badId, { title: 'changed' }), 'updateItem', 'id');
+      await expectRejectedWithoutWrite(() => update(itemId(badId), { title: 'changed' }), 'updateItem', 'id');
     },
   );
 });
 
 describe('deleteItem', () => {
   it.each([['abc'], ['1.5'], ['-1'], ['0'], ['1e3'], ['99999999999999999999']])(
-    'rejects the id "%s" and deletes nothing',
+    'rejects the id of item "%s" and deletes nothing',
     async (badId) => {
       await seedItem();
-      await expectRejectedWithoutWrite(() => server.graphql(DELETE_ITEM, { as: alice, variables: { id: badId } }), 'deleteItem', 'id');
+      await expectRejectedWithoutWrite(() => server.graphql(DELETE_ITEM, { as: alice, variables: { id: itemId(badId) } }), 'deleteItem', 'id');
     },
   );
 });
 
 describe('item(id)', () => {
   it.each([['abc'], ['1.5'], ['-1'], ['0'], [' 1'], ['0x10'], ['99999999999999999999'], ['9223372036854775808']])(
-    'rejects the id "%s"',
+    'rejects the id of item "%s"',
     async (badId) => {
       await seedItem();
-      const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: badId } });
+      const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: itemId(badId) } });
       expectInvalidInput(response, { path: 'item', field: 'id', data: { item: null } });
     },
   );
 
   it('accepts the largest bigint id (and finds nothing)', async () => {
-    const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: '9223372036854775807' } });
+    const response = await server.graphql(ITEM_QUERY, { as: alice, variables: { id: itemId('9223372036854775807') } });
     expect(response.body).toEqual({ data: { item: null } });
   });
 
-  it('accepts an integer literal as an ID', async () => {
+  it('refuses an integer literal as an ID: ids are global, never the row id', async () => {
     const id = await seedItem();
-    const response = await server.graphql(`{ item(id: ${id}) { id title } }`, { as: alice });
-    expect(response.body).toEqual({ data: { item: { id, title: 'original' } } });
+    const response = await server.graphql(`{ item(id: ${rawIdOf(id)}) { id title } }`, { as: alice });
+    expectInvalidInput(response, { path: 'item', field: 'id', data: { item: null } });
   });
 });
 
@@ -206,6 +206,7 @@ describe('items', () => {
     ['an item cursor with id 0', base64url('item:0')],
     ['an item cursor with a negative id', base64url('item:-5')],
     ['an item cursor beyond bigint', base64url('item:9223372036854775808')],
+    ['an item’s global id (an id is not a cursor)', itemId(1)],
     ['an overlong string', 'a'.repeat(500)],
     ['an empty string (not the same as no cursor)', ''],
   ])('rejects after: %s', async (_label, after) => {

@@ -3,12 +3,20 @@ import { AuditedReads } from '../audit';
 import type { KeysetPage, Total } from '../core/keyset-page';
 import { encodeCursor, type PageSpec } from './page';
 
-@ObjectType({ description: 'Where a page ends and whether another follows.' })
+@ObjectType({ description: 'Where a page starts and ends, and whether another follows (Relay cursor connections).' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Pass as `after` to fetch the next page.' })
+  @Field(() => Boolean, {
+    description: 'Always false: pages only go forward (`first`/`after`), and the Relay specification lets such a connection answer false.',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The first edge’s cursor; null on an empty page.' })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to fetch the next page; null on an empty page.' })
   endCursor!: string | null;
 }
 
@@ -67,7 +75,12 @@ export function ConnectionType<T extends object>(name: string, nodeType: ClassTy
       const cursors = page.rows.map((row) => encodeCursor(spec.cursorKind, row.id));
       connection.nodes = page.rows.map(toNode);
       connection.edges = connection.nodes.map((node, index) => ({ cursor: cursors[index]!, node }));
-      connection.pageInfo = { hasNextPage: page.hasNextPage, endCursor: cursors.at(-1) ?? null };
+      connection.pageInfo = {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: false,
+        startCursor: cursors[0] ?? null,
+        endCursor: cursors.at(-1) ?? null,
+      };
       connection.countTotal = page.countTotal;
       return connection;
     }

@@ -1,6 +1,5 @@
 import { Field, Int } from 'type-graphql';
 import { InvalidInput } from '../core/errors';
-import { parseBigintId } from './ids';
 
 /** How one connection pages: its cursor tag and its page sizes. */
 export interface PageSpec {
@@ -32,7 +31,7 @@ export function readPageArgs(spec: PageSpec, args: { first: number | null; after
   if (first === null || !Number.isInteger(first) || first < 1 || first > spec.maxSize) {
     throw new InvalidInput('first', `must be between 1 and ${spec.maxSize}`);
   }
-  return { first, afterId: after == null ? undefined : parseBigintId(decodeCursor(spec.cursorKind, after), 'after') };
+  return { first, afterId: after == null ? undefined : decodeCursor(spec.cursorKind, after) };
 }
 
 /** Cursors are opaque to clients: a kind tag plus the row id, base64url-encoded. */
@@ -41,8 +40,11 @@ export function encodeCursor(kind: string, id: bigint): string {
 }
 
 /** Reverses {@link encodeCursor}; anything not minted for `kind` is `BAD_USER_INPUT` on `after`. */
-function decodeCursor(kind: string, cursor: string): string {
+function decodeCursor(kind: string, cursor: string): bigint {
   const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!decoded.startsWith(`${kind}:`)) throw new InvalidInput('after', 'is not a valid cursor');
-  return decoded.slice(kind.length + 1);
+  const id = decoded.startsWith(`${kind}:`) ? decoded.slice(kind.length + 1) : '';
+  if (!/^[0-9]{1,19}$/.test(id) || BigInt(id) < 1n || BigInt(id) > MAX_BIGINT) throw new InvalidInput('after', 'is not a valid cursor');
+  return BigInt(id);
 }
+
+const MAX_BIGINT = 9223372036854775807n;

@@ -4,7 +4,7 @@ import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
 
 @InputType({ description: 'All given conditions must hold (AND).' })
 export class AuditLogFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The acting user (JWT `sub`).' })
   userId?: string | null;
 
   @Field(() => String, { nullable: true })
@@ -16,7 +16,10 @@ export class AuditLogFilter {
   @Field(() => String, { nullable: true })
   resourceType?: string | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The global id of a record (an `Item`’s `id`, an `AuditLog`’s `resourceId`): rows naming it alone or among others.',
+  })
   resourceId?: string | null;
 
   @Field(() => AuditOutcome, { nullable: true })

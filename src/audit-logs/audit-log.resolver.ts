@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../api/context';
-import { parseBigintId } from '../api/ids';
 import { readPageArgs } from '../api/page';
 import type { AuditLogRow } from '../audit';
 import { InvalidInput } from '../core/errors';
@@ -9,7 +8,7 @@ import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { AuditLogService } from './audit-log.service';
-import { AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
+import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
 
 /**
  * The audit trail, for admins only (see `audit-log.rules.ts`). Every query of it is itself
@@ -28,9 +27,9 @@ export class AuditLogResolver {
 
   @Query(() => AuditLog, { nullable: true, description: 'One audit entry by id. Admins only.' })
   async auditLog(@Arg('id', () => ID) id: string, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLog | null> {
-    const auditLogId = recordingRefusal(context, info, { id }, () => parseBigintId(id, 'id'));
+    const auditLogId = recordingRefusal(context, info, { id }, () => AUDIT_LOG_NODE.parse(id, 'id'));
     const row = await new AuditLogService(context.db).findById(auditLogId);
-    noteView(context, info, row ? [row] : [], { ...viewAuditLogs, resourceId: id, details: { id } });
+    noteView(context, info, row ? [row] : [], { ...viewAuditLogs, resourceId: String(auditLogId), details: { id } });
     return row ? AuditLog.fromRow(row) : null;
   }
 }

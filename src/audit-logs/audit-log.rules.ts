@@ -1,23 +1,43 @@
 import { rule } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { isAdmin } from '../auth/viewer';
-import { Forbidden, Unauthenticated } from '../core/errors';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
+import { AUDIT_LOG_NODE } from './audit-log.type';
 
 /**
  * Only admins read the audit trail. Every refused attempt is itself recorded as a denied
  * `view_audit_logs`, written before the response leaves with FORBIDDEN (or UNAUTHENTICATED).
  */
-export const canReadAuditTrail = rule({ cache: 'no_cache' })((_parent, args: Record<string, unknown>, context: Context, info) => {
+export const canReadAuditTrail = rule({ cache: 'no_cache' })((_parent, args: Record<string, unknown>, context: Context, info) =>
+  auditTrailAccess(args, context, info),
+);
+
+/**
+ * {@link canReadAuditTrail}'s decision, for rules of fields that reach audit entries another way
+ * (`node(id:)`, `nodes(ids:)`): `args` are `{ id }` for one entry, `{ ids }` for several, or a
+ * query's `filter`, `first` and `after`.
+ */
+export function auditTrailAccess(args: Record<string, unknown>, context: Context, info: GraphQLResolveInfo): true | ClientError {
   if (isAdmin(context.viewer)) return true;
-  const byId = info.fieldName === 'auditLog';
+  const byId = 'id' in args;
   context.audit.denied(
     {
       ...viewAuditLogs,
-      resourceId: byId ? String(args.id) : null,
-      details: byId ? { id: args.id } : auditQueryDetails(args),
+      resourceId: byId ? auditLogKey(args.id) : null,
+      details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : auditQueryDetails(args),
     },
     `${info.parentType.name}.${info.fieldName}`,
   );
   return context.viewer ? new Forbidden('the audit trail is for admins only') : new Unauthenticated();
-});
+}
+
+/** The row id a refused `auditLog(id:)` asked for, as the trail stores ids; null if `id` is no audit entry's id. */
+function auditLogKey(id: unknown): string | null {
+  try {
+    return String(AUDIT_LOG_NODE.parse(String(id), 'id'));
+  } catch {
+    return null;
+  }
+}

@@ -1,5 +1,6 @@
 import { and, arrayContains, desc, eq, gte, inArray, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
+import { resourceOfGlobalId } from '../api/global-id';
 import type { PageRequest } from '../api/page';
 import { auditLogs, type AuditLogRow } from '../audit';
 import { InvalidInput } from '../core/errors';
@@ -74,13 +75,18 @@ const OFFSET_ZERO = sql`0` as unknown as number;
 
 const newestFirst = (rows: { occurredAt: AnyColumn; id: AnyColumn }) => [desc(rows.occurredAt), desc(rows.id)] as const;
 
-/** The two ways a row can be about the filter's record, or none without a `resourceId`. */
+/**
+ * The two ways a row can be about the filter's record, or none without a `resourceId`. The global
+ * id names the record's type as well as its key: rows store both, and keys repeat across types.
+ */
 function resourceMatches(filter: AuditLogFilter | null | undefined): SQL[] {
   if (filter?.resourceId == null) return [];
+  const { resourceType, key } = resourceOfGlobalId(filter.resourceId, 'filter.resourceId');
+  const ofType = eq(auditLogs.resourceType, resourceType);
   return [
-    eq(auditLogs.resourceId, filter.resourceId),
+    and(ofType, eq(auditLogs.resourceId, key))!,
     // Repeats the GIN index's predicate, so the planner can use that partial index.
-    and(sql`cardinality(${auditLogs.resourceIds}) > 0`, arrayContains(auditLogs.resourceIds, [filter.resourceId]))!,
+    and(ofType, sql`cardinality(${auditLogs.resourceIds}) > 0`, arrayContains(auditLogs.resourceIds, [key]))!,
   ];
 }
 

@@ -1,6 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { ConnectionType } from '../api/connection';
+import { bigintNodeType, globalIdOfResource } from '../api/global-id';
+import { Node } from '../api/node';
 import type { PageSpec } from '../api/page';
 import { Role } from '../api/role.enum';
 import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../audit';
@@ -16,15 +18,22 @@ registerEnumType(AuditOutcome, {
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
 
-@ObjectType({ description: 'One entry of the audit trail: who did what to which record, when, from where.' })
-export class AuditLog {
-  @Field(() => ID)
+/** Audit entries' global ids: `AuditLog` and the row id; `view_audit_logs` rows name them as `audit_log`. */
+export const AUDIT_LOG_NODE = bigintNodeType('AuditLog', 'audit_log');
+
+@ObjectType({ description: 'One entry of the audit trail: who did what to which record, when, from where.', implements: Node })
+export class AuditLog implements Node {
+  /** The row id; clients see {@link globalId} as `id`. */
   id!: string;
+
+  get globalId(): string {
+    return AUDIT_LOG_NODE.globalId(this.id);
+  }
 
   @Field(() => Date, { description: 'When it happened (database time).' })
   timestamp!: Date;
 
-  @Field(() => ID, { nullable: true, description: 'The acting user (JWT `sub`); null when anonymous.' })
+  @Field(() => String, { nullable: true, description: 'The acting user (JWT `sub`); null when anonymous.' })
   userId!: string | null;
 
   @Field(() => Role, { nullable: true, description: 'The actor’s role at that moment.' })
@@ -37,13 +46,16 @@ export class AuditLog {
   @Field(() => String, { nullable: true })
   resourceType!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'The record it is about, when it is about one.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The global id of the record it is about, when it is about one: pass it to `node(id:)`, or to the `resourceId` filter.',
+  })
   resourceId!: string | null;
 
-  @Field(() => [ID], { description: 'The records it is about when there are several (e.g. the items a query of the trail showed).' })
+  @Field(() => [ID], { description: 'The global ids of the records it is about when there are several (e.g. the items a query of the trail showed).' })
   resourceIds!: string[];
 
-  @Field(() => [ID], { description: 'The owners (user ids) of the records it is about: whose data was read or changed.' })
+  @Field(() => [String], { description: 'The owners (user ids, JWT `sub`) of the records it is about: whose data was read or changed.' })
   ownerIds!: string[];
 
   @Field(() => AuditOutcome)
@@ -71,6 +83,8 @@ export class AuditLog {
     return Object.assign(new AuditLog(), {
       ...row,
       id: row.id.toString(),
+      resourceId: row.resourceId === null ? null : globalIdOfResource(row.resourceType, row.resourceId),
+      resourceIds: row.resourceIds.map((key) => globalIdOfResource(row.resourceType, key)),
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
     });

@@ -15,19 +15,33 @@ import type { MiddlewareFn } from 'type-graphql';
 import { isAdmin } from '../auth/viewer';
 import type { AuditContext } from './audit-context';
 import { auditedResourceOf } from './audited-object';
+import type { AuditedResource } from './audited-resource';
 
 /**
- * TypeGraphQL middleware on every field that returns records of an `@AuditedObject` type (see
- * `@AuditedReads`). Once the field has resolved, each record an admin does not own is noted with
- * the fields the operation selects on it; the audit plugin writes the notes before the response
- * leaves. It runs once per record-returning field — once for a list of 100 items, not for each of
- * their 600 fields — and the fields of records carry no middleware at all, so they stay
- * synchronous property reads.
+ * TypeGraphQL middleware on every field that returns records of an `@AuditedObject` type, directly
+ * or through an interface or union such as `node(id:)` (see `@AuditedReads`). Once the field has
+ * resolved, each record an admin does not own is noted with the fields the operation selects on
+ * it; the audit plugin writes the notes before the response leaves. It runs once per
+ * record-returning field — once for a list of 100 items, not for each of their 600 fields — and the
+ * fields of records carry no middleware at all, so they stay synchronous property reads.
  */
 export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info }, next) => {
   const viewer = context.viewer;
   if (!viewer || !isAdmin(viewer) || !context.audit.recordsReads) return next();
   const type = getNamedType(info.returnType);
+  if (isAbstractType(type)) {
+    const result: unknown = await next();
+    const fieldsOf = new Map<GraphQLObjectType, string[]>();
+    for (const record of recordsIn(result)) {
+      const concrete = info.schema.getType((await type.resolveType?.(record, context, info, type)) ?? '');
+      const resource = isObjectType(concrete) ? auditedResourceOf(concrete) : undefined;
+      if (!resource || record[resource.ownerField] === viewer.id) continue;
+      const concreteType = concrete as GraphQLObjectType;
+      if (!fieldsOf.has(concreteType)) fieldsOf.set(concreteType, selectedFields(info, concreteType));
+      noteAdminRead(context, resource, record, fieldsOf.get(concreteType)!);
+    }
+    return result;
+  }
   const resource = isObjectType(type) ? auditedResourceOf(type) : undefined;
   if (!resource) return next();
 
@@ -37,14 +51,19 @@ export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info
     context.audit.expectReadOfChange(resource, (fields = selectedFields(info, type as GraphQLObjectType)));
   }
   const result: unknown = await next();
-  if (result == null) return result;
-  for (const record of (Array.isArray(result) ? result.flat(Infinity) : [result]) as Record<string, unknown>[]) {
-    if (record == null || record[resource.ownerField] === viewer.id) continue;
-    fields ??= selectedFields(info, type as GraphQLObjectType);
-    context.audit.noteAdminRead(resource, String(record[resource.idField]), String(record[resource.ownerField]), fields);
+  for (const record of recordsIn(result)) {
+    if (record[resource.ownerField] === viewer.id) continue;
+    noteAdminRead(context, resource, record, (fields ??= selectedFields(info, type as GraphQLObjectType)));
   }
   return result;
 };
+
+const recordsIn = (result: unknown) =>
+  (result == null ? [] : Array.isArray(result) ? result.flat(Infinity) : [result]).filter((record) => record != null) as Record<string, unknown>[];
+
+function noteAdminRead(context: AuditContext, resource: AuditedResource, record: Record<string, unknown>, fields: string[]): void {
+  context.audit.noteAdminRead(resource, String(record[resource.idField]), String(record[resource.ownerField]), fields);
+}
 
 /**
  * The names of the fields the operation reads on `type` below this field, through aliases,

@@ -34,8 +34,10 @@ export function AuditedReads(): MethodDecorator & PropertyDecorator {
 /**
  * Throws, naming them, if the schema could let an admin read owned data unrecorded:
  * - an object type with an owner field (`owner`, `ownerId`) that is not an `@AuditedObject`;
- * - a field returning audited records without {@link AuditedReads}, or through an interface or
- *   union (the middleware reads ownership off concrete records, so those are refused too).
+ * - a field returning audited records, directly or through an interface or union (the middleware
+ *   resolves each record's type), without {@link AuditedReads};
+ * - a mutation returning them through an interface or union: a change's read is written in its
+ *   transaction, which needs the resource before the change runs.
  */
 export function assertAuditCoverage(schema: GraphQLSchema): void {
   const objectTypes = Object.values(schema.getTypeMap()).filter(
@@ -60,12 +62,13 @@ export function assertAuditCoverage(schema: GraphQLSchema): void {
     for (const field of Object.values(type.getFields())) {
       const returned = getNamedType(field.type);
       if (!holdsAuditedRecords(returned)) continue;
-      if (!isObjectType(returned) || field.extensions[AUDITED_READS] !== true) unmarked.push(`${type.name}.${field.name}`);
+      const throughAbstract = !isObjectType(returned) && type === schema.getMutationType();
+      if (throughAbstract || field.extensions[AUDITED_READS] !== true) unmarked.push(`${type.name}.${field.name}`);
     }
   }
   if (unmarked.length > 0) {
     throw new Error(
-      `fields returning audited records must return the object type and be marked @AuditedReads(): ${unmarked.join(', ')}`,
+      `fields returning audited records must be marked @AuditedReads() (and mutations must return the object type): ${unmarked.join(', ')}`,
     );
   }
 }

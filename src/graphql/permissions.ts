@@ -2,7 +2,9 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { deny, rule, shield } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { ACCESS_DENIED } from '../audit';
-import { canReadAuditTrail } from '../audit-logs/audit-log.rules';
+import { decodeGlobalId } from '../api/global-id';
+import { auditTrailAccess, canReadAuditTrail } from '../audit-logs/audit-log.rules';
+import { AUDIT_LOG_NODE } from '../audit-logs/audit-log.type';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 
 /**
@@ -19,6 +21,23 @@ const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Co
 );
 
 /**
+ * `node(id:)` of an audit entry is a read of the trail, allowed and recorded as `auditLog(id:)`;
+ * `nodes(ids:)` naming any audit entry is allowed to admins only, likewise.
+ */
+const canFetchNodes = rule({ cache: 'no_cache' })((_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
+  if ((args.ids ?? [args.id]).some(namesAuditLog)) return auditTrailAccess(args, context, info);
+  return context.viewer ? true : refuse(context, info, new Unauthenticated(), 'unauthenticated');
+});
+
+function namesAuditLog(id: string | undefined): boolean {
+  try {
+    return id !== undefined && decodeGlobalId(id, 'id').type === AUDIT_LOG_NODE;
+  } catch {
+    return false; // not an id at all: the resolver answers BAD_USER_INPUT
+  }
+}
+
+/**
  * Who may call which root field. Anything not listed is denied, so a new operation is closed
  * until someone decides who may use it. Nested types are reachable only through these fields.
  */
@@ -31,6 +50,8 @@ export const permissions = shield(
       items: isAuthenticated,
       auditLogs: canReadAuditTrail,
       auditLog: canReadAuditTrail,
+      node: canFetchNodes,
+      nodes: canFetchNodes,
     },
     Mutation: {
       '*': deny,

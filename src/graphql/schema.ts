@@ -7,6 +7,7 @@ import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
 import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
+import { NodeResolver } from './node.resolver';
 import { permissions } from './permissions';
 import { storableArguments } from './storable-arguments';
 
@@ -15,7 +16,7 @@ const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
 export async function buildApiSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver],
+    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, NodeResolver],
     validate: false,
   });
   assertAuditCoverage(schema);

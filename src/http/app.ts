@@ -2,10 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -27,6 +24,7 @@ import { jsonErrors } from './json-errors';
 import { metricsRoute } from './metrics-route';
 import { requestContext } from './request-context';
 import { requestId } from './request-id';
+import { sandboxLandingPage } from './sandbox';
 
 export interface HttpServerOptions {
   readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'metrics'>;
@@ -77,7 +75,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       ...(config.production ? [ApolloServerPluginHideSuggestions()] : []),
       config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+        : sandboxLandingPage(),
     ],
   });
   await apollo.start();

@@ -10,7 +10,7 @@ export class ItemsArgs {
   @AfterArg()
   after?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only items of this owner.' })
+  @Field(() => String, { nullable: true, description: 'Only items of this owner (a user id, the JWT `sub`).' })
   ownerId?: string | null;
 }
 
@@ -34,7 +34,7 @@ export class CreateItemInput {
 
 @ArgsType()
 export class UpdateItemArgs {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The item’s global id.' })
   id!: string;
 
   @Field(() => UpdateItemInput)

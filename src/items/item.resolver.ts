@@ -1,12 +1,11 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { viewerOf, type Context } from '../api/context';
-import { parseBigintId } from '../api/ids';
 import { readPageArgs } from '../api/page';
 import { AuditedReads } from '../audit';
 import { InvalidInput } from '../core/errors';
 import { CreateItemInput, ItemsArgs, UpdateItemArgs, type UpdateItemInput } from './item.inputs';
 import { ItemService, type ItemChanges } from './item.service';
-import { ITEM_PAGE, Item, ItemConnection } from './item.type';
+import { DeleteItemPayload, ITEM_NODE, ITEM_PAGE, Item, ItemConnection } from './item.type';
 import { checkDescription, checkTitle } from './item.validation';
 
 @Resolver(() => Item)
@@ -14,7 +13,7 @@ export class ItemResolver {
   @Query(() => Item, { nullable: true, description: 'The item, or null if it does not exist or is not yours.' })
   @AuditedReads()
   async item(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Item | null> {
-    const row = await service(context).findById(parseBigintId(id, 'id'));
+    const row = await service(context).findById(ITEM_NODE.parse(id, 'id'));
     return row ? Item.fromRow(row) : null;
   }
 
@@ -37,15 +36,16 @@ export class ItemResolver {
   @Mutation(() => Item)
   @AuditedReads()
   async updateItem(@Args(() => UpdateItemArgs) { id, input }: UpdateItemArgs, @Ctx() context: Context): Promise<Item> {
-    const itemId = parseBigintId(id, 'id');
+    const itemId = ITEM_NODE.parse(id, 'id');
     const row = await service(context).update(itemId, () => checkChanges(input));
     return Item.fromRow(row);
   }
 
-  @Mutation(() => Boolean, { description: 'True once the item is gone; NOT_FOUND if it is not yours.' })
-  async deleteItem(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
-    await service(context).delete(parseBigintId(id, 'id'));
-    return true;
+  @Mutation(() => DeleteItemPayload, { description: 'Deletes the item and answers its id; NOT_FOUND if it is not yours.' })
+  async deleteItem(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<DeleteItemPayload> {
+    const itemId = ITEM_NODE.parse(id, 'id');
+    await service(context).delete(itemId);
+    return { deletedItemId: ITEM_NODE.globalId(itemId) };
   }
 }
 

@@ -1,15 +1,24 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../api/connection';
+import { bigintNodeType } from '../api/global-id';
+import { Node } from '../api/node';
 import type { PageSpec } from '../api/page';
 import { AuditedObject } from '../audit';
 import { itemResource } from './item.audit';
 import type { ItemRow } from './item.table';
 
-@ObjectType({ description: 'A record owned by one user.' })
+/** Items' global ids: `Item` and the row id. */
+export const ITEM_NODE = bigintNodeType('Item', itemResource.type);
+
+@ObjectType({ description: 'A record owned by one user.', implements: Node })
 @AuditedObject(itemResource)
-export class Item {
-  @Field(() => ID)
+export class Item implements Node {
+  /** The row id, which the audit trail records; clients see {@link globalId} as `id`. */
   id!: string;
+
+  get globalId(): string {
+    return ITEM_NODE.globalId(this.id);
+  }
 
   @Field(() => String)
   title!: string;
@@ -17,7 +26,7 @@ export class Item {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @Field(() => ID, { description: 'The `sub` of the user the item belongs to.' })
+  @Field(() => String, { description: 'The user id (JWT `sub`) of the user the item belongs to.' })
   ownerId!: string;
 
   @Field(() => Date)
@@ -36,3 +45,9 @@ export const ITEM_PAGE: PageSpec = { cursorKind: 'item', defaultSize: 20, maxSiz
 
 @ObjectType()
 export class ItemConnection extends ConnectionType('Item', Item, ITEM_PAGE) {}
+
+@ObjectType({ description: 'What `deleteItem` removed: its id, for clients to evict it from their caches.' })
+export class DeleteItemPayload {
+  @Field(() => ID, { description: 'The global id of the deleted item (Relay: `@deleteRecord`; Apollo Client: `cache.evict`).' })
+  deletedItemId!: string;
+}

@@ -7,6 +7,6 @@ export class ViewerResolver {
   @Query(() => ViewerType, { description: 'Who the bearer token says you are.' })
   me(@Ctx() context: Context): ViewerType {
     const { id, role } = viewerOf(context);
-    return { id, role };
+    return ViewerType.of(id, role);
   }
 }

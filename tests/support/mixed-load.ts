@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { graphql } from './graphql-http';
+import { rawIdOf } from './items';
 import { stopApi, type RunningApi } from './node-process';
 
 /**
@@ -129,12 +130,12 @@ export function startMixedLoad(options: MixedLoadOptions): MixedLoad {
       loop(async () => {
         const result = await send(options.adminToken, '{ items(first: 5) { nodes { id title } } }');
         const nodes: { id: string }[] | undefined = result?.body.data?.items?.nodes;
-        if (nodes) adminReadsServed.push({ requestId: result!.requestId, itemIds: nodes.map((node) => node.id) });
+        if (nodes) adminReadsServed.push({ requestId: result!.requestId, itemIds: nodes.map((node) => rawIdOf(node.id)) });
       }),
     ),
     ...Array.from({ length: ANONYMOUS }, () =>
       loop(async () => {
-        await send(undefined, '{ me { id } }');
+        await send(undefined, '{ me { userId } }');
       }),
     ),
   ];

@@ -5,10 +5,15 @@ import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphq
  * A field with a `first` argument returns up to `first` of what it selects: every paginated
  * field, today's and any added later, is priced by the page it asks for. `first` is read after
  * variables and argument defaults are applied; a null one falls through to the simple estimator
- * (the resolver refuses it and returns no rows).
+ * (the resolver refuses it and returns no rows). A field taking a list of `ids` (`nodes`) returns
+ * one object per id, and is priced so.
  */
 const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
-  typeof args.first === 'number' ? 1 + Math.max(0, args.first) * childComplexity : undefined;
+  typeof args.first === 'number'
+    ? 1 + Math.max(0, args.first) * childComplexity
+    : Array.isArray(args.ids)
+      ? 1 + args.ids.length * childComplexity
+      : undefined;
 
 export interface CostedOperation {
   readonly schema: GraphQLSchema;
