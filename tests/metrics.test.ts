@@ -2,6 +2,7 @@ import { loadConfig } from '../src/config/config';
 import { CREATE_ITEM } from './support/items';
 import { labelSets, sample, scrape } from './support/prometheus';
 import { admin, alice, startTestServer, testServerEnv, type TestServer } from './support/test-server';
+import { rawIdOf } from './support/global-ids';
 
 /*
  * /metrics through real HTTP, as Prometheus scrapes it: what each metric says after real traffic
@@ -177,7 +178,7 @@ describe('in development, on the API port', () => {
     const lock = await server.sql.reserve();
     try {
       await lock`begin`;
-      await lock`select 1 from items where id = ${id} for update`;
+      await lock`select 1 from items where id = ${rawIdOf(id)} for update`;
       const update = server.graphql(`mutation { updateItem(id: "${id}", input: { title: "after" }) { id } }`, { as: alice });
       let open = 0;
       for (let scrapes = 0; scrapes < 500 && open === 0; scrapes++) open = sample(await metricsOf(server), 'db_pool_transactions_open')!;
