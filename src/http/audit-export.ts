@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { AUTHENTICATE, type AuditRequest, type AuditTrail } from '../audit';
+import type { AuditTrail } from '../audit';
 import { EXPORT_AUDIT_LOGS } from '../audit-logs/audit-log.actions';
 import { exportWindowOf, ExportNotRecorded, runAuditExport, type ExportOutput } from '../audit-logs/audit-log.export';
 import { TokenRejected } from '../auth/token-rejection';
@@ -8,8 +8,7 @@ import { isAdmin } from '../auth/viewer';
 import type { Logger } from '../config/logger';
 import { InvalidInput } from '../core/errors';
 import type { Database } from '../db/database';
-import { clientIp } from './request-id';
-import { userAgentOf } from './user-agent';
+import { authenticatedRequest } from './authenticated-request';
 
 /** Options for {@link auditExportRoute}. */
 export interface AuditExportOptions {
@@ -39,25 +38,15 @@ export function auditExportRoute(options: AuditExportOptions): Router {
   const router = Router();
 
   router.get('/audit/export', async (req, res, next) => {
-    const request: AuditRequest = {
-      viewer: undefined,
-      requestId: res.locals.requestId as string,
-      ip: clientIp(req.ip),
-      userAgent: userAgentOf(req.get('user-agent')),
-      operationName: null,
-    };
     try {
-      let viewer;
+      let authenticated;
       try {
-        viewer = await verifyToken(req.get('authorization'));
+        authenticated = await authenticatedRequest(req, res, verifyToken, auditTrail);
       } catch (error) {
         if (!(error instanceof TokenRejected)) throw error;
-        const audit = auditTrail.forRequest(request);
-        audit.denied({ action: AUTHENTICATE.name, details: { reason: error.reason } });
-        await audit.flush();
         return sendError(res, 401, 'UNAUTHENTICATED', error.message);
       }
-      const audit = auditTrail.forRequest({ ...request, viewer });
+      const { viewer, audit } = authenticated;
       const refuse = async (status: number, code: string, message: string, details: Record<string, unknown>) => {
         audit.denied({ ...exportEvent, details }, VIA);
         await audit.flush();
@@ -82,13 +71,13 @@ export function auditExportRoute(options: AuditExportOptions): Router {
         res.end();
       } catch (error) {
         if (error instanceof ExportNotRecorded) {
-          logger.error({ err: error, requestId: request.requestId }, 'audit trail write failed; export withheld');
+          logger.error({ err: error, requestId: audit.request.requestId }, 'audit trail write failed; export withheld');
           return sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'The audit trail could not be written, so nothing was exported. Try again later.');
         }
         if (!res.headersSent) return next(error);
         // Headers and rows are out: all that is left is to cut the response short, so the reader
         // sees a broken transfer rather than a complete-looking file.
-        logger.error({ err: error, requestId: request.requestId }, 'export cut short');
+        logger.error({ err: error, requestId: audit.request.requestId }, 'export cut short');
         res.destroy();
       } finally {
         running--;
