@@ -16,7 +16,7 @@ import { runMigrations } from '#src/db/migrate';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { memoryMb, resetPeak } from './process-memory';
 import { describeMachine } from './report';
-import { startBenchServer } from './servers';
+import { benchSigningKey, startBenchServer } from './servers';
 
 const FORMATS = ['ndjson', 'csv', 'ocsf'] as const;
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
     const jwtSecret = randomBytes(32).toString('base64url');
     const serving = await database.servingUrl();
-    const server = await startBenchServer({ audit: true, databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+    const server = await startBenchServer({ audit: true, seal: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
     const token = await signToken(jwtSecret, { sub: 'bench-admin', role: 'admin', expiresIn: '2h' });
     const lines = [
       `| Format | rows | seconds | rows/s | MB | server RSS before → peak MB |`,

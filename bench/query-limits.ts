@@ -18,7 +18,7 @@ import { connectDatabase } from '#src/db/database';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { describeMachine } from './report';
 import { seedDatabase } from './seed';
-import { startBenchServer, type BenchServer } from './servers';
+import { benchSigningKey, startBenchServer, type BenchServer } from './servers';
 import { memoryMb, resetPeak } from './process-memory';
 import { median } from './stats';
 
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const jwtSecret = randomBytes(32).toString('base64url');
     const fixture = await seedDatabase(direct, jwtSecret);
     const serving = await database.servingUrl();
-    server = await startBenchServer({ audit: true, databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+    server = await startBenchServer({ audit: true, seal: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
     log('Query limits: what a refused document costs the server');
     log(`  machine : ${describeMachine()}`);
     log(`  database: ${database.description}`);

@@ -4,8 +4,12 @@
  * resolved field (in process), then, over HTTP against two servers built from the same code, one
  * with the trail ON and one with it OFF (`startServer(…, { audit: false })`):
  *
- * - P1: an admin lists 100 items of other users (target: ON reaches ≥ 0.90 of OFF's throughput);
- * - P2: an owner updates an item's title (target ≥ 0.80).
+ * - P1: an admin lists 100 items of other users (target: ON reaches ≥ 0.80 of OFF's throughput);
+ * - P2: an owner updates an item's title (target ≥ 0.85);
+ * - P4: P2 with 32 writers, the trail ON on both sides and only the sealer ON or OFF, each side on
+ *   a fresh database of its own, so one side's sealer never seals the other's rows (target ≥ 0.95);
+ *   then how long rows waited for their seal (p99 ≤ 2 s), and how fast `--verify-rows` more rows
+ *   are sealed and the whole trail verified (≥ 100,000 rows/s).
  *
  * The database is a fresh one on the local PostgreSQL (`DATABASE_URL`, else
  * {@link DEFAULT_ADMIN_URL}), dropped at the end; the embedded PGlite if none answers. A missed
@@ -22,14 +26,22 @@ import { connectDatabase, type Database } from '#src/db/database';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { compareSideBySide, type Comparison, type LoadPlan } from './load';
 import { measureMiddlewareOverhead } from './micro';
+import { sealAndVerify, sealLag, type SealAndVerify, type SealLag } from './integrity';
 import { describeMachine, formatComparison, loadAverage, formatMicro, formatRun, markdownSummary } from './report';
 import { scenarios, sendOnce, type Scenario } from './scenarios';
-import { SEEDED_ITEMS, SEEDED_USERS, recordsAuditedBy, seedDatabase } from './seed';
-import { startBenchServer, type BenchServer } from './servers';
+import { SEEDED_ITEMS, SEEDED_USERS, recordsAuditedBy, seedDatabase, type Fixture } from './seed';
+import { benchSigningKey, startBenchServer, type BenchServer } from './servers';
 
-const USAGE = 'usage: npm run bench [-- --rounds N --seconds S --warmup S --connections N]';
+const USAGE = 'usage: npm run bench [-- --rounds N --seconds S --warmup S --connections N --verify-rows N --only P1,P2,P4]';
 
-function parsePlan(args: string[]): LoadPlan {
+interface BenchPlan extends LoadPlan {
+  /** Rows added, sealed and verified after P4. */
+  readonly verifyRows: number;
+  /** Scenario ids to run; all by default. */
+  readonly only: readonly string[] | undefined;
+}
+
+function parsePlan(args: string[]): BenchPlan {
   const { values } = parseArgs({
     args,
     options: {
@@ -37,6 +49,8 @@ function parsePlan(args: string[]): LoadPlan {
       seconds: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10' },
+      'verify-rows': { type: 'string', default: '200000' },
+      only: { type: 'string' },
     },
   });
   const positive = (name: keyof typeof values) => {
@@ -44,7 +58,14 @@ function parsePlan(args: string[]): LoadPlan {
     if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer`);
     return value;
   };
-  return { rounds: positive('rounds'), roundSeconds: positive('seconds'), warmupSeconds: positive('warmup'), connections: positive('connections') };
+  return {
+    rounds: positive('rounds'),
+    roundSeconds: positive('seconds'),
+    warmupSeconds: positive('warmup'),
+    connections: positive('connections'),
+    verifyRows: positive('verify-rows'),
+    only: values.only?.split(',').map((id) => id.trim().toUpperCase()),
+  };
 }
 
 class UsageError extends Error {}
@@ -67,7 +88,9 @@ async function cleanUp(): Promise<void> {
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const plan = parsePlan(process.argv.slice(2));
-  const effective = `node dist/bench/run.js --rounds ${plan.rounds} --seconds ${plan.roundSeconds} --warmup ${plan.warmupSeconds} --connections ${plan.connections}`;
+  const effective =
+    `node dist/bench/run.js --rounds ${plan.rounds} --seconds ${plan.roundSeconds} --warmup ${plan.warmupSeconds} --connections ${plan.connections}` +
+    ` --verify-rows ${plan.verifyRows}${plan.only ? ` --only ${plan.only.join(',')}` : ''}`;
   const typed = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argsSuffix()}` : `node dist/bench/run.js${argsSuffix(' ')}`;
   const machine = describeMachine();
   const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -86,6 +109,7 @@ async function main(): Promise<void> {
   const direct = connectDatabase(database.url, { maxConnections: 1 });
   cleanups.push(() => direct.close());
   const jwtSecret = randomBytes(32).toString('base64url');
+  const signingKey = benchSigningKey();
   const fixture = await seedDatabase(direct, jwtSecret);
   log(`  data    : ${SEEDED_ITEMS.toLocaleString('en-US')} items dealt to ${SEEDED_USERS} users; the admin owns none`);
   log(
@@ -97,6 +121,8 @@ async function main(): Promise<void> {
   const startSide = async (audit: boolean) => {
     const server = await startBenchServer({
       audit,
+      seal: audit,
+      signingKey,
       databaseUrl: serving.url,
       checkServingRole: serving.checked,
       poolMax: database.poolMax,
@@ -109,20 +135,81 @@ async function main(): Promise<void> {
   log(`  servers : one Node process per side (NODE_ENV=production, pool of ${database.poolMax}): ${servers.on.label} ${servers.on.url}, ${servers.off.label} ${servers.off.url}`);
 
   const results: { scenario: Scenario; comparison: Comparison }[] = [];
-  for (const scenario of scenarios(fixture)) {
-    await checkAuditRows(scenario, servers, direct);
+  let sealing: { lag: SealLag; verify: SealAndVerify } | undefined;
+  for (const scenario of scenarios(fixture).filter((candidate) => !plan.only || plan.only.includes(candidate.id))) {
+    const sealer = scenario.compares === 'sealer' ? await sealerSides(jwtSecret, signingKey, fixture) : undefined;
+    const sides = sealer?.sides ?? servers;
+    if (!sealer) await checkAuditRows(scenario, servers, direct);
     log(`\n${scenario.id}: ${scenario.title} (target: ON >= ${scenario.target.toFixed(2)} x OFF)`);
-    const comparison = await compareSideBySide(servers, scenario, plan, (round, target, stats) =>
-      log(`  round ${round}  ${target.label.padEnd(9)} ${formatRun(stats)}`),
+    if (sealer) log(`  sides   : ${sealer.description}`);
+    const comparison = await compareSideBySide(sides, scenario, { ...plan, connections: scenario.connections ?? plan.connections }, (round, target, stats) =>
+      log(`  round ${round}  ${target.label.padEnd(10)} ${formatRun(stats)}`),
     );
     formatComparison(scenario, comparison).forEach((line) => log(line));
     results.push({ scenario, comparison });
+    if (sealer) {
+      const lag = await sealLag(sealer.on, 'update_item');
+      await sealer.expectOnlyOnSealed();
+      await sides.on.stop();
+      await sides.off.stop();
+      log(`  seal lag (row written to sealed, ${lag.rows.toLocaleString('en-US')} rows): p50 ${lag.p50Seconds.toFixed(2)} s, p99 ${lag.p99Seconds.toFixed(2)} s, max ${lag.maxSeconds.toFixed(2)} s  target p99 <= 2 s  ${lag.p99Seconds <= 2 ? 'PASS' : 'MISS'}`);
+      const verify = await sealAndVerify(sealer.on, signingKey, plan.verifyRows);
+      log(
+        `  ${verify.rows.toLocaleString('en-US')} rows more, in seals of 2,000: sealed at ${Math.round(verify.sealRowsPerSecond).toLocaleString('en-US')} rows/s; ` +
+          `the whole trail (${verify.verifiedRows.toLocaleString('en-US')} rows) verified at ${Math.round(verify.verifyRowsPerSecond).toLocaleString('en-US')} rows/s` +
+          `  target >= 100,000 rows/s  ${verify.verifyRowsPerSecond >= 100_000 ? 'PASS' : 'MISS'}`,
+      );
+      sealing = { lag, verify };
+    }
   }
 
   await cleanUp();
   const minutes = (performance.now() - startedAt) / 60_000;
   log(`\nFinished in ${minutes.toFixed(1)} min (load average now: ${loadAverage()}). Markdown for the README:\n`);
-  markdownSummary({ machine, database: database.description, command: typed, results, micro }).forEach((line) => log(line));
+  markdownSummary({ machine, database: database.description, command: typed, results, micro, sealing }).forEach((line) => log(line));
+}
+
+/**
+ * P4's two sides: the trail ON on both, the sealer only on one, each on a fresh database of its
+ * own seeded alike (the same item ids, the same tokens), so the sealer never works for the OFF side.
+ */
+async function sealerSides(jwtSecret: string, signingKey: string, fixture: Fixture) {
+  const side = async (seal: boolean) => {
+    const database = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_ADMIN_URL);
+    cleanups.push(() => database.drop());
+    const direct = connectDatabase(database.url, { maxConnections: 1 });
+    cleanups.push(() => direct.close());
+    const seeded = await seedDatabase(direct, jwtSecret);
+    if (seeded.ownItemIds.join() !== fixture.ownItemIds.join()) throw new Error('the P4 databases were not seeded alike');
+    const serving = await database.servingUrl();
+    const server = await startBenchServer({
+      audit: true,
+      seal,
+      label: `sealer ${seal ? 'ON' : 'OFF'}`,
+      signingKey,
+      databaseUrl: serving.url,
+      checkServingRole: serving.checked,
+      poolMax: database.poolMax,
+      jwtSecret,
+    });
+    cleanups.push(() => server.stop());
+    return { database, direct, server };
+  };
+  const on = await side(true);
+  const off = await side(false);
+  return {
+    sides: { on: on.server, off: off.server },
+    on: on.direct,
+    description: `${on.server.label} on ${on.database.description}; ${off.server.label} on a second one`,
+    /** Proves the sides differ in sealing only: both wrote rows, only the ON side's are sealed. */
+    async expectOnlyOnSealed() {
+      for (const [side, sealed] of [[on, true], [off, false]] as const) {
+        const [row] = await side.direct.sql<{ rows: number; seals: number }[]>`
+          select (select count(*)::int from audit_logs where action = 'update_item') as rows, (select count(*)::int from audit_seals) as seals`;
+        if (row!.rows === 0 || (row!.seals > 0) !== sealed) throw new Error(`P4: ${side.server.label} wrote ${row!.rows} rows and ${row!.seals} seals`);
+      }
+    },
+  };
 }
 
 /**

@@ -22,10 +22,11 @@ process.once('message', async (request: ServerStartRequest) => {
       DATABASE_URL: request.databaseUrl,
       DATABASE_POOL_MAX: String(request.poolMax),
       JWT_SECRET: request.jwtSecret,
+      AUDIT_SIGNING_KEY: request.signingKey,
       HOST: '127.0.0.1',
       PORT: '0',
     });
-    server = await startServer(config, pino({ level: 'silent' }), { audit: request.audit, checkServingRole: request.checkServingRole });
+    server = await startServer(config, pino({ level: 'silent' }), { audit: request.audit, seal: request.seal, checkServingRole: request.checkServingRole });
   } catch (error) {
     reply({ error: error instanceof Error ? error.message : String(error) });
     process.disconnect();

@@ -1,13 +1,23 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** How long a server may take to finish in-flight requests and close its pool. */
 const STOP_GRACE_MS = 10_000;
 
+/** A fresh seal-signing key for one benchmark run, as `AUDIT_SIGNING_KEY` takes it. */
+export const benchSigningKey = (): string => generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+
 /** What {@link startBenchServer} sends the child, as its only message. */
 export interface ServerStartRequest {
   readonly audit: boolean;
+  /** Whether the server runs the sealer (P4 compares both); off with the audit OFF. */
+  readonly seal: boolean;
+  /** The seal-signing key (PKCS#8, base64), which production requires. */
+  readonly signingKey: string;
+  /** How the report names it; `audit ON` or `audit OFF` by default. */
+  readonly label?: string;
   readonly databaseUrl: string;
   /** `false` on the embedded PGlite only, whose single role cannot pass production's role check. */
   readonly checkServingRole: boolean;
@@ -20,7 +30,7 @@ export type ServerStartReply = { readonly url: string } | { readonly error: stri
 
 /** One API server in a child process. */
 export interface BenchServer {
-  /** `audit ON` or `audit OFF`. */
+  /** `audit ON`, `audit OFF`, or P4's `sealer ON` / `sealer OFF` (the trail ON on both). */
   readonly label: string;
   readonly url: string;
   /** The server process, for reading its memory under `/proc`. */
@@ -43,11 +53,11 @@ export async function startBenchServer(request: ServerStartRequest): Promise<Ben
   });
   if ('error' in reply) {
     await exited(child, STOP_GRACE_MS);
-    throw new Error(`the server (audit ${request.audit ? 'ON' : 'OFF'}) did not start: ${reply.error}`);
+    throw new Error(`the server (${labelOf(request)}) did not start: ${reply.error}`);
   }
   child.removeAllListeners('exit');
   return {
-    label: `audit ${request.audit ? 'ON' : 'OFF'}`,
+    label: labelOf(request),
     url: reply.url,
     pid: child.pid!,
     cpuSeconds: () => processCpuSeconds(child.pid!),
@@ -59,6 +69,8 @@ export async function startBenchServer(request: ServerStartRequest): Promise<Ben
     },
   };
 }
+
+const labelOf = (request: ServerStartRequest) => request.label ?? (request.audit ? 'audit ON' : 'audit OFF');
 
 /** Resolves when `child` has exited, killing it if it has not done so within `graceMs`. */
 function exited(child: ChildProcess, graceMs: number): Promise<void> {

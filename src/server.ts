@@ -1,10 +1,11 @@
-import { AuditTrail, discardingAuditSink, ensureAuditMonths, startAuditUpkeep } from './audit';
+import type { KeyObject } from 'node:crypto';
+import { AuditTrail, discardingAuditSink, ensureAuditMonths, loadOrCreateDevSigningKey, Sealer, startAuditUpkeep } from './audit';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
 import type { AppConfig } from './config/config';
 import type { Logger } from './config/logger';
-import { connectDatabase } from './db/database';
+import { connectDatabase, type Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
 import { prepareDatabase } from './db/prepare-database';
 import { buildExecutableSchema } from './graphql/schema';
@@ -34,6 +35,11 @@ export interface ServerOptions {
    * serving role cannot rewrite the trail, which a single-role database cannot pass. Defaults to `true`.
    */
   readonly checkServingRole?: boolean;
+  /**
+   * Benchmark only (`npm run bench`), like `audit`: `false` runs no sealer, so the cost of sealing
+   * can be measured against it. Defaults to `true`.
+   */
+  readonly seal?: boolean;
 }
 
 /**
@@ -52,9 +58,11 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts });
   const metrics = new Metrics({ maxOperationNames: config.metrics?.maxOperationNames });
   metrics.observePool(database.poolUsage, maxConnections);
+  let sealing: { stop(): Promise<void> } | undefined;
   try {
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     await ensureAuditMonths(database.db);
+    sealing = audit && options.seal !== false ? await startSealing(config, logger, embedded ? database : undefined, url) : undefined;
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),
@@ -73,15 +81,44 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       async stop() {
         auditUpkeep.stop();
         await http.stop();
+        await sealing?.stop();
         await database.close();
         await embedded?.stop();
       },
     };
   } catch (error) {
+    await sealing?.stop();
     await database.close();
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * Starts this process's sealer: on a connection of its own, whose session holds the sealer lock
+ * while it seals; on the embedded database (one process, one connection) through the pool.
+ */
+async function startSealing(config: AppConfig, logger: Logger, embedded: Database | undefined, url: string): Promise<{ stop(): Promise<void> }> {
+  const signingKey = await sealSigningKey(config, logger);
+  const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer' });
+  const sealer = new Sealer({ sql: (own ?? embedded)!.sql, signingKey, exclusive: !embedded, intervalMs: config.auditSealIntervalMs, logger });
+  sealer.start();
+  return {
+    async stop() {
+      sealer.stop();
+      await own?.close();
+    },
+  };
+}
+
+async function sealSigningKey(config: AppConfig, logger: Logger): Promise<KeyObject> {
+  if (config.auditSigningKey) return config.auditSigningKey;
+  const { key, created } = await loadOrCreateDevSigningKey(config.dataDir);
+  logger.warn(
+    { dataDir: config.dataDir },
+    `AUDIT_SIGNING_KEY is not set: ${created ? 'generated' : 'using'} a development key under DATA_DIR to sign the audit trail's seals`,
+  );
+  return key;
 }
 
 async function tokenKeySource(config: AppConfig, logger: Logger): Promise<TokenKeySource> {

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { graphql } from './support/graphql-http';
 import { killAll, MAIN, ROOT, run, startApi, stopApi, type RunningApi } from './support/node-process';
 import { dropRoles, uniqueRoleName } from './support/serving-role';
+import { TEST_AUDIT_SIGNING_KEY } from './support/test-server';
 
 /**
  * The role the API serves as cannot rewrite history. The owner role migrates (`npm run
@@ -68,7 +69,7 @@ describeOnPostgres('separate owner and serving roles', () => {
   };
   /** The test's own connection is a superuser's. */
   const superuser = () => new URL(database.url).username;
-  const productionEnv = (env: Record<string, string>) => ({ NODE_ENV: 'production', JWT_SECRET, PORT: '0', ...env });
+  const productionEnv = (env: Record<string, string>) => ({ NODE_ENV: 'production', JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0', ...env });
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -98,6 +99,8 @@ describeOnPostgres('separate owner and serving roles', () => {
         group by tablename order by tablename`;
   const OWNED_BY_OWNER = () => [
     { tablename: 'audit_logs and its months', owners: roles.owner },
+    { tablename: 'audit_row_hashes', owners: roles.owner },
+    { tablename: 'audit_seals', owners: roles.owner },
     { tablename: 'items', owners: roles.owner },
   ];
 
@@ -125,7 +128,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(created.stdout).toBe(
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
           'USAGE on the sequence of audit_logs.id; EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics(); ' +
-          'SELECT, INSERT, UPDATE, DELETE on items\n',
+          'SELECT, INSERT, UPDATE, DELETE on items; SELECT, INSERT on audit_seals and audit_row_hashes\n',
       );
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
@@ -232,6 +235,32 @@ describeOnPostgres('separate owner and serving roles', () => {
       const before = await trailState();
       await expect(asServing.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringContaining(message) });
       expect(await trailState()).toEqual(before);
+    });
+
+    it.each([
+      ['UPDATE of a seal', "update audit_seals set hash = 'rewritten'", 'permission denied for table audit_seals'],
+      ['DELETE of a seal', 'delete from audit_seals', 'permission denied for table audit_seals'],
+      ['TRUNCATE of the seals', 'truncate audit_seals', 'permission denied for table audit_seals'],
+      ['DISABLE TRIGGER on the seals', 'alter table audit_seals disable trigger all', 'must be owner of table audit_seals'],
+      ['UPDATE of a row hash', "update audit_row_hashes set row_hash = '\\x00'", 'permission denied for table audit_row_hashes'],
+      ['DELETE of a row hash', 'delete from audit_row_hashes', 'permission denied for table audit_row_hashes'],
+      ['TRUNCATE of the row hashes', 'truncate audit_row_hashes', 'permission denied for table audit_row_hashes'],
+    ])('%s is refused', async (_attack, statement, message) => {
+      await expect(asServing.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringContaining(message) });
+    });
+
+    it('seals and row hashes are append-only for their owner too, as long as the triggers stand', async () => {
+      // What the serving role may do: append (a seal of nothing, before the first real one).
+      await asServing`insert into audit_seals values (1, '0', '1', 0, 0, 0, '', ${'0'.repeat(64)}, now(), '', '', '')`;
+      await asServing`insert into audit_row_hashes values (-1, 1, '\\x00')`;
+      const asOwner = postgres(urls.owner, { max: 1, onnotice: () => {} });
+      try {
+        for (const statement of ['update audit_seals set hash = hash', 'delete from audit_seals', 'truncate audit_seals', 'update audit_row_hashes set seal = seal', 'delete from audit_row_hashes', 'truncate audit_row_hashes']) {
+          await expect(asOwner.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/^audit_(seals|row_hashes) is append-only: (UPDATE|DELETE|TRUNCATE) is not allowed$/) });
+        }
+      } finally {
+        await asOwner.end();
+      }
     });
 
     const FORGED_ID = 9_000_000_000;
@@ -464,6 +493,8 @@ const SERVING_PRIVILEGES = {
   objects: {
     audit_logs: ['SELECT', 'INSERT'],
     audit_logs_id_seq: ['USAGE'],
+    audit_row_hashes: ['SELECT', 'INSERT'],
+    audit_seals: ['SELECT', 'INSERT'],
     items: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     items_id_seq: [],
   },

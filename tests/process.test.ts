@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expectRequestError } from './support/errors';
 import { graphql } from './support/graphql-http';
-import { killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, type RunningApi } from './support/node-process';
+import { killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, VERIFY_CLI, type RunningApi } from './support/node-process';
 
 /**
  * The built server as users run it (`npm start` is `node dist/main.js` after a build; `npm test`
@@ -24,7 +24,7 @@ describe('node dist/main.js in embedded mode', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'api-process-test-'));
-    env = { DATA_DIR: dataDir, PORT: '0' };
+    env = { DATA_DIR: dataDir, PORT: '0', AUDIT_SEAL_INTERVAL_MS: '100' };
   });
   afterAll(async () => {
     if (api) await stopApi(api);
@@ -38,6 +38,7 @@ describe('node dist/main.js in embedded mode', () => {
     expect(lines.map((line) => line.msg)).toContain('DATABASE_URL is not set: using the embedded PGlite database');
     expect(devSecretWarning(api.proc.output.stdout)).toMatchObject({ level: 40, dataDir });
     expect(devSecretWarning(api.proc.output.stdout)!.msg).toContain('generated a development secret');
+    expect(lines.find((line) => line.msg.startsWith('AUDIT_SIGNING_KEY is not set'))!.msg).toContain('generated a development key');
 
     const health = await fetch(new URL('/healthz', api.url));
     expect(health.status).toBe(200);
@@ -74,6 +75,12 @@ describe('node dist/main.js in embedded mode', () => {
     expect(logLines(exit.stdout).map((line) => line.msg)).toEqual(
       expect.arrayContaining(['shutting down: finishing in-flight requests', 'stopped']),
     );
+  });
+
+  it('seals the trail with the development key under DATA_DIR, which audit:verify finds there once the server is stopped', async () => {
+    const verified = await run(VERIFY_CLI, [], env);
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(/^OK: [1-9]\d* seals, [1-9]\d* sealed rows unchanged, /);
   });
 
   it('keeps the data and the development secret across a restart on the same DATA_DIR', async () => {
@@ -145,6 +152,13 @@ describe('production refuses an unsafe configuration', () => {
       'JWT_ISSUER',
     ],
     ['with a JWT_MAX_AGE that is not a duration', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), JWT_MAX_AGE: 'forever' }, 'JWT_MAX_AGE'],
+    ['without AUDIT_SIGNING_KEY (seals signed by a generated key prove nothing)', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32) }, 'AUDIT_SIGNING_KEY'],
+    [
+      'with an AUDIT_SIGNING_KEY that is not an Ed25519 private key',
+      // An X25519 key: PKCS#8 like an Ed25519 one, but it cannot sign.
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), AUDIT_SIGNING_KEY: 'MC4CAQAwBQYDK2VuBCIEIAjNcl5ngwc3oaPl4CpwMrM1mS4/ibA8YDDr+7ZCsEpV' },
+      'AUDIT_SIGNING_KEY must be an Ed25519 private key',
+    ],
   ])('exits 1 %s, with one line on stderr', async (_case, env, mentioned) => {
     const result = await run(MAIN, [], { ...env, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
     expect(result.code).toBe(1);

@@ -3,7 +3,7 @@ import { expectRequestError } from './support/errors';
 import { graphql } from './support/graphql-http';
 import { killAll, logLines, startApi, stopApi, type RunningApi } from './support/node-process';
 import { createRoleDatabase, type RoleDatabase } from './support/role-database';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from './support/test-server';
+import { startTestServer, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET, type TestServer } from './support/test-server';
 
 /**
  * `/healthz` is liveness (the process answers; no database), `/readyz` readiness (the database
@@ -41,7 +41,7 @@ describeOnPostgres('/readyz when the serving role may not write the audit trail'
 
   beforeAll(async () => {
     database = await createRoleDatabase();
-    api = await startApi({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: '0' });
+    api = await startApi({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0' });
     token = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
     const created = await graphql(api.url, token, 'mutation { createItem(input: {title: "first"}) { id } }');
     itemId = created.body.data.createItem.id;

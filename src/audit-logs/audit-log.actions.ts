@@ -5,16 +5,16 @@ export const VIEW_AUDIT_LOGS = defineAuditAction({
   name: 'view_audit_logs',
   resourceType: 'audit_log',
   description:
-    'every `auditLogs` / `auditLog` query, allowed or refused (also for bad input); one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
-  details: '`{ filter, first, after }` or `{ id }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
+    'every `auditLogs` / `auditLog` / `auditIntegrity` query, allowed or refused (also for bad input); one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
+  details: '`{ filter, first, after, order }`, `{ id }` or `{ integrity: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
 });
 
 /** The fields of a `view_audit_logs` row, minus what the query asked for. */
 export const viewAuditLogs = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_AUDIT_LOGS.resourceType } as const;
 
-/** What a query of the trail asked for, as stored in `details`: `{ filter, first, after }`. */
-export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown }): Record<string, unknown> {
-  return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null };
+/** What a query of the trail asked for, as stored in `details`: `{ filter, first, after }`, and `order` when it is not the default. */
+export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown; order?: unknown }): Record<string, unknown> {
+  return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null, ...(args.order === 'SEALED_ASC' ? { order: args.order } : {}) };
 }
 
 /** Recorded for every export of the trail (`GET /audit/export`, `npm run audit:export`), allowed or refused. */

@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
 import { AfterArg, FirstArg } from '../api/page';
-import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
+import { AUDIT_LOG_PAGE, AuditLogOrder, AuditOutcome } from './audit-log.type';
 
 @InputType({ description: 'All given conditions must hold (AND).' })
 export class AuditLogFilter {
@@ -48,4 +48,7 @@ export class AuditLogsArgs {
 
   @AfterArg()
   after?: string | null;
+
+  @Field(() => AuditLogOrder, { defaultValue: AuditLogOrder.NEWEST_FIRST })
+  order!: AuditLogOrder;
 }

@@ -8,7 +8,9 @@ import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { AuditLogService } from './audit-log.service';
-import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
+import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection, AuditLogOrder } from './audit-log.type';
+import { AuditIntegrityService } from './audit-integrity.service';
+import { AuditIntegrity } from './audit-integrity.type';
 
 /**
  * The audit trail, for admins only (see `audit-log.rules.ts`). Every query of it is itself
@@ -16,13 +18,24 @@ import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './
  */
 @Resolver(() => AuditLog)
 export class AuditLogResolver {
-  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first. Admins only.' })
+  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first (or in seal order: `order: SEALED_ASC`). Admins only.' })
   async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLogConnection> {
     const details = auditQueryDetails(args);
     const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
-    const rows = await recordingRefusal(context, info, details, () => new AuditLogService(context.db).list(args.filter, page));
+    const service = new AuditLogService(context.db);
+    const rows = await recordingRefusal(context, info, details, () =>
+      args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page),
+    );
     noteView(context, info, rows.rows, { ...viewAuditLogs, details: { ...details, first: page.first } });
-    return AuditLogConnection.fromPage(rows, AuditLog.fromRow);
+    const integrity = await new AuditIntegrityService(context.db).ofRows(rows.rows);
+    return AuditLogConnection.fromPage(rows, (row) => AuditLog.fromRow(row, integrity.get(row.id)!));
+  }
+
+  @Query(() => AuditIntegrity, { description: 'How far the seal chain has come: its head, and what is not sealed yet. Admins only.' })
+  async auditIntegrity(@Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditIntegrity> {
+    const status = await new AuditIntegrityService(context.db).status();
+    noteView(context, info, [], { ...viewAuditLogs, details: { integrity: true } });
+    return status;
   }
 
   @Query(() => AuditLog, { nullable: true, description: 'One audit entry by id. Admins only.' })
@@ -30,7 +43,9 @@ export class AuditLogResolver {
     const auditLogId = recordingRefusal(context, info, { id }, () => AUDIT_LOG_NODE.parse(id, 'id'));
     const row = await new AuditLogService(context.db).findById(auditLogId);
     noteView(context, info, row ? [row] : [], { ...viewAuditLogs, resourceId: String(auditLogId), details: { id } });
-    return row ? AuditLog.fromRow(row) : null;
+    if (!row) return null;
+    const integrity = await new AuditIntegrityService(context.db).ofRows([row]);
+    return AuditLog.fromRow(row, integrity.get(row.id)!);
   }
 }
 

@@ -26,7 +26,7 @@ export function auditTrailAccess(args: Record<string, unknown>, context: Context
     {
       ...viewAuditLogs,
       resourceId: byId ? auditLogKey(args.id) : null,
-      details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : auditQueryDetails(args),
+      details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : info.fieldName === 'auditIntegrity' ? { integrity: true } : auditQueryDetails(args),
     },
     `${info.parentType.name}.${info.fieldName}`,
   );

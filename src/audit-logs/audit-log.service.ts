@@ -1,8 +1,8 @@
-import { and, arrayContains, desc, eq, gte, inArray, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import { resourceOfGlobalId } from '../api/global-id';
 import type { PageRequest } from '../api/page';
-import { auditLogs, type AuditLogRow } from '../audit';
+import { auditLogs, auditRowHashes, type AuditLogRow } from '../audit';
 import { InvalidInput } from '../core/errors';
 import { keysetPage, type KeysetPage, type Total } from '../core/keyset-page';
 import type { Db } from '../db/database';
@@ -29,6 +29,30 @@ export class AuditLogService {
     const rows = await this.pageQuery(filter, page);
     const where = and(...conditionsFor(filter), or(...resourceMatches(filter)));
     return keysetPage(rows, page.first, () => this.cappedCount(where));
+  }
+
+  /**
+   * Sealed rows in seal order (seal, then id), oldest seal first. Rows join the order only as their
+   * seal commits, always behind every row sealed before, so paging by `after` sees each row once.
+   */
+  async listSealed(filter: AuditLogFilter | null | undefined, { first, afterId }: PageRequest): Promise<KeysetPage<AuditLogRow>> {
+    let keyset: SQL | undefined;
+    if (afterId !== undefined) {
+      const [cursor] = await this.db.select({ seal: auditRowHashes.seal }).from(auditRowHashes).where(eq(auditRowHashes.id, afterId));
+      if (!cursor) throw new InvalidInput('after', 'is not the cursor of a sealed row: SEALED_ASC continues only from its own pages');
+      keyset = sql`(${auditRowHashes.seal}, ${auditRowHashes.id}) > (${cursor.seal}, ${afterId})`;
+    }
+    const where = and(...conditionsFor(filter), or(...resourceMatches(filter)));
+    const sealed = () => this.db.select(getTableColumns(auditLogs)).from(auditLogs).innerJoin(auditRowHashes, eq(auditRowHashes.id, auditLogs.id));
+    const rows = await sealed()
+      .where(and(where, keyset))
+      .orderBy(asc(auditRowHashes.seal), asc(auditRowHashes.id))
+      .limit(first + 1);
+    return keysetPage(rows, first, async () => {
+      const matching = sealed().where(where).limit(COUNT_CAP + 1).as('matching');
+      const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(matching);
+      return { count: Math.min(row!.count, COUNT_CAP), exact: row!.count <= COUNT_CAP };
+    });
   }
 
   /**

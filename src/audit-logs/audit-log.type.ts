@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ConnectionType } from '../api/connection';
 import { bigintNodeType, globalIdOfResource } from '../api/global-id';
 import { Node } from '../api/node';
@@ -79,7 +79,15 @@ export class AuditLog implements Node {
   @Field(() => String, { nullable: true })
   userAgent!: string | null;
 
-  static fromRow(row: AuditLogRow): AuditLog {
+  @Field(() => String, {
+    description: 'SHA-256 (hex) of the row\'s canonical encoding as it reads now; `npm run audit:verify` compares it with the sealed one (README: Tamper evidence).',
+  })
+  rowHash!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The sequence number of the seal that holds the row; null until it is sealed (within about a second).' })
+  seal!: number | null;
+
+  static fromRow(row: AuditLogRow, integrity: RowIntegrity): AuditLog {
     return Object.assign(new AuditLog(), {
       ...row,
       id: row.id.toString(),
@@ -87,9 +95,34 @@ export class AuditLog implements Node {
       resourceIds: row.resourceIds.map((key) => globalIdOfResource(row.resourceType, key)),
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
+      ...integrity,
     });
   }
 }
+
+/** A row's hash as it reads now, and its seal. */
+export interface RowIntegrity {
+  readonly rowHash: string;
+  readonly seal: number | null;
+}
+
+/** The orders `auditLogs` pages in. */
+export enum AuditLogOrder {
+  NEWEST_FIRST = 'NEWEST_FIRST',
+  SEALED_ASC = 'SEALED_ASC',
+}
+
+registerEnumType(AuditLogOrder, {
+  name: 'AuditLogOrder',
+  description: 'How `auditLogs` pages.',
+  valuesConfig: {
+    NEWEST_FIRST: { description: 'By time, newest first (`timestamp`, then `id`). Rows committed late may appear behind rows already read.' },
+    SEALED_ASC: {
+      description:
+        'Sealed rows only, in the order they were sealed (seal, then id): a consumer following `endCursor` sees every row exactly once, as its seal commits.',
+    },
+  },
+});
 
 /** The trail pages newest first. */
 export const AUDIT_LOG_PAGE: PageSpec = { cursorKind: 'audit', defaultSize: 50, maxSize: 200 };

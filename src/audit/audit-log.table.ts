@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { AUDIT_OUTCOMES } from './audit-outcome';
+import { xid8 } from './integrity/column-types';
 
 const OUTCOME_LIST = sql.raw(AUDIT_OUTCOMES.map((outcome) => `'${outcome}'`).join(', '));
 
@@ -36,6 +37,12 @@ export const auditLogs = pgTable(
     operationName: text('operation_name'),
     ip: text('ip'),
     userAgent: text('user_agent'),
+    /**
+     * The writing transaction (`pg_current_xact_id()`), stamped by the database like `id`: seals
+     * cover rows by it, so a seal never misses a row whose transaction was still running. Rows
+     * older than the column have 1, below every real transaction id.
+     */
+    xactId: xid8('xact_id').notNull().default(sql`'1'`),
   },
   (table) => {
     // Ascending, read backwards: a backward scan of (…, occurred_at, id) gives exactly ORDER BY
@@ -62,6 +69,8 @@ export const auditLogs = pgTable(
         .on(table.outcome, ...newestFirst())
         .where(sql`${table.outcome} in ('denied', 'error')`),
       index('audit_logs_request_idx').on(table.requestId, ...newestFirst()),
+      // The sealer reads each finished window of transactions; new rows land at the right end.
+      index('audit_logs_xact_idx').on(table.xactId),
       // Admin bypasses are what reviewers look at first, and a small share of all rows.
       index('audit_logs_admin_bypass_idx').on(...newestFirst()).where(sql`${table.adminBypass}`),
     ];

@@ -7,9 +7,11 @@ import { auditLogs, type NewAuditLogRow } from './audit-log.table';
 import { GroupCommit } from './group-commit';
 import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from './row-limits';
 
-/** The columns a writer fills; `id` and `occurred_at` come from the database. */
+/** The columns the database stamps (migrations 0005 and later), whatever an INSERT says. */
+const STAMPED = new Set(['id', 'occurred_at', 'xact_id']);
+/** The columns a writer fills. */
 const WRITTEN = (Object.entries(getTableColumns(auditLogs)) as [keyof NewAuditLogRow, AnyPgColumn][]).filter(
-  ([, column]) => column.name !== 'id' && column.name !== 'occurred_at',
+  ([, column]) => !STAMPED.has(column.name),
 );
 /** The columns of `audit_logs` every audit INSERT names, which the serving role must be allowed to fill. */
 export const WRITTEN_COLUMN_NAMES: readonly string[] = WRITTEN.map(([, column]) => column.name);

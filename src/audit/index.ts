@@ -17,6 +17,20 @@ export { auditTrailWritable } from './audit-trail-writable';
 export { AuditedObject } from './audited-object';
 export { AuditedReads, assertAuditCoverage } from './audited-reads';
 export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './audited-resource';
+export {
+  auditRowHashes,
+  hashedColumnsSql,
+  headAnchor,
+  loadOrCreateDevSigningKey,
+  parseAnchors,
+  publicKeyFromText,
+  readDevSigningKey,
+  rowHash,
+  Sealer,
+  sealOnce,
+  verifyTrail,
+  type HashedRow,
+} from './integrity';
 export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
 export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
 export { WITHHELD } from './record-snapshot';

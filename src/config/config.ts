@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import type { TokenPolicy } from './token-policy';
 import { parseDuration } from './duration';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
 import type { MetricsExposure } from './metrics-exposure';
+import { parseSigningKey } from './signing-key';
 
 /** Everything the server reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -37,6 +39,10 @@ export interface AppConfig {
    * `METRICS_TOKEN`. Development without them serves it on the API's port, unprotected.
    */
   readonly metrics: MetricsExposure | undefined;
+  /** The Ed25519 key that signs seals of the trail; `undefined`: a development key under `dataDir` (never in production). */
+  readonly auditSigningKey: KeyObject | undefined;
+  /** How often the sealer seals finished audit rows, in milliseconds. */
+  readonly auditSealIntervalMs: number;
 }
 
 /** A setting that makes the server refuse to start; its message is one line meant for operators. */
@@ -110,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
     queryLimits: parseQueryLimits(env),
     metrics: parseMetricsExposure(env, production, port),
+    auditSigningKey: parseAuditSigningKey(production, env.AUDIT_SIGNING_KEY),
+    auditSealIntervalMs: parseInteger('AUDIT_SEAL_INTERVAL_MS', env.AUDIT_SEAL_INTERVAL_MS, 1000, 50, 3_600_000),
   };
 }
 
@@ -126,6 +134,18 @@ function parseMetricsExposure(env: NodeJS.ProcessEnv, production: boolean, apiPo
   // Unprotected metrics tell anyone who reaches the API what it serves and to whom: not in production.
   if (production && port === undefined && !token) return undefined;
   return { listen: port === undefined ? undefined : { port, host: host ?? '127.0.0.1' }, token, maxOperationNames };
+}
+
+/** Production signs seals with a key of its own: a generated one would sign a chain nobody can check later. */
+function parseAuditSigningKey(production: boolean, value: string | undefined): KeyObject | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) {
+    if (production) throw new ConfigError('NODE_ENV=production requires AUDIT_SIGNING_KEY to sign the audit trail\'s seals (README: Tamper evidence)');
+    return undefined;
+  }
+  const key = parseSigningKey(text);
+  if (!key) throw new ConfigError('AUDIT_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or its base64 body on one line');
+  return key;
 }
 
 function parseQueryLimits(env: NodeJS.ProcessEnv): QueryLimits {

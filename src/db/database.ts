@@ -21,6 +21,8 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** Limits for every session of the pool; none when omitted (migrations, tools). */
   timeouts?: SessionTimeouts;
+  /** How the sessions show in `pg_stat_activity`; defaults to `audited-graphql-api`. */
+  applicationName?: string;
 }
 
 /** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
@@ -29,7 +31,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     backoff: reconnectBackoff,
-    connection: { application_name: 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
+    connection: { application_name: options.applicationName ?? 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
   });
   // Every statement of the server goes through this handle, so the counts cover them all.
   const { sql, usage } = trackPoolUsage(pool);

@@ -9,10 +9,11 @@ export class ServingRoleError extends Error {
 
 /**
  * Everything the API's queries need, and nothing more. The audit_logs sequence is for the trigger
- * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. UPDATE,
- * DELETE, TRUNCATE and TRIGGER on audit_logs are never granted, nothing on its monthly partitions
- * (rows reach them through audit_logs), and only the owner may ALTER or DROP the table, a partition
- * or its triggers. `audit_logs_ensure_partitions()` creates the coming months as the owner, and
+ * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. The sealer
+ * appends seals and row hashes. UPDATE, DELETE, TRUNCATE and TRIGGER on the trail's tables are
+ * never granted, nothing on the monthly partitions of audit_logs (rows reach them through
+ * audit_logs), and only the owner may ALTER or DROP a table, a partition or their triggers.
+ * `audit_logs_ensure_partitions()` creates the coming months as the owner, and
  * `audit_logs_refresh_statistics()` analyzes busy ones.
  */
 export const SERVING_PRIVILEGES = [
@@ -21,6 +22,7 @@ export const SERVING_PRIVILEGES = [
   'USAGE on the sequence of audit_logs.id',
   'EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics()',
   'SELECT, INSERT, UPDATE, DELETE on items',
+  'SELECT, INSERT on audit_seals and audit_row_hashes',
 ] as const;
 
 export interface ServingRoleRequest {
@@ -70,7 +72,7 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
     }
     for (const statement of [
       `REVOKE ALL ON SCHEMA ${schema} FROM ${quotedRole}`,
-      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items FROM ${quotedRole}`,
+      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items, ${schema}.audit_seals, ${schema}.audit_row_hashes FROM ${quotedRole}`,
       `REVOKE ALL ON SEQUENCE ${auditSequence}, ${itemsSequence} FROM ${quotedRole}`,
       ...months.map(({ name }) => `REVOKE ALL ON TABLE ${schema}.${name} FROM ${quotedRole}`),
       `REVOKE ALL ON FUNCTION ${schema}.audit_logs_create_partitions(timestamptz, timestamptz) FROM ${quotedRole}`,
@@ -79,6 +81,7 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_logs TO ${quotedRole}`,
       `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.items TO ${quotedRole}`,
+      `GRANT SELECT, INSERT ON TABLE ${schema}.audit_seals, ${schema}.audit_row_hashes TO ${quotedRole}`,
     ]) {
       await tx.unsafe(statement);
     }

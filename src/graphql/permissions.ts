@@ -52,6 +52,7 @@ export const permissions = shield(
       auditLog: canReadAuditTrail,
       node: canFetchNodes,
       nodes: canFetchNodes,
+      auditIntegrity: canReadAuditTrail,
     },
     Mutation: {
       '*': deny,

@@ -9,6 +9,8 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
 export const TOKEN_CLI = path.join(ROOT, 'dist/cli/token.js');
+export const VERIFY_CLI = path.join(ROOT, 'dist/cli/audit-verify.js');
+export const ANCHOR_CLI = path.join(ROOT, 'dist/cli/audit-anchor.js');
 const START_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 30_000;
 
@@ -42,7 +44,7 @@ export function killAll(): void {
  */
 export function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ['NODE_ENV', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'SERVING_ROLE_PASSWORD', 'DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_LOCK_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'JWT_SECRET', 'JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE', 'JWT_CLOCK_TOLERANCE', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY']) {
+  for (const name of ['NODE_ENV', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'SERVING_ROLE_PASSWORD', 'DATABASE_POOL_MAX', 'DATABASE_STATEMENT_TIMEOUT_MS', 'DATABASE_LOCK_TIMEOUT_MS', 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'JWT_SECRET', 'JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE', 'JWT_CLOCK_TOLERANCE', 'PORT', 'HOST', 'DATA_DIR', 'GRAPHQL_INTROSPECTION', 'CORS_ORIGINS', 'LOG_LEVEL', 'TRUST_PROXY', 'AUDIT_SIGNING_KEY', 'AUDIT_SEAL_INTERVAL_MS', 'AUDIT_ANCHOR_FILE']) {
     delete base[name];
   }
   return { ...base, ...env };

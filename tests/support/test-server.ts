@@ -12,6 +12,10 @@ import { createTestServingRole, type TestServingRole } from './serving-role';
 export type { GraphQLResponse } from './graphql-http';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+/** The seal-signing key of test servers (an Ed25519 PKCS#8 key, base64), so none is generated under DATA_DIR. */
+export const TEST_AUDIT_SIGNING_KEY = 'MC4CAQAwBQYDK2VwBCIEILH41S6PoW3Ce4NE1qL62YsfOpQT/A9TRewIvbJdk5lE';
+/** Its public half as seals name it. */
+export const TEST_AUDIT_PUBLIC_KEY = '1maJGCwWuvcN4B1drjONDcXcGs-cJ7abF70jez1XZt8';
 
 export interface RequestOptions {
   variables?: Record<string, unknown>;
@@ -46,6 +50,10 @@ export function testServerEnv(database: TestDatabase): Record<string, string> {
     // The embedded PGlite serves one connection at a time.
     DATABASE_POOL_MAX: database.embedded ? '1' : '10',
     JWT_SECRET: TEST_JWT_SECRET,
+    AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY,
+    // The embedded PGlite mixes up the messages of two connections at work at once, so a test's own
+    // connection must never meet the sealer's background round there: it seals once an hour.
+    ...(database.embedded ? { AUDIT_SEAL_INTERVAL_MS: '3600000' } : {}),
     PORT: '0',
   };
 }

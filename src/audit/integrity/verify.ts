@@ -1,0 +1,289 @@
+import { createHash, type Hash, type KeyObject } from 'node:crypto';
+import type postgres from 'postgres';
+import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
+import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
+
+/** A signed head published outside the database (`npm run audit:anchor`), as verify reads it back. */
+export interface Anchor {
+  readonly sequence: number;
+  readonly hash: string;
+}
+
+/** Ids a recorded retention removed on purpose: missing rows in here are not tampering. */
+export interface RetainedRange {
+  readonly firstId: bigint;
+  readonly lastId: bigint;
+  /** How many rows it removed: more missing rows than this in the range is tampering. */
+  readonly rows: number;
+  /** The month it removed, [from, to): no row of it may remain. */
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface VerifyOptions {
+  /** The key seals must be signed with: the one you trust, not the one the database names. */
+  readonly publicKey: KeyObject;
+  /** Heads published earlier; each must still be in the chain, unchanged. */
+  readonly anchors?: readonly Anchor[];
+  /** Seals read per batch; their rows are checked together. */
+  readonly sealsPerBatch?: number;
+}
+
+export type VerifyResult =
+  | {
+      readonly ok: true;
+      readonly seals: number;
+      /** Rows present and matching their sealed hash. */
+      readonly sealedRows: number;
+      /** Sealed rows gone with a recorded retention. */
+      readonly retainedRows: number;
+      /** Rows newer than the head seal's horizon, not sealed yet. */
+      readonly unsealedRows: number;
+      readonly head: { readonly sequence: number; readonly hash: string } | null;
+    }
+  | {
+      readonly ok: false;
+      /** The first bad seal, when the fault is in one. */
+      readonly seal?: number;
+      /** The first bad row's id, when the fault is in one. */
+      readonly row?: string;
+      readonly reason: string;
+    };
+
+type Failure = Extract<VerifyResult, { ok: false }>;
+class Tampered extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.reason);
+  }
+}
+const fail = (failure: Omit<Failure, 'ok'>): never => {
+  throw new Tampered({ ok: false, ...failure });
+};
+
+/** Rows one query checks, about: a seal's rows are never split, so a larger seal makes a larger query. */
+const ROWS_PER_QUERY = 5_000;
+
+/** A row of a batch's windows joined to its stored hash; the row's columns are null when it is missing, the hash's when unsealed. */
+type RowAndHash = HashedRow & { seal: number | null; row_hash: Buffer | null; hashed_id: string | null };
+
+interface StoredSeal extends Seal {
+  readonly sequence: number;
+}
+
+/** What a batch of seals says about its rows, checked once the batch's rows were read. */
+interface SealTally {
+  readonly digest: Hash;
+  count: number;
+  firstId: string | undefined;
+  lastId: string | undefined;
+}
+
+/**
+ * Recomputes every row hash and the seal chain, checks each seal's signature against `publicKey`
+ * and each anchor, and returns the counts or the first fault found (README: Tamper evidence). Reads
+ * a batch of seals and streams their rows, so memory stays flat however long the trail.
+ *
+ * Order of checks, per batch of seals: the chain (sequence, window, previous hash, own hash,
+ * signature, anchors), then the rows in the batch's windows against the stored row hashes (id
+ * order), then each seal's row count, id range and rows hash against those stored hashes.
+ */
+export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Promise<VerifyResult> {
+  const trustedKey = publicKeyText(options.publicKey);
+  const anchors = new Map((options.anchors ?? []).map((anchor) => [anchor.sequence, anchor]));
+  const retained = await retainedRanges(sql);
+  const retainedUsed = retained.map(() => 0);
+  let previous: StoredSeal | undefined;
+  let seals = 0;
+  let sealedRows = 0;
+  let retainedRows = 0;
+  try {
+    const batchSize = options.sealsPerBatch ?? 500;
+    for (;;) {
+      // Seals in keyset batches; the rows of each batch are streamed below.
+      const batch = await sql.unsafe<StoredSeal[]>(
+        `select sequence::int as sequence, from_xact::text as "fromXact", horizon::text as horizon, row_count as "rowCount",
+                first_id::text as "firstId", last_id::text as "lastId", rows_hash as "rowsHash", previous_hash as "previousHash",
+                ${microsecondsUtc('sealed_at')} as "sealedAt", public_key as "publicKey", hash, signature
+         from audit_seals where sequence > $1 order by sequence limit ${batchSize}`,
+        [previous?.sequence ?? 0],
+      );
+      if (batch.length === 0) break;
+      for (const seal of batch) {
+        checkChainLink(seal, previous, trustedKey, options.publicKey);
+        const anchor = anchors.get(seal.sequence);
+        if (anchor && anchor.hash !== seal.hash) {
+          fail({ seal: seal.sequence, reason: `its hash ${seal.hash} differs from the anchored ${anchor.hash}: the chain was rewritten` });
+        }
+        previous = seal;
+      }
+      // The rows of a few thousand at a time: each query's sort then fits in memory.
+      for (const group of byRowCount(batch, ROWS_PER_QUERY)) {
+        const horizons = group.map((seal) => BigInt(seal.horizon));
+        const tallies = new Map(group.map((seal) => [seal.sequence, { digest: createHash('sha256'), count: 0, firstId: undefined, lastId: undefined } as SealTally]));
+        /** One row of the batch's windows and its stored hash (either may be missing), in id order. */
+        const checkRow = (row: RowAndHash) => {
+          if (row.row_hash && row.seal !== null) tally(tallies.get(row.seal)!, row.hashed_id!, row.row_hash);
+          if (row.id === null) {
+            const id = BigInt(row.hashed_id!);
+            const range = retained.findIndex((r) => id >= r.firstId && id <= r.lastId);
+            if (range < 0) fail({ seal: row.seal!, row: row.hashed_id!, reason: 'the row was sealed but is missing: deleted' });
+            retainedUsed[range]! += 1;
+            retainedRows += 1;
+            return;
+          }
+          const window = sealOf(group, horizons, BigInt(row.xact_id));
+          if (row.row_hash === null) {
+            fail({ seal: window, row: row.id, reason: `the row lies in seal ${window}'s window but was not sealed: inserted afterwards` });
+          }
+          if (row.seal !== window) {
+            fail({ seal: row.seal!, row: row.id, reason: `the row was sealed in seal ${row.seal} but its xact_id ${row.xact_id} now places it in seal ${window}'s window` });
+          }
+          if (!rowHash(row).equals(row.row_hash!)) {
+            fail({ seal: row.seal!, row: row.id, reason: 'the row differs from what was sealed: its hash does not match' });
+          }
+          sealedRows += 1;
+        };
+        const rowsAndHashes = sql.unsafe<RowAndHash[]>(
+          `select h.seal::int as seal, h.id::text as hashed_id, h.row_hash, a.*
+           from (select ${hashedColumnsSql('l')} from audit_logs l where l.xact_id >= $1::xid8 and l.xact_id < $2::xid8) a
+           full join (select seal, id, row_hash from audit_row_hashes where seal between $3 and $4) h on h.id = a.id::bigint
+           order by coalesce(h.id, a.id::bigint)`,
+          [group[0]!.fromXact, group.at(-1)!.horizon, group[0]!.sequence, group.at(-1)!.sequence],
+        );
+        // Streamed row by row, so PostgreSQL produces rows while they are hashed here; nothing may be
+        // thrown in the callback (postgres.js calls it from its socket handler), so the first failure
+        // is kept, the query cancelled, and the failure thrown once it has stopped.
+        let failure: unknown;
+        await rowsAndHashes
+          .forEach((row) => {
+            if (failure !== undefined) return;
+            try {
+              checkRow(row);
+            } catch (error) {
+              failure = error;
+              void rowsAndHashes.cancel();
+            }
+          })
+          .catch((error: unknown) => {
+            if (failure === undefined) throw error;
+          });
+        if (failure !== undefined) throw failure;
+        for (const seal of group) checkTally(seal, tallies.get(seal.sequence)!);
+      }
+      seals += batch.length;
+    }
+
+    for (const [index, range] of retained.entries()) {
+      if (retainedUsed[index]! > range.rows) {
+        fail({ reason: `${retainedUsed[index]} sealed rows are missing from ids ${range.firstId}–${range.lastId}, but the retention there removed ${range.rows}` });
+      }
+      // A record of a month dropped while rows of it remain is not a record of retention.
+      const [left] = await sql<{ id: string }[]>`
+        select id::text from audit_logs where occurred_at >= ${range.from}::timestamptz and occurred_at < ${range.to}::timestamptz limit 1`;
+      if (left) fail({ row: left.id, reason: `a retention says it dropped ${range.from}–${range.to}, but this row of that month remains` });
+    }
+    const head = previous;
+    for (const anchor of anchors.values()) {
+      if (!head || anchor.sequence > head.sequence) {
+        fail({ seal: anchor.sequence, reason: `the anchored seal ${anchor.sequence} is gone: the chain ends at ${head?.sequence ?? 'no seal'}, so its tail was cut` });
+      }
+    }
+    const [orphan] = await sql<{ seal: number }[]>`select seal::int as seal from audit_row_hashes where seal > ${head?.sequence ?? 0} order by seal limit 1`;
+    if (orphan) fail({ seal: orphan.seal, reason: `row hashes name seal ${orphan.seal}, which is not in the chain: its tail was cut` });
+    const [unsealed] = await sql<{ count: number }[]>`
+      select count(*)::int as count from audit_logs where xact_id >= ${head?.horizon ?? '0'}::xid8`;
+    return {
+      ok: true,
+      seals,
+      sealedRows,
+      retainedRows,
+      unsealedRows: unsealed!.count,
+      head: head ? { sequence: head.sequence, hash: head.hash } : null,
+    };
+  } catch (error) {
+    if (error instanceof Tampered) return error.failure;
+    throw error;
+  }
+}
+
+function checkChainLink(seal: StoredSeal, previous: StoredSeal | undefined, trustedKey: string, publicKey: KeyObject): void {
+  const expected = (previous?.sequence ?? 0) + 1;
+  const at = { seal: seal.sequence };
+  if (seal.sequence !== expected) fail({ seal: expected, reason: `seal ${expected} is missing: the chain goes from ${expected - 1} to ${seal.sequence}` });
+  if (seal.previousHash !== (previous?.hash ?? GENESIS_HASH)) fail({ ...at, reason: "its previous hash is not the previous seal's hash" });
+  if (seal.fromXact !== (previous?.horizon ?? '0')) fail({ ...at, reason: "its window does not start at the previous seal's horizon" });
+  if (BigInt(seal.horizon) <= BigInt(seal.fromXact)) fail({ ...at, reason: 'its window is empty or reversed' });
+  if (sealHash(seal) !== seal.hash) fail({ ...at, reason: 'its hash does not match its content' });
+  if (seal.publicKey !== trustedKey) fail({ ...at, reason: `it names public key ${seal.publicKey}, not the trusted ${trustedKey}` });
+  if (!sealSignatureValid(seal, publicKey)) fail({ ...at, reason: 'its signature is not valid for the trusted public key' });
+}
+
+/** `seals` in consecutive groups of about `rows` rows (at least one seal each). */
+function byRowCount(seals: readonly StoredSeal[], rows: number): StoredSeal[][] {
+  const groups: StoredSeal[][] = [];
+  let count = Infinity;
+  for (const seal of seals) {
+    if (count + seal.rowCount > rows) {
+      groups.push([]);
+      count = 0;
+    }
+    groups.at(-1)!.push(seal);
+    count += seal.rowCount;
+  }
+  return groups;
+}
+
+/** Adds a stored row hash to its seal's tally; they arrive in id order. */
+function tally(tally: SealTally, id: string, hash: Buffer): void {
+  tally.digest.update(hash);
+  tally.count += 1;
+  tally.firstId ??= id;
+  tally.lastId = id;
+}
+
+function checkTally(seal: StoredSeal, tally: SealTally): void {
+  const at = { seal: seal.sequence };
+  if (tally.count !== seal.rowCount) fail({ ...at, reason: `it seals ${seal.rowCount} rows but ${tally.count} row hashes name it` });
+  if (tally.firstId !== seal.firstId || tally.lastId !== seal.lastId) {
+    fail({ ...at, reason: `its ids run ${seal.firstId}–${seal.lastId} but its row hashes' run ${tally.firstId}–${tally.lastId}` });
+  }
+  if (tally.digest.digest('hex') !== seal.rowsHash) fail({ ...at, reason: 'its rows hash does not match the stored row hashes: a row hash was rewritten' });
+}
+
+/** The seal of `batch` whose window holds `xactId`, given the batch's `horizons` (windows are contiguous and checked before). */
+function sealOf(batch: readonly StoredSeal[], horizons: readonly bigint[], xactId: bigint): number {
+  let low = 0;
+  let high = batch.length - 1;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (horizons[middle]! > xactId) high = middle;
+    else low = middle + 1;
+  }
+  return batch[low]!.sequence;
+}
+
+/** A dropped month as an `audit_retention` row lists it (`npm run audit:retention`). */
+interface DroppedMonth {
+  readonly from: string;
+  readonly to: string;
+  readonly rows: number;
+  readonly firstId: string | null;
+  readonly lastId: string | null;
+}
+
+/**
+ * The months recorded retentions dropped, sealed yet or not (right after a retention its row is
+ * not). Only the owner can write such a row, and may drop months anyway; what a record can excuse
+ * is bounded by the check that no row of its months remains.
+ */
+async function retainedRanges(sql: postgres.Sql): Promise<RetainedRange[]> {
+  const rows = await sql<{ details: { partitions?: DroppedMonth[] } }[]>`
+    select details from audit_logs where action = 'audit_retention' and outcome = 'success'`;
+  return rows.flatMap(({ details }) =>
+    (details.partitions ?? []).flatMap((month) =>
+      month.firstId !== null && month.lastId !== null
+        ? [{ firstId: BigInt(month.firstId), lastId: BigInt(month.lastId), rows: month.rows, from: month.from, to: month.to }]
+        : [],
+    ),
+  );
+}

@@ -1,0 +1,55 @@
+import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { createPublicKey } from 'node:crypto';
+import { publicKeyFromText, readDevSigningKey } from '../audit';
+import { ConfigError } from '../config/config';
+import { parseSigningKey } from '../config/signing-key';
+import { connectDatabase, type Database } from '../db/database';
+import { startEmbeddedPostgres } from '../db/embedded';
+
+/**
+ * What `audit:verify` and `audit:anchor` read the trail through: `DATABASE_URL` (the serving role
+ * may read it), or the embedded database under `DATA_DIR` while no server has it open.
+ */
+export async function openTrail(): Promise<Database> {
+  const url = setting('DATABASE_URL');
+  if (url) return connectDatabase(url, { maxConnections: 1 });
+  const embedded = await startEmbeddedPostgres(dataDir());
+  const database = connectDatabase(embedded.url, { maxConnections: 1 });
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      await embedded.stop();
+    },
+  };
+}
+
+/**
+ * The key seals must be signed with: `--public-key`, else the public half of `AUDIT_SIGNING_KEY`,
+ * else of the development key under `DATA_DIR`.
+ */
+export async function trustedPublicKey(given: string | undefined): Promise<KeyObject> {
+  if (given !== undefined) {
+    const key = publicKeyFromText(given);
+    if (!key) throw new ConfigError('--public-key must be an Ed25519 public key: base64url of its 32 bytes, as auditIntegrity and anchors show it');
+    return key;
+  }
+  const configured = setting('AUDIT_SIGNING_KEY');
+  if (configured) {
+    const key = parseSigningKey(configured);
+    if (!key) throw new ConfigError('AUDIT_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or its base64 body on one line');
+    return createPublicKey(key);
+  }
+  const development = await readDevSigningKey(dataDir());
+  if (!development) throw new ConfigError('no key to check seals with: pass --public-key (README: Tamper evidence)');
+  return createPublicKey(development);
+}
+
+function dataDir(): string {
+  return path.resolve(setting('DATA_DIR') ?? '.data');
+}
+
+export function setting(name: string): string | undefined {
+  return process.env[name]?.trim() || undefined;
+}

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseAnchors, verifyTrail } from '../audit';
+import { openTrail, trustedPublicKey } from './audit-database';
+
+/**
+ * `npm run audit:verify [-- --public-key KEY] [--anchors FILE]`: recomputes every row hash and the
+ * seal chain and checks the signatures (and the anchors in FILE). Prints `OK` with counts and exits
+ * 0, or `FAILED` with the first bad seal and row and why, and exits 1; 2 when it could not check.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { 'public-key': { type: 'string' }, anchors: { type: 'string' } } });
+  const publicKey = await trustedPublicKey(values['public-key']);
+  const anchors = values.anchors === undefined ? [] : parseAnchors(await readFile(values.anchors, 'utf8'));
+  const database = await openTrail();
+  try {
+    const result = await verifyTrail(database.sql, { publicKey, anchors });
+    if (!result.ok) {
+      const where = [result.seal !== undefined && `seal ${result.seal}`, result.row !== undefined && `row ${result.row}`].filter(Boolean).join(', ');
+      process.stdout.write(`FAILED: ${where ? `${where}: ` : ''}${result.reason}\n`);
+      return 1;
+    }
+    const head = result.head ? `head seal ${result.head.sequence} ${result.head.hash}` : 'no seal yet';
+    process.stdout.write(
+      `OK: ${result.seals} seals, ${result.sealedRows} sealed rows unchanged, ${result.retainedRows} removed by recorded retention, ` +
+        `${result.unsealedRows} not sealed yet; ${anchors.length} anchors hold; ${head}\n`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+// exitCode, not exit(): stdout to a pipe is written asynchronously and exit() would cut it off.
+main().then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`could not verify: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
