@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { prepareDatabase } from './db/prepare-database';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
+import { AuditIntegrityService } from './audit-logs/audit-integrity.service';
 import { Metrics } from './metrics';
 
 /** A started API: its base URL and how to shut it down cleanly. */
@@ -63,6 +64,12 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     await ensureAuditMonths(database.db);
     sealing = audit && options.seal !== false ? await startSealing(config, logger, embedded ? database : undefined, url) : undefined;
+    // From the database, not the sealer: any replica reports it, whichever one holds the sealer lock.
+    metrics.gauge({
+      name: 'audit_seal_lag_seconds',
+      help: 'Age of the oldest audit row no seal covers yet (0 when every row is sealed): how far tamper evidence trails the trail',
+      read: async () => (await new AuditIntegrityService(database.db).status()).oldestUnsealedAgeSeconds ?? 0,
+    });
     const http = await startHttpServer({
       config,
       schema: await buildExecutableSchema(),

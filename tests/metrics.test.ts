@@ -19,6 +19,7 @@ const METRIC_NAMES = [
   'db_pool_queries_in_flight',
   'db_pool_transactions_open',
   'db_pool_max_connections',
+  'audit_seal_lag_seconds',
   // Node's default metrics (prom-client), a few of them
   'process_cpu_user_seconds_total',
   'process_resident_memory_bytes',
@@ -68,6 +69,21 @@ describe('in development, on the API port', () => {
     expect(sample(text, 'db_pool_max_connections')).toBe(server.database.embedded ? 1 : 10);
     expect(sample(text, 'db_pool_queries_in_flight')).toBe(0);
     expect(sample(text, 'db_pool_transactions_open')).toBe(0);
+  });
+
+  // A transaction of another session holds the sealing horizon back; the embedded database has one session.
+  (process.env.DATABASE_URL ? it : it.skip)('reports the age of the oldest row no seal covers yet as the seal lag', async () => {
+    const holder = await server.sql.reserve();
+    try {
+      await holder`begin`;
+      await holder`select pg_current_xact_id()`;
+      await createItem('written while sealing is held back');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(sample(await metricsOf(server), 'audit_seal_lag_seconds')).toBeGreaterThanOrEqual(1.5);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+    }
   });
 
   it("counts an admin's audited read as an admin_view_item row, its group commit and its request", async () => {

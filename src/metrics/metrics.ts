@@ -20,8 +20,8 @@ export interface GaugeSource {
   readonly name: string;
   /** What it measures, for the `# HELP` line. */
   readonly help: string;
-  /** The current value, asked when `/metrics` is scraped. */
-  readonly read: () => number;
+  /** The current value, asked when `/metrics` is scraped (it may ask the database). */
+  readonly read: () => number | Promise<number>;
 }
 
 /**
@@ -96,8 +96,8 @@ export class Metrics {
       name: source.name,
       help: source.help,
       registers: [this.registry],
-      collect() {
-        this.set(source.read());
+      async collect() {
+        this.set(await source.read());
       },
     });
   }
