@@ -77,8 +77,17 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date
     // in between two drops, and a long reader makes retention give up instead of queueing writers.
     await tx.execute(sql`lock table audit_logs in access exclusive mode`);
     const dropped: DroppedAuditMonth[] = [];
+    // Rows no seal covers yet would leave the trail without ever having been sealed: verify could
+    // not tell them from rows that never existed.
+    const [head] = await tx.execute<{ horizon: string }>(sql`select horizon::text from audit_seals order by sequence desc limit 1`);
     for (const month of await auditMonthsBefore(tx, before)) {
       const table = sql.identifier(month.name);
+      const [unsealed] = await tx.execute<{ rows: number }>(
+        sql`select count(*)::int as rows from ${table} where xact_id >= ${head?.horizon ?? '0'}::xid8`,
+      );
+      if (unsealed!.rows > 0) {
+        throw new RetentionError(`${month.name} holds ${unsealed!.rows} row(s) no seal covers yet; run again once the sealer has sealed them (README: Tamper evidence)`);
+      }
       const [stats] = await tx.execute<{ rows: number; first_id: string | null; last_id: string | null }>(
         sql`select count(*)::int as rows, min(id)::text as first_id, max(id)::text as last_id from ${table}`,
       );
