@@ -186,11 +186,14 @@ describeOnPostgres('the live feed across two server processes', () => {
     const first = feedClient(b.url, adminToken);
     const before = subscribe(first, { filter });
     await until(() => before.received.length >= 10, '10 rows on B');
+    // The client stops listening at once (later messages are dropped), then closes its socket.
+    before.unsubscribe();
     await first.dispose();
+    const resumeAfter = before.received.at(-1)!.cursor;
     // Rows go on being written and sealed while no one listens.
     await until(() => written >= before.received.length + 20, '20 more writes');
     const second = feedClient(b.url, adminToken);
-    const after = subscribe(second, { filter, after: before.received.at(-1)!.cursor });
+    const after = subscribe(second, { filter, after: resumeAfter });
     writing.on = false;
     await writer;
     const expected = async () => (await sealedUpdates(sql)).map((row) => row.id);
