@@ -20,16 +20,22 @@ export const canReadAuditTrail = rule({ cache: 'no_cache' })((_parent, args: Rec
  * query's `filter`, `first` and `after`.
  */
 export function auditTrailAccess(args: Record<string, unknown>, context: Context, info: GraphQLResolveInfo): true | ClientError {
-  if (isAdmin(context.viewer)) return true;
   const byId = 'id' in args;
-  context.audit.denied(
-    {
-      ...viewAuditLogs,
-      resourceId: byId ? auditLogKey(args.id) : null,
-      details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : info.fieldName === 'auditIntegrity' ? { integrity: true } : auditQueryDetails(args),
-    },
-    `${info.parentType.name}.${info.fieldName}`,
-  );
+  const refusal = refusalToRead(context, `${info.parentType.name}.${info.fieldName}`, {
+    resourceId: byId ? auditLogKey(args.id) : null,
+    details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : info.fieldName === 'auditIntegrity' ? { integrity: true } : auditQueryDetails(args),
+  });
+  return refusal ?? true;
+}
+
+/**
+ * The one decision behind every read of the trail: an admin may (undefined); anyone else gets
+ * the error to answer with, and the attempt is recorded as a denied `view_audit_logs` of `field`.
+ * The live feed calls it itself, since graphql-shield guards only a subscription's per-row resolve.
+ */
+export function refusalToRead(context: Context, field: string, event: { resourceId?: string | null; details: Record<string, unknown> }): ClientError | undefined {
+  if (isAdmin(context.viewer)) return undefined;
+  context.audit.denied({ ...viewAuditLogs, resourceId: event.resourceId ?? null, details: event.details }, field);
   return context.viewer ? new Forbidden('the audit trail is for admins only') : new Unauthenticated();
 }
 

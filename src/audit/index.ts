@@ -27,6 +27,7 @@ export {
   readDevSigningKey,
   rowHash,
   Sealer,
+  SealWatcher,
   sealOnce,
   verifyTrail,
   type HashedRow,

@@ -54,6 +54,10 @@ export const permissions = shield(
       nodes: canFetchNodes,
       auditIntegrity: canReadAuditTrail,
     },
+    Subscription: {
+      '*': deny,
+      auditLogAdded: canReadAuditTrail,
+    },
     Mutation: {
       '*': deny,
       createItem: isAuthenticated,

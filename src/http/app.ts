@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/p
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { Context } from '../api/context';
 import { ApolloServerPluginAuditTrail, type AuditTrail } from '../audit';
 import type { TokenVerifier } from '../auth/token-verifier';
@@ -15,11 +15,12 @@ import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
 import { createFormatError } from '../graphql/format-error';
 import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
-import { KnownOperationTypes } from '../graphql/known-operation-types';
+import { servedOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
 import type { Metrics } from '../metrics';
 import { auditExportRoute } from './audit-export';
 import { healthRoutes } from './health';
+import { serveLiveFeed } from './live-feed';
 import { jsonErrors } from './json-errors';
 import { metricsRoute } from './metrics-route';
 import { requestContext } from './request-context';
@@ -55,6 +56,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(requestId());
   const httpServer = http.createServer(app);
   const limits = queryLimits({ limits: config.queryLimits });
+  const formatError = createFormatError(logger);
+  const liveFeed = serveLiveFeed({
+    httpServer,
+    schema,
+    database,
+    verifyToken,
+    auditTrail,
+    logger,
+    validationRules: limits.serverOptions.validationRules as ValidationRule[],
+    formatError,
+    trustProxy: app.get('trust proxy fn'),
+  });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -63,11 +76,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     // main.ts owns shutdown: drain HTTP, then close the pool, then exit 0.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(logger),
+    formatError,
     ...limits.serverOptions,
-    validationRules: [KnownOperationTypes, ...limits.serverOptions.validationRules],
+    validationRules: [servedOperationTypes('http'), ...limits.serverOptions.validationRules],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Live feeds end (and record their end) before HTTP drains.
+      { serverWillStart: async () => ({ drainServer: () => liveFeed.dispose() }) },
       ApolloServerPluginAuditTrail({ logger }),
       limits.plugin,
       metrics.graphqlRequests.plugin,

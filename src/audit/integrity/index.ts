@@ -3,6 +3,7 @@ export { headAnchor, parseAnchors } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
 export { loadOrCreateDevSigningKey, readDevSigningKey } from './dev-signing-key';
 export { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
+export { SealWatcher } from './seal-watcher';
 export { Sealer, sealOnce } from './sealer';
 export { publicKeyFromText } from './seal-encoding';
 export { verifyTrail } from './verify';
