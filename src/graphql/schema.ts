@@ -5,6 +5,7 @@ import { assertAuditCoverage, settleBeforeAudit } from '../audit';
 import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
 import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
+import { AuditStatsResolver } from '../audit-logs/audit-stats.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { NodeResolver } from './node.resolver';
@@ -16,7 +17,7 @@ const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
 export async function buildApiSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, NodeResolver],
+    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, AuditStatsResolver, NodeResolver],
     validate: false,
   });
   assertAuditCoverage(schema);
