@@ -3,13 +3,16 @@ import type { AuditStatsQuery } from '#src/audit-logs/audit-stats.service';
 import { AuditStatsBucketSize, AuditStatsKey, AuditStatsOrder } from '#src/audit-logs/audit-stats.type';
 
 /**
- * Fills the rollups for a seeded trail with the SQL each seal runs on its window (the owner may call
- * it): the seeded rows all carry `xact_id` 1, below every real transaction, so one window holds them.
- * Sealing them instead would hash every row first, which is the sealer's cost, not auditStats'.
+ * Fills the rollups of a seeded trail as they stand once every row is sealed, with the SQL each seal
+ * runs on its window (the owner may call it), over one window holding every finished transaction's
+ * rows: seeded rows carry `xact_id` 1, and a server's sealer may have counted some rows already, so
+ * the rollups are emptied first. Sealing instead would hash every row: the sealer's cost, not
+ * auditStats'.
  */
 export async function rollUpSeededTrail(sql: postgres.Sql): Promise<void> {
-  await sql`select audit_stats_roll_up('0'::xid8, '2'::xid8)`;
-  await sql`vacuum analyze audit_stats_hourly, audit_stats_daily`;
+  await sql`truncate audit_stats_hourly, audit_stats_daily, audit_stats_user_daily`;
+  await sql`select audit_stats_roll_up('0'::xid8, pg_snapshot_xmin(pg_current_snapshot()))`;
+  await sql`vacuum analyze audit_stats_hourly, audit_stats_daily, audit_stats_user_daily`;
 }
 
 /** The dashboard queries of 30 days that `bench:scale` times, as the API's service runs them. */
@@ -33,7 +36,9 @@ export function auditStatsCases(from: Date, to: Date): { name: string; query: Au
 
 /** Rows of each rollup, to print beside the timings. */
 export async function rollupSizes(sql: postgres.Sql): Promise<string> {
-  const [row] = await sql<{ hourly: number; daily: number }[]>`
-    select (select count(*)::int from audit_stats_hourly) as hourly, (select count(*)::int from audit_stats_daily) as daily`;
-  return `hourly ${row!.hourly.toLocaleString('en-US')} rows, daily (with users) ${row!.daily.toLocaleString('en-US')} rows`;
+  const [row] = await sql<{ hourly: number; daily: number; users: number }[]>`
+    select (select count(*)::int from audit_stats_hourly) as hourly, (select count(*)::int from audit_stats_daily) as daily,
+           (select count(*)::int from audit_stats_user_daily) as users`;
+  const rows = (count: number) => count.toLocaleString('en-US');
+  return `rows: hourly ${rows(row!.hourly)}, daily ${rows(row!.daily)}, per user and day ${rows(row!.users)}`;
 }

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import './production-mode';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
     log(`  database: ${database.description}`);
 
     const seedStart = performance.now();
+    // The months the seeded history falls in (migrations create only this month and those ahead).
+    await direct.sql`select audit_logs_create_partitions('2026-10-01', ${`2026-10-${1 + SEED_DAYS}`}::timestamptz)`;
     // The owner writes history at chosen ids and times: the stamping trigger is for everyone else.
     await direct.sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
     for (let from = 1; from <= rows; from += CHUNK) await direct.sql.unsafe(seedChunkSql(from, Math.min(rows, from + CHUNK - 1), rows));

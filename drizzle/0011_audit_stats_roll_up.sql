@@ -1,7 +1,7 @@
 -- The rollups auditStats reads (README: Dashboards) count sealed rows: each seal adds the counts of
 -- the rows in its window [from_xact, horizon), in the seal's own transaction. Seals are append-only
 -- and numbered, so every sealed row is counted exactly once, and no unsealed row ever is.
--- One scan of the window (the xact_id index) feeds both rollups; buckets are UTC hours and days,
+-- One scan of the window (the xact_id index) feeds the three rollups; buckets are UTC hours and days,
 -- which nest in the UTC months retention drops.
 CREATE FUNCTION "audit_stats_roll_up"(from_xact xid8, horizon xid8) RETURNS void
 LANGUAGE sql AS $$
@@ -16,11 +16,16 @@ LANGUAGE sql AS $$
     SELECT hour, action, outcome, user_role, resource_type, admin_bypass, sum(count)
     FROM window_counts GROUP BY 1, 2, 3, 4, 5, 6
     ON CONFLICT ON CONSTRAINT audit_stats_hourly_key DO UPDATE SET count = s.count + excluded.count
+  ), daily AS (
+    INSERT INTO audit_stats_daily AS s (bucket_start, action, outcome, user_role, resource_type, admin_bypass, count)
+    SELECT pg_catalog.date_trunc('day', hour, 'UTC'), action, outcome, user_role, resource_type, admin_bypass, sum(count)
+    FROM window_counts GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT ON CONSTRAINT audit_stats_daily_key DO UPDATE SET count = s.count + excluded.count
   )
-  INSERT INTO audit_stats_daily AS s (bucket_start, user_id, action, outcome, user_role, resource_type, admin_bypass, count)
+  INSERT INTO audit_stats_user_daily AS s (bucket_start, user_id, action, outcome, user_role, resource_type, admin_bypass, count)
   SELECT pg_catalog.date_trunc('day', hour, 'UTC'), user_id, action, outcome, user_role, resource_type, admin_bypass, sum(count)
   FROM window_counts GROUP BY 1, 2, 3, 4, 5, 6, 7
-  ON CONFLICT ON CONSTRAINT audit_stats_daily_key DO UPDATE SET count = s.count + excluded.count;
+  ON CONFLICT ON CONSTRAINT audit_stats_user_daily_key DO UPDATE SET count = s.count + excluded.count;
 $$;
 --> statement-breakpoint
 -- SECURITY DEFINER: the sealer runs as the serving role, which may only read the rollups, so it can

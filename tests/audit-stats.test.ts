@@ -156,6 +156,8 @@ describe('auditStats counts exactly the sealed rows', () => {
     ['denials per hour, one day', ['outcome'], 'HOUR', { outcome: 'DENIED', from: '2024-03-27T00:00:00Z', to: '2024-03-28T00:00:00Z' }],
     ['outcome × bypass × resourceType per hour for some actions', ['outcome', 'adminBypass', 'resourceType'], 'HOUR', { actions: ['update_item', 'admin_view_item'], from: '2024-03-31T12:00:00Z', to: '2024-04-02T12:00:00Z' }],
     ['role and resource type over everything', ['userRole', 'resourceType'], null, {}],
+    ['days of a range of whole hours (summed from hours)', ['action', 'outcome'], 'DAY', { from: '2024-03-27T06:00:00Z', to: '2024-03-30T18:00:00Z' }],
+    ['totals over a range of whole hours', ['resourceType'], null, { from: '2024-03-31T22:00:00Z', to: '2024-04-01T02:00:00Z' }],
     ['top admins by bypass', ['userId'], null, { adminBypass: true }],
     ['users per day', ['userId', 'userRole'], 'DAY', {}],
     ['one user, by action and day, in a day range', ['action'], 'DAY', { userId: 'user-3', from: '2024-03-26T00:00:00Z', to: '2024-04-02T00:00:00Z' }],
@@ -310,6 +312,7 @@ describe('retention of a month', () => {
       await owner.close();
     }
     expect((await stats(['action'], 'DAY', march)).buckets).toEqual([]);
+    expect((await stats(['action'], 'HOUR', march)).buckets).toEqual([]);
     expect((await stats(['userId'], 'DAY', march)).buckets).toEqual([]);
     for (const [groupBy, bucket] of [[['action', 'outcome'], 'DAY'], [['userId'], 'DAY'], [[], null]] as const) {
       const expected = expectedBuckets(await sealedRows(), [...groupBy], bucket, {});

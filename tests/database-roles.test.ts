@@ -103,6 +103,7 @@ describeOnPostgres('separate owner and serving roles', () => {
     { tablename: 'audit_seals', owners: roles.owner },
     { tablename: 'audit_stats_daily', owners: roles.owner },
     { tablename: 'audit_stats_hourly', owners: roles.owner },
+    { tablename: 'audit_stats_user_daily', owners: roles.owner },
     { tablename: 'items', owners: roles.owner },
   ];
 
@@ -131,7 +132,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
           'USAGE on the sequence of audit_logs.id; EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics(); ' +
           'SELECT, INSERT, UPDATE, DELETE on items; SELECT, INSERT on audit_seals and audit_row_hashes; ' +
-          'SELECT on audit_stats_hourly and audit_stats_daily\n',
+          'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily\n',
       );
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
@@ -250,6 +251,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       ['TRUNCATE of the row hashes', 'truncate audit_row_hashes', 'permission denied for table audit_row_hashes'],
       ['INSERT of counts', "insert into audit_stats_hourly values (now(), 'update_item', 'success', null, null, false, 1000)", 'permission denied for table audit_stats_hourly'],
       ['UPDATE of counts', 'update audit_stats_daily set count = count + 1', 'permission denied for table audit_stats_daily'],
+      ['UPDATE of a user\'s counts', 'update audit_stats_user_daily set count = 0', 'permission denied for table audit_stats_user_daily'],
       ['DELETE of counts', 'delete from audit_stats_hourly', 'permission denied for table audit_stats_hourly'],
       ['TRUNCATE of counts', 'truncate audit_stats_daily', 'permission denied for table audit_stats_daily'],
       ['counting a window again', "select audit_stats_roll_up('0', '1000')", 'permission denied for function audit_stats_roll_up'],
@@ -506,6 +508,7 @@ const SERVING_PRIVILEGES = {
     audit_seals: ['SELECT', 'INSERT'],
     audit_stats_daily: ['SELECT'],
     audit_stats_hourly: ['SELECT'],
+    audit_stats_user_daily: ['SELECT'],
     items: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     items_id_seq: [],
   },

@@ -56,6 +56,7 @@ const APP_TABLES = [
   { table_name: 'audit_seals' },
   { table_name: 'audit_stats_daily' },
   { table_name: 'audit_stats_hourly' },
+  { table_name: 'audit_stats_user_daily' },
   { table_name: 'items' },
 ];
 
@@ -293,11 +294,12 @@ describe('the rollups of a trail already sealed (migrations audit_stats_*)', () 
     await runMigrations(olderDb.db);
 
     const rollup = (table: string) =>
-      olderDb.sql.unsafe(`select ${table === 'audit_stats_daily' ? 'user_id, ' : ''}action, sum(count)::int as count from ${table} group by 1${table === 'audit_stats_daily' ? ', 2' : ''} order by 1, 2`);
+      olderDb.sql.unsafe(`select ${table === 'audit_stats_user_daily' ? 'user_id, ' : ''}action, sum(count)::int as count from ${table} group by 1${table === 'audit_stats_user_daily' ? ', 2' : ''} order by 1, 2`);
     const sealed = await olderDb.sql`
       select a.user_id, a.action, count(*)::int as count from audit_logs a join audit_row_hashes h on h.id = a.id group by 1, 2 order by 1, 2`;
     expect(sealed.map((row) => row.count)).toEqual([10, 10, 10]);
-    expect([...(await rollup('audit_stats_daily'))]).toEqual([...sealed]);
+    expect([...(await rollup('audit_stats_user_daily'))]).toEqual([...sealed]);
+    expect([...(await rollup('audit_stats_daily'))]).toEqual([{ action: 'update_item', count: 30 }]);
     expect([...(await rollup('audit_stats_hourly'))]).toEqual([{ action: 'update_item', count: 30 }]);
   });
 });

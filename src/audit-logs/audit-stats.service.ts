@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { auditActions, auditStatsDaily, auditStatsHourly } from '../audit';
+import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../audit';
 import { InvalidInput } from '../core/errors';
 import type { Db } from '../db/database';
 import type { AuditLogFilter } from './audit-log.inputs';
@@ -24,8 +24,9 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * Counts of sealed audit rows from the rollups the seals keep (never the trail): the hourly one
- * without users unless the query groups or filters by `userId`, then the daily one with them.
+ * Counts of sealed audit rows from the rollups the seals keep (never the trail): per user and day
+ * when the query groups or filters by `userId`; otherwise per day when its buckets are days (or
+ * none) and its range whole days, else per hour.
  */
 export class AuditStatsService {
   constructor(private readonly db: Db) {}
@@ -39,15 +40,22 @@ export class AuditStatsService {
     if (byUser && query.bucket === AuditStatsBucketSize.HOUR) {
       throw new InvalidInput('bucket', 'must be DAY or omitted with userId: counts per user are kept per day');
     }
-    const table = byUser ? auditStatsDaily : auditStatsHourly;
-    const unitMs = byUser ? DAY_MS : HOUR_MS;
+    const wholeDays = [filter.from, filter.to].every((bound) => !bound || bound.getTime() % DAY_MS === 0);
+    // The smallest rollup that answers: per user only when asked, per day whenever the range allows.
+    const table = byUser
+      ? auditStatsUserDaily
+      : query.bucket === AuditStatsBucketSize.HOUR || !wholeDays
+        ? auditStatsHourly
+        : auditStatsDaily;
+    const unit = byUser ? 'day (with userId)' : 'hour';
+    const unitMs = table === auditStatsHourly ? HOUR_MS : DAY_MS;
     for (const [field, value] of [['from', filter.from], ['to', filter.to]] as const) {
       if (value && value.getTime() % unitMs !== 0) {
-        throw new InvalidInput(`filter.${field}`, `must be a whole UTC ${byUser ? 'day (with userId)' : 'hour'}: the counts are kept per ${byUser ? 'day' : 'hour'}`);
+        throw new InvalidInput(`filter.${field}`, `must be a whole UTC ${unit}: the counts are kept per hour and per day`);
       }
     }
 
-    const keyColumn = (key: AuditStatsKey) => (key === AuditStatsKey.USER_ID ? auditStatsDaily.userId : table[key]);
+    const keyColumn = (key: AuditStatsKey) => (key === AuditStatsKey.USER_ID ? auditStatsUserDaily.userId : table[key]);
     const count = sql<number>`sum(${table.count})`.mapWith(Number);
     // Literal arguments, not parameters: GROUP BY must repeat the selected expression exactly.
     const bucketStart =
@@ -105,10 +113,10 @@ function checkFilter(filter: AuditLogFilter): void {
   if (filter.from && filter.to && filter.from >= filter.to) throw new InvalidInput('filter.to', 'must be later than filter.from');
 }
 
-function conditions(filter: AuditLogFilter, table: typeof auditStatsHourly | typeof auditStatsDaily): (SQL | undefined)[] {
+function conditions(filter: AuditLogFilter, table: typeof auditStatsHourly | typeof auditStatsDaily | typeof auditStatsUserDaily): (SQL | undefined)[] {
   const equal = <T>(column: Parameters<typeof eq>[0], value: T | null | undefined) => (value == null ? undefined : eq(column, value));
   return [
-    equal(auditStatsDaily.userId, filter.userId),
+    equal(auditStatsUserDaily.userId, filter.userId),
     equal(table.action, filter.action),
     filter.actions ? inArray(table.action, filter.actions) : undefined,
     equal(table.resourceType, filter.resourceType),

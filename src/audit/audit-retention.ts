@@ -3,7 +3,7 @@ import { and, gte, lt, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/database';
 import { defineAuditAction } from './audit-actions';
 import { writeAuditRows } from './audit-sink';
-import { auditStatsDaily, auditStatsHourly } from './audit-stats.table';
+import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 
 /** Dropping whole months of the trail: the only way rows ever leave it. */
 export const AUDIT_RETENTION = defineAuditAction({
@@ -94,7 +94,7 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date
       );
       await tx.execute(sql`drop table ${table}`);
       // The month's counts go with its rows: auditStats counts the sealed rows the trail still holds.
-      for (const rollup of [auditStatsHourly, auditStatsDaily]) {
+      for (const rollup of [auditStatsHourly, auditStatsDaily, auditStatsUserDaily]) {
         await tx.delete(rollup).where(and(gte(rollup.bucketStart, month.from), lt(rollup.bucketStart, month.to)));
       }
       dropped.push({ ...month, rows: stats!.rows, firstId: stats!.first_id, lastId: stats!.last_id });

@@ -24,7 +24,7 @@ export const SERVING_PRIVILEGES = [
   'EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics()',
   'SELECT, INSERT, UPDATE, DELETE on items',
   'SELECT, INSERT on audit_seals and audit_row_hashes',
-  'SELECT on audit_stats_hourly and audit_stats_daily',
+  'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily',
 ] as const;
 
 export interface ServingRoleRequest {
@@ -74,7 +74,7 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
     }
     for (const statement of [
       `REVOKE ALL ON SCHEMA ${schema} FROM ${quotedRole}`,
-      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items, ${schema}.audit_seals, ${schema}.audit_row_hashes, ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily FROM ${quotedRole}`,
+      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items, ${schema}.audit_seals, ${schema}.audit_row_hashes, ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily, ${schema}.audit_stats_user_daily FROM ${quotedRole}`,
       `REVOKE ALL ON SEQUENCE ${auditSequence}, ${itemsSequence} FROM ${quotedRole}`,
       ...months.map(({ name }) => `REVOKE ALL ON TABLE ${schema}.${name} FROM ${quotedRole}`),
       `REVOKE ALL ON FUNCTION ${schema}.audit_logs_create_partitions(timestamptz, timestamptz) FROM ${quotedRole}`,
@@ -85,7 +85,7 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
       `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.items TO ${quotedRole}`,
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_seals, ${schema}.audit_row_hashes TO ${quotedRole}`,
-      `GRANT SELECT ON TABLE ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily TO ${quotedRole}`,
+      `GRANT SELECT ON TABLE ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily, ${schema}.audit_stats_user_daily TO ${quotedRole}`,
     ]) {
       await tx.unsafe(statement);
     }
