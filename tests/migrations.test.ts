@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import { createPrivateKey } from 'node:crypto';
 import { sealOnce } from '../src/audit';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_AUDIT_SIGNING_KEY } from './support/test-server';
 
 let testDatabase: TestDatabase;
 let database: Database;
@@ -283,7 +283,7 @@ describe('the rollups of a trail already sealed (migrations audit_stats_*)', () 
   });
 
   it('counts every row sealed before, and none written after the last seal', async () => {
-    const signingKey = createPrivateKey({ key: Buffer.from('MC4CAQAwBQYDK2VwBCIEILH41S6PoW3Ce4NE1qL62YsfOpQT/A9TRewIvbJdk5lE', 'base64'), format: 'der', type: 'pkcs8' });
+    const signingKey = createPrivateKey({ key: Buffer.from(TEST_AUDIT_SIGNING_KEY, 'base64'), format: 'der', type: 'pkcs8' });
     await olderDb.sql`insert into audit_logs (action, outcome, user_id) select 'update_item', 'success', 'u' || (g % 3) from generate_series(1, 30) g`;
     // Sealed once every writing transaction on the cluster has ended (other test files hold some open).
     for (let attempt = 0; attempt < 900 && !(await sealOnce(olderDb.sql, { signingKey, exclusive: false })); attempt++) {
