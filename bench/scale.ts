@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import './production-mode';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
