@@ -63,9 +63,9 @@ function monthOf(name: string): AuditMonth | undefined {
 
 /**
  * Drops every month of the trail that ends on or before `before` and records what it dropped as
- * an `audit_retention` row, in one transaction: either the months are gone (with their rollup counts)
- * and the row says so, or nothing changed. Only the owner of `audit_logs` may drop its partitions; the current month is
- * never dropped.
+ * an `audit_retention` row, in one transaction: either the months are gone (with their counts in
+ * the rollups) and the row says so, or nothing changed. Only the owner of `audit_logs` may drop its
+ * partitions; the current month is never dropped.
  */
 export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date()): Promise<RetentionResult> {
   const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
