@@ -2,10 +2,12 @@ import './production-mode';
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { AuditLogService } from '#src/audit-logs/audit-log.service';
+import { AuditStatsService } from '#src/audit-logs/audit-stats.service';
 import type { AuditLogFilter } from '#src/audit-logs/audit-log.inputs';
 import { connectDatabase, type Database } from '#src/db/database';
 import { runMigrations } from '#src/db/migrate';
 import { ITEM_NODE } from '#src/items/item.type';
+import { auditStatsCases, rollUpSeededTrail, rollupSizes } from './audit-stats';
 import { createBenchDatabase, DEFAULT_ADMIN_URL } from './database';
 import { describeMachine } from './report';
 import { percentile } from './stats';
@@ -15,7 +17,8 @@ import { percentile } from './stats';
  * Seeds `--rows` rows over 30 days (2,000 users of whom 20 admins, 1M items, admin page reads that
  * list 20 items each), then times, for every README query and single filter, the page the API
  * runs (`AuditLogService.pageQuery`) — page 1, page 1,000 (keyset), and `totalCount` — as the
- * database serves them (statement round trips from this process; no HTTP), p50 and p95.
+ * database serves them (statement round trips from this process; no HTTP), p50 and p95; then the
+ * rollups are filled as seals fill them and `auditStats` of 30 days is timed the same way.
  */
 
 const SEED_DAYS = 30;
@@ -115,12 +118,17 @@ async function main(): Promise<void> {
     log(`  database: ${database.description}`);
 
     const seedStart = performance.now();
+    // The months the seeded history falls in (migrations create only this month and those ahead).
+    await direct.sql`select audit_logs_create_partitions('2026-10-01', ${`2026-10-${1 + SEED_DAYS}`}::timestamptz)`;
     // The owner writes history at chosen ids and times: the stamping trigger is for everyone else.
     await direct.sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
     for (let from = 1; from <= rows; from += CHUNK) await direct.sql.unsafe(seedChunkSql(from, Math.min(rows, from + CHUNK - 1), rows));
     await direct.sql`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
     await direct.sql`select setval(pg_get_serial_sequence('audit_logs', 'id'), ${rows})`;
     await direct.sql`vacuum analyze audit_logs`;
+    const rollUpStart = performance.now();
+    await rollUpSeededTrail(direct.sql);
+    log(`  rollups : in ${((performance.now() - rollUpStart) / 1000).toFixed(0)} s; ${await rollupSizes(direct.sql)}`);
     const [size] = await direct.sql<{ size: string }[]>`select pg_size_pretty(pg_total_relation_size('audit_logs')) as size`;
     log(`  seeded  : in ${((performance.now() - seedStart) / 1000).toFixed(0)} s (generate_series, then VACUUM ANALYZE); table with indexes ${size!.size}`);
 
@@ -148,6 +156,14 @@ async function main(): Promise<void> {
       const page1000 = after === undefined ? '(fewer pages)' : ms(await timings(runs, () => service.pageQuery(testCase.filter, { first, afterId: after })));
       const count = await timings(Math.min(runs, 5), () => service.list(testCase.filter, { first, afterId: undefined }).then((page) => page.countTotal()));
       log(`| ${testCase.name} | ${ms(page1)} | ${page1000} | ${ms(count)} |`);
+    }
+
+    const stats = new AuditStatsService(direct.db);
+    log(`\n| auditStats, 30 days | buckets | p50 / p95 ms |`);
+    log('| --- | ---: | ---: |');
+    for (const testCase of auditStatsCases(new Date('2026-10-01T00:00:00Z'), new Date('2026-10-31T00:00:00Z'))) {
+      const { buckets } = await stats.stats(testCase.query);
+      log(`| ${testCase.name} | ${buckets.length} | ${ms(await timings(runs, () => stats.stats(testCase.query)))} |`);
     }
   } finally {
     await direct?.close();

@@ -101,6 +101,9 @@ describeOnPostgres('separate owner and serving roles', () => {
     { tablename: 'audit_logs and its months', owners: roles.owner },
     { tablename: 'audit_row_hashes', owners: roles.owner },
     { tablename: 'audit_seals', owners: roles.owner },
+    { tablename: 'audit_stats_daily', owners: roles.owner },
+    { tablename: 'audit_stats_hourly', owners: roles.owner },
+    { tablename: 'audit_stats_user_daily', owners: roles.owner },
     { tablename: 'items', owners: roles.owner },
   ];
 
@@ -128,7 +131,8 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(created.stdout).toBe(
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
           'USAGE on the sequence of audit_logs.id; EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics(); ' +
-          'SELECT, INSERT, UPDATE, DELETE on items; SELECT, INSERT on audit_seals and audit_row_hashes\n',
+          'SELECT, INSERT, UPDATE, DELETE on items; SELECT, INSERT on audit_seals and audit_row_hashes; ' +
+          'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily\n',
       );
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
@@ -245,6 +249,12 @@ describeOnPostgres('separate owner and serving roles', () => {
       ['UPDATE of a row hash', "update audit_row_hashes set row_hash = '\\x00'", 'permission denied for table audit_row_hashes'],
       ['DELETE of a row hash', 'delete from audit_row_hashes', 'permission denied for table audit_row_hashes'],
       ['TRUNCATE of the row hashes', 'truncate audit_row_hashes', 'permission denied for table audit_row_hashes'],
+      ['INSERT of counts', "insert into audit_stats_hourly values (now(), 'update_item', 'success', null, null, false, 1000)", 'permission denied for table audit_stats_hourly'],
+      ['UPDATE of counts', 'update audit_stats_daily set count = count + 1', 'permission denied for table audit_stats_daily'],
+      ['UPDATE of a user\'s counts', 'update audit_stats_user_daily set count = 0', 'permission denied for table audit_stats_user_daily'],
+      ['DELETE of counts', 'delete from audit_stats_hourly', 'permission denied for table audit_stats_hourly'],
+      ['TRUNCATE of counts', 'truncate audit_stats_daily', 'permission denied for table audit_stats_daily'],
+      ['counting a window again', "select audit_stats_roll_up('0', '1000')", 'permission denied for function audit_stats_roll_up'],
     ])('%s is refused', async (_attack, statement, message) => {
       await expect(asServing.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringContaining(message) });
     });
@@ -479,7 +489,8 @@ describeOnPostgres('separate owner and serving roles', () => {
               where c.relispartition and c.relkind = 'r' and has_table_privilege(r.oid, c.oid, p)) as on_months,
              (select jsonb_object_agg(f.proname, has_function_privilege(r.oid, f.oid, 'EXECUTE')) from pg_proc f
               where f.pronamespace = 'public'::regnamespace
-                and f.proname in ('audit_logs_create_partitions', 'audit_logs_ensure_partitions', 'audit_logs_refresh_statistics')) as may_call,
+                and f.proname in ('audit_logs_create_partitions', 'audit_logs_ensure_partitions', 'audit_logs_refresh_statistics',
+                                  'audit_stats_roll_up', 'audit_stats_roll_up_seal')) as may_call,
              (select coalesce(array_agg(m.roleid::regrole::text), '{}') from pg_auth_members m where m.member = r.oid) as member_of,
              r.rolsuper as superuser, r.rolcreaterole as createrole, r.rolcreatedb as createdb, r.rolcanlogin as login
       from pg_roles r where r.rolname = ${role}`;
@@ -495,11 +506,20 @@ const SERVING_PRIVILEGES = {
     audit_logs_id_seq: ['USAGE'],
     audit_row_hashes: ['SELECT', 'INSERT'],
     audit_seals: ['SELECT', 'INSERT'],
+    audit_stats_daily: ['SELECT'],
+    audit_stats_hourly: ['SELECT'],
+    audit_stats_user_daily: ['SELECT'],
     items: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     items_id_seq: [],
   },
   on_months: [],
-  may_call: { audit_logs_create_partitions: false, audit_logs_ensure_partitions: true, audit_logs_refresh_statistics: true },
+  may_call: {
+    audit_logs_create_partitions: false,
+    audit_logs_ensure_partitions: true,
+    audit_logs_refresh_statistics: true,
+    audit_stats_roll_up: false,
+    audit_stats_roll_up_seal: false,
+  },
   member_of: [],
   superuser: false,
   createrole: false,

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { sealOnce } from '../src/audit';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { TEST_AUDIT_SIGNING_KEY } from './support/test-server';
 
 let testDatabase: TestDatabase;
 let database: Database;
@@ -48,7 +50,15 @@ it('starts from an empty database', async () => {
   expect(await userTables()).toEqual([]);
 });
 
-const APP_TABLES = [{ table_name: 'audit_logs' }, { table_name: 'audit_row_hashes' }, { table_name: 'audit_seals' }, { table_name: 'items' }];
+const APP_TABLES = [
+  { table_name: 'audit_logs' },
+  { table_name: 'audit_row_hashes' },
+  { table_name: 'audit_seals' },
+  { table_name: 'audit_stats_daily' },
+  { table_name: 'audit_stats_hourly' },
+  { table_name: 'audit_stats_user_daily' },
+  { table_name: 'items' },
+];
 
 it('creates the items table with the expected columns', async () => {
   await runMigrations(database.db);
@@ -247,5 +257,49 @@ describe('partitioning a trail that already has rows (migration 0007)', () => {
              has_function_privilege('${role}', 'audit_logs_refresh_statistics()', 'EXECUTE') as analyzes,
              has_function_privilege('${role}', 'audit_logs_create_partitions(timestamptz, timestamptz)', 'EXECUTE') as creates_any_month`);
     expect({ ...grants }).toEqual({ reads: true, appends: true, deletes: false, numbers: true, creates_months: true, analyzes: true, creates_any_month: false });
+  });
+});
+
+describe('the rollups of a trail already sealed (migrations audit_stats_*)', () => {
+  let older: TestDatabase;
+  let olderDb: Database;
+
+  beforeAll(async () => {
+    older = await createTestDatabase();
+    olderDb = connectDatabase(older.url, { maxConnections: 1 });
+    // Every migration before the rollups.
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'migrations-before-stats-'));
+    await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journalPath = path.join(folder, 'meta/_journal.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    journal.entries = journal.entries.filter((entry) => !entry.tag.includes('audit_stats'));
+    await writeFile(journalPath, JSON.stringify(journal));
+    await migrate(olderDb.db, { migrationsFolder: folder });
+    await rm(folder, { recursive: true, force: true });
+  });
+  afterAll(async () => {
+    await olderDb?.close();
+    await older?.drop();
+  });
+
+  it('counts every row sealed before, and none written after the last seal', async () => {
+    const signingKey = createPrivateKey({ key: Buffer.from(TEST_AUDIT_SIGNING_KEY, 'base64'), format: 'der', type: 'pkcs8' });
+    await olderDb.sql`insert into audit_logs (action, outcome, user_id) select 'update_item', 'success', 'u' || (g % 3) from generate_series(1, 30) g`;
+    // Sealed once every writing transaction on the cluster has ended (other test files hold some open).
+    for (let attempt = 0; attempt < 900 && !(await sealOnce(olderDb.sql, { signingKey, exclusive: false })); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await olderDb.sql`insert into audit_logs (action, outcome, user_id) values ('delete_item', 'success', 'u1')`;
+
+    await runMigrations(olderDb.db);
+
+    const rollup = (table: string) =>
+      olderDb.sql.unsafe(`select ${table === 'audit_stats_user_daily' ? 'user_id, ' : ''}action, sum(count)::int as count from ${table} group by 1${table === 'audit_stats_user_daily' ? ', 2' : ''} order by 1, 2`);
+    const sealed = await olderDb.sql`
+      select a.user_id, a.action, count(*)::int as count from audit_logs a join audit_row_hashes h on h.id = a.id group by 1, 2 order by 1, 2`;
+    expect(sealed.map((row) => row.count)).toEqual([10, 10, 10]);
+    expect([...(await rollup('audit_stats_user_daily'))]).toEqual([...sealed]);
+    expect([...(await rollup('audit_stats_daily'))]).toEqual([{ action: 'update_item', count: 30 }]);
+    expect([...(await rollup('audit_stats_hourly'))]).toEqual([{ action: 'update_item', count: 30 }]);
   });
 });

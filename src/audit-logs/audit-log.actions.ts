@@ -5,8 +5,8 @@ export const VIEW_AUDIT_LOGS = defineAuditAction({
   name: 'view_audit_logs',
   resourceType: 'audit_log',
   description:
-    'every `auditLogs` / `auditLog` / `auditIntegrity` query, allowed or refused (also for bad input); one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
-  details: '`{ filter, first, after, order }`, `{ id }` or `{ integrity: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
+    'every `auditLogs` / `auditLog` / `auditIntegrity` / `auditStats` query, allowed or refused (also for bad input), and every refused `auditActions`; one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
+  details: '`{ filter, first, after, order }`, `{ id }`, `{ integrity: true }`, `{ filter, groupBy, bucket, first, order }` (`auditStats`) or `{ actions: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
 });
 
 /** The fields of a `view_audit_logs` row, minus what the query asked for. */
@@ -26,3 +26,8 @@ export const EXPORT_AUDIT_LOGS = defineAuditAction({
   details:
     '`{ from, to, format, rows }` (rows: how many the export holds); `rowsSent` when cut short; `reason` and `field` when refused',
 });
+
+/** What an `auditStats` query asked for, as stored in `details`. */
+export function auditStatsDetails(args: { filter?: unknown; groupBy?: unknown; bucket?: unknown; first?: unknown; order?: unknown }): Record<string, unknown> {
+  return { filter: args.filter ?? null, groupBy: args.groupBy ?? null, bucket: args.bucket ?? null, first: args.first ?? null, order: args.order ?? null };
+}

@@ -2,11 +2,9 @@ import { Arg, Args, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../api/context';
 import { readPageArgs } from '../api/page';
-import type { AuditLogRow } from '../audit';
-import { InvalidInput } from '../core/errors';
 import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
-import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 import { AuditLogsArgs } from './audit-log.inputs';
+import { noteView, recordingRefusal } from './audit-log.recording';
 import { AuditLogService } from './audit-log.service';
 import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection, AuditLogOrder } from './audit-log.type';
 import { AuditIntegrityService } from './audit-integrity.service';
@@ -46,34 +44,5 @@ export class AuditLogResolver {
     if (!row) return null;
     const integrity = await new AuditIntegrityService(context.db).ofRows([row]);
     return AuditLog.fromRow(row, integrity.get(row.id)!);
-  }
-}
-
-type ViewEvent = Disclosure & { action: string; details: Record<string, unknown> };
-
-/** Records the query as a `view_audit_logs` read of what `rows` disclose. */
-function noteView(context: Context, info: GraphQLResolveInfo, rows: readonly AuditLogRow[], view: ViewEvent): void {
-  const field = `${info.parentType.name}.${info.fieldName}`;
-  for (const disclosure of disclosuresOf(rows, context.viewer, view)) {
-    context.audit.noteRead({ ...view, ...disclosure, ...(disclosure === view ? {} : { resourceId: null }) }, field);
-  }
-}
-
-/** Runs `work`; bad input is recorded as a refused `view_audit_logs` before the error reaches the client. */
-function recordingRefusal<T>(context: Context, info: GraphQLResolveInfo, details: Record<string, unknown>, work: () => T): T {
-  const refuse = (error: unknown): never => {
-    if (error instanceof InvalidInput) {
-      context.audit.denied(
-        { ...viewAuditLogs, details: { ...details, reason: 'invalid_input', field: error.field } },
-        `${info.parentType.name}.${info.fieldName}`,
-      );
-    }
-    throw error;
-  };
-  try {
-    const result = work();
-    return (result instanceof Promise ? result.catch(refuse) : result) as T;
-  } catch (error) {
-    return refuse(error);
   }
 }

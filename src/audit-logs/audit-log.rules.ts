@@ -3,8 +3,24 @@ import type { Context } from '../api/context';
 import { isAdmin } from '../auth/viewer';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
-import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
+import { auditQueryDetails, auditStatsDetails, viewAuditLogs } from './audit-log.actions';
 import { AUDIT_LOG_NODE } from './audit-log.type';
+
+/** What a refused query of the trail asked for: by id (`auditLog`, `node`), by ids (`nodes`), or by root field. */
+function refusedQueryDetails(fieldName: string, args: Record<string, unknown>): Record<string, unknown> {
+  if ('id' in args) return { id: args.id };
+  if ('ids' in args) return { ids: args.ids };
+  switch (fieldName) {
+    case 'auditIntegrity':
+      return { integrity: true };
+    case 'auditStats':
+      return auditStatsDetails(args);
+    case 'auditActions':
+      return { actions: true };
+    default:
+      return auditQueryDetails(args);
+  }
+}
 
 /**
  * Only admins read the audit trail. Every refused attempt is itself recorded as a denied
@@ -23,7 +39,7 @@ export function auditTrailAccess(args: Record<string, unknown>, context: Context
   const byId = 'id' in args;
   const refusal = refusalToRead(context, `${info.parentType.name}.${info.fieldName}`, {
     resourceId: byId ? auditLogKey(args.id) : null,
-    details: byId ? { id: args.id } : 'ids' in args ? { ids: args.ids } : info.fieldName === 'auditIntegrity' ? { integrity: true } : auditQueryDetails(args),
+    details: refusedQueryDetails(info.fieldName, args),
   });
   return refusal ?? true;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, gte, lt, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/database';
 import { defineAuditAction } from './audit-actions';
 import { writeAuditRows } from './audit-sink';
+import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 
 /** Dropping whole months of the trail: the only way rows ever leave it. */
 export const AUDIT_RETENTION = defineAuditAction({
@@ -62,9 +63,9 @@ function monthOf(name: string): AuditMonth | undefined {
 
 /**
  * Drops every month of the trail that ends on or before `before` and records what it dropped as
- * an `audit_retention` row, in one transaction: either the months are gone and the row says so, or
- * nothing changed. Only the owner of `audit_logs` may drop its partitions; the current month is
- * never dropped.
+ * an `audit_retention` row, in one transaction: either the months are gone (with their counts in
+ * the rollups) and the row says so, or nothing changed. Only the owner of `audit_logs` may drop its
+ * partitions; the current month is never dropped.
  */
 export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date()): Promise<RetentionResult> {
   const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -92,6 +93,10 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date
         sql`select count(*)::int as rows, min(id)::text as first_id, max(id)::text as last_id from ${table}`,
       );
       await tx.execute(sql`drop table ${table}`);
+      // The month's counts go with its rows: auditStats counts the sealed rows the trail still holds.
+      for (const rollup of [auditStatsHourly, auditStatsDaily, auditStatsUserDaily]) {
+        await tx.delete(rollup).where(and(gte(rollup.bucketStart, month.from), lt(rollup.bucketStart, month.to)));
+      }
       dropped.push({ ...month, rows: stats!.rows, firstId: stats!.first_id, lastId: stats!.last_id });
     }
     if (dropped.length === 0) return { dropped };

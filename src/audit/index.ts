@@ -8,6 +8,7 @@ export type { AuditContext } from './audit-context';
 export type { AuditEvent, AuditRequest } from './audit-event';
 export type { AuditObserver } from './audit-observer';
 export { auditLogs, type AuditLogRow } from './audit-log.table';
+export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 export { ensureAuditMonths, startAuditUpkeep } from './audit-upkeep';
 export { AUDIT_RETENTION, auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth, type RetentionResult } from './audit-retention';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';

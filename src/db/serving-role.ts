@@ -10,7 +10,8 @@ export class ServingRoleError extends Error {
 /**
  * Everything the API's queries need, and nothing more. The audit_logs sequence is for the trigger
  * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. The sealer
- * appends seals and row hashes. UPDATE, DELETE, TRUNCATE and TRIGGER on the trail's tables are
+ * appends seals and row hashes; a trigger on the seals keeps the rollups `auditStats` reads, as the
+ * owner, so the role only reads those. UPDATE, DELETE, TRUNCATE and TRIGGER on the trail's tables are
  * never granted, nothing on the monthly partitions of audit_logs (rows reach them through
  * audit_logs), and only the owner may ALTER or DROP a table, a partition or their triggers.
  * `audit_logs_ensure_partitions()` creates the coming months as the owner, and
@@ -23,6 +24,7 @@ export const SERVING_PRIVILEGES = [
   'EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics()',
   'SELECT, INSERT, UPDATE, DELETE on items',
   'SELECT, INSERT on audit_seals and audit_row_hashes',
+  'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily',
 ] as const;
 
 export interface ServingRoleRequest {
@@ -72,16 +74,18 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
     }
     for (const statement of [
       `REVOKE ALL ON SCHEMA ${schema} FROM ${quotedRole}`,
-      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items, ${schema}.audit_seals, ${schema}.audit_row_hashes FROM ${quotedRole}`,
+      `REVOKE ALL ON TABLE ${schema}.audit_logs, ${schema}.items, ${schema}.audit_seals, ${schema}.audit_row_hashes, ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily, ${schema}.audit_stats_user_daily FROM ${quotedRole}`,
       `REVOKE ALL ON SEQUENCE ${auditSequence}, ${itemsSequence} FROM ${quotedRole}`,
       ...months.map(({ name }) => `REVOKE ALL ON TABLE ${schema}.${name} FROM ${quotedRole}`),
       `REVOKE ALL ON FUNCTION ${schema}.audit_logs_create_partitions(timestamptz, timestamptz) FROM ${quotedRole}`,
+      `REVOKE ALL ON FUNCTION ${schema}.audit_stats_roll_up(xid8, xid8) FROM ${quotedRole}`,
       `GRANT EXECUTE ON FUNCTION ${schema}.audit_logs_ensure_partitions(), ${schema}.audit_logs_refresh_statistics() TO ${quotedRole}`,
       `GRANT USAGE ON SCHEMA ${schema} TO ${quotedRole}`,
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_logs TO ${quotedRole}`,
       `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.items TO ${quotedRole}`,
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_seals, ${schema}.audit_row_hashes TO ${quotedRole}`,
+      `GRANT SELECT ON TABLE ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily, ${schema}.audit_stats_user_daily TO ${quotedRole}`,
     ]) {
       await tx.unsafe(statement);
     }

@@ -53,6 +53,8 @@ export const permissions = shield(
       node: canFetchNodes,
       nodes: canFetchNodes,
       auditIntegrity: canReadAuditTrail,
+      auditStats: canReadAuditTrail,
+      auditActions: canReadAuditTrail,
     },
     Subscription: {
       '*': deny,

@@ -6,6 +6,7 @@ import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
 import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
 import { AuditLogFeedResolver } from '../audit-logs/audit-log-feed.resolver';
+import { AuditStatsResolver } from '../audit-logs/audit-stats.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { NodeResolver } from './node.resolver';
@@ -21,7 +22,7 @@ const unusedPubSub = (): never => {
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
 export async function buildApiSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, AuditLogFeedResolver, NodeResolver],
+    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, AuditStatsResolver, AuditLogFeedResolver, NodeResolver],
     validate: false,
     // TypeGraphQL insists on a PubSub once there is a subscription, even though the only one brings
     // its own `subscribe` (the sealed stream in the database, shared by every process).
