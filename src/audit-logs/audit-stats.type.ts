@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Role } from '../api/role.enum';
 import { AuditOutcome } from './audit-log.type';
 
@@ -43,7 +43,7 @@ export class AuditStatsKeys {
   @Field(() => AuditOutcome, { nullable: true })
   outcome!: AuditOutcome | null;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The acting user (JWT `sub`), as `AuditLog.userId`.' })
   userId!: string | null;
 
   @Field(() => Role, { nullable: true })
