@@ -18,13 +18,13 @@ import { AuditIntegrity } from './audit-integrity.type';
  */
 @Resolver(() => AuditLog)
 export class AuditLogResolver {
-  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first (or in seal order: `order: SEALED_ASC`). Admins only.' })
+  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first unless `order` says otherwise. Admins only.' })
   async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLogConnection> {
     const details = auditQueryDetails(args);
     const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
     const service = new AuditLogService(context.db);
     const rows = await recordingRefusal(context, info, details, () =>
-      args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page),
+      args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page, args.order),
     );
     noteView(context, info, rows.rows, { ...viewAuditLogs, details: { ...details, first: page.first } });
     const integrity = await new AuditIntegrityService(context.db).ofRows(rows.rows);
