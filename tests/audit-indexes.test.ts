@@ -1,4 +1,4 @@
-import { AuditLogService } from '../src/audit-logs/audit-log.service';
+import { AuditLogService, type TimeOrder } from '../src/audit-logs/audit-log.service';
 import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
 import { AuditLogOrder } from '../src/audit-logs/audit-log.type';
 import { Role } from '../src/auth/viewer';
@@ -209,7 +209,7 @@ const CASES: FilterCase[] = [
 ];
 
 /** The statement `AuditLogService.list` runs for the page in `order`; after the row `afterId` when given. */
-function pageSql({ filter, first = DEFAULT_FIRST }: FilterCase, order: AuditLogOrder, afterId?: bigint): { text: string; values: unknown[] } {
+function pageSql({ filter, first = DEFAULT_FIRST }: FilterCase, order: TimeOrder, afterId?: bigint): { text: string; values: unknown[] } {
   const query = new AuditLogService(database.db).pageQuery(filter, { first, afterId }, order).toSQL();
   return { text: query.sql, values: query.params };
 }
@@ -240,7 +240,7 @@ afterAll(async () => {
 });
 
 /** The id of the last row of the first page: the cursor a client sends for page two. */
-async function secondPageCursor(testCase: FilterCase, order: AuditLogOrder): Promise<bigint> {
+async function secondPageCursor(testCase: FilterCase, order: TimeOrder): Promise<bigint> {
   const { text, values } = pageSql(testCase, order);
   const rows = await server.sql.unsafe<{ id: string }[]>(text, values as never[]);
   const first = testCase.first ?? DEFAULT_FIRST;
