@@ -2,7 +2,8 @@ import { ArgsType, Field, ID, InputType } from 'type-graphql';
 import { AfterArg, FirstArg } from '../api/page';
 import { Role } from '../api/role.enum';
 import { MAX_FILTER_ACTIONS } from './audit-log.service';
-import { AUDIT_LOG_PAGE, AuditLogOrder, AuditOutcome } from './audit-log.type';
+import { AuditLogOrder } from './audit-log.order';
+import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
 
 export const ACTIONS_DESCRIPTION = `Any of these actions (at most ${MAX_FILTER_ACTIONS}).`;
 export const EXCLUDE_ACTIONS_DESCRIPTION = `None of these actions (at most ${MAX_FILTER_ACTIONS}): e.g. a dashboard leaving out its own \`view_audit_logs\` reads.`;

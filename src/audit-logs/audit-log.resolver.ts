@@ -8,7 +8,8 @@ import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { AuditLogService } from './audit-log.service';
-import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection, AuditLogOrder } from './audit-log.type';
+import { AuditLogOrder } from './audit-log.order';
+import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
 import { AuditIntegrityService } from './audit-integrity.service';
 import { AuditIntegrity } from './audit-integrity.type';
 

@@ -7,7 +7,7 @@ import { InvalidInput } from '../core/errors';
 import { keysetPage, type KeysetPage } from '../core/keyset-page';
 import type { Db } from '../db/database';
 import type { AuditLogFilter } from './audit-log.inputs';
-import { AuditLogOrder } from './audit-log.type';
+import { AuditLogOrder } from './audit-log.order';
 
 /** Where `totalCount` stops counting: a page of the trail never waits for more than this many rows. */
 export const COUNT_CAP = 10_000;
