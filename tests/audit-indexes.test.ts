@@ -1,5 +1,7 @@
-import { AuditLogService } from '../src/audit-logs/audit-log.service';
+import { AuditLogService, type TimeOrder } from '../src/audit-logs/audit-log.service';
 import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
+import { AuditLogOrder } from '../src/audit-logs/audit-log.order';
+import { Role } from '../src/auth/viewer';
 import { connectDatabase, type Database } from '../src/db/database';
 import { startTestServer, type TestServer } from './support/test-server';
 import { allowBackdatedRows } from './support/audit-rows';
@@ -9,7 +11,7 @@ import { itemId } from './support/global-ids';
  * Every `auditLogs` filter must be served by its index on a realistically sized trail, on the
  * first page and on a later page (with the keyset condition): the plan reads the page's rows
  * through the expected index, never sorts a sequential scan of `audit_logs`, and sorts no more
- * than a handful of rows (an index ending in (occurred_at desc, id desc) needs no sort at all).
+ * than a handful of rows (an index ending in (occurred_at, id), read either way, needs no sort at all).
  *
  * The SQL is the very statement `AuditLogService.list` runs for a page (`pageQuery(...).toSQL()`),
  * with its values bound as parameters. Drizzle sends its queries through postgres.js as unnamed
@@ -25,14 +27,16 @@ const DEFAULT_FIRST = 50;
  * Deterministic pseudo-random rows: thousands of users (~60 rows each) and resource ids (~15 rows
  * each), 10 actions with a skew, outcomes mostly success (3% denied, 1% error), admin_bypass on
  * ~5%, 3 rows per request, time increasing with id (rows are appended as things happen) with a
- * little jitter.
+ * little jitter. The newest tenth is a flood: half its rows denied, half admin bypasses, which a
+ * filter for successes (or non-bypasses) read through the time index would have to step over.
  */
 function seedSql(rows: number): string {
   // Per user and per resource, as many rows in the small trail as in the large one.
   const users = Math.round(rows / 60);
   const resources = Math.round(rows / 15);
+  const flood = Math.round(rows * 0.9);
   return `
-    insert into audit_logs (occurred_at, user_id, user_role, action, resource_type, resource_id, outcome,
+    insert into audit_logs (occurred_at, user_id, user_role, action, resource_type, resource_id, owner_ids, outcome,
                             admin_bypass, details, request_id, operation_name, ip, user_agent)
     select timestamptz '2024-01-01 00:00:00+00' + interval '90 days' * (g::float8 / ${rows})
              + abs(hashint8extended(g, 1) % 30000) * interval '1 millisecond',
@@ -45,8 +49,11 @@ function seedSql(rows: number): string {
                 else 'logout' end,
            case when r < 70 then 'item' when r < 90 then 'document' when r < 98 then 'user' end,
            case when r < 98 then abs(hashint8extended(g, 5) % ${resources})::text end,
-           case when o < 3 then 'denied' when o < 4 then 'error' else 'success' end,
-           abs(hashint8extended(g, 7) % 100) < 5,
+           case when r >= 98 then '{}'
+                when a >= 57 and a < 67 then array['user-' || abs(hashint8extended(g, 9) % ${users}), 'user-' || abs(hashint8extended(g, 10) % ${users})]
+                else array['user-' || abs(hashint8extended(g, 9) % ${users})] end,
+           case when o < 3 or (g > ${flood} and o >= 50) then 'denied' when o < 4 then 'error' else 'success' end,
+           abs(hashint8extended(g, 7) % 100) < case when g > ${flood} then 50 else 5 end,
            jsonb_build_object('n', g),
            'req-' || (g / 3),
            'Op' || (g % 40),
@@ -102,13 +109,13 @@ function pageAccess(plan: PlanNode): string[] {
 
 /**
  * A page may sort what its index found only when that is a handful of rows (one user's, one
- * request's), at most the largest page size: an index ending in (occurred_at desc, id desc) returns
- * newest-first rows unsorted, so that a page costs the same however many rows match.
+ * request's), at most the largest page size: an index ending in (occurred_at, id) returns
+ * rows in either order unsorted, so that a page costs the same however many rows match.
  */
 const MAX_SORTED_ROWS = 200;
 
 /** What is wrong with `plan` for a filter `index` should serve; empty when nothing is. */
-function planProblems(plan: PlanNode, { index, alternative, listed }: FilterCase): string[] {
+function planProblems(plan: PlanNode, { index, alternative, listed, ranges = 1 }: FilterCase): string[] {
   const problems: string[] = [];
   const access = pageAccess(plan);
   const allowed = [index, ...(alternative ? [alternative] : [])];
@@ -117,6 +124,9 @@ function planProblems(plan: PlanNode, { index, alternative, listed }: FilterCase
   // One scan per month the page reaches; with a listed branch, both branches must be there.
   const readsRightly = access.length > 0 && access.every((way) => viaIndex.includes(way) || viaList.includes(way));
   const bothBranches = !listed || (access.some((way) => viaIndex.includes(way)) && access.some((way) => viaList.includes(way)));
+  // One range per action: a page of its own per branch (a Limit each), merged under the page's Limit.
+  const branchPages = descendants(plan).filter((node) => node['Node Type'] === 'Limit').length - 1;
+  if (ranges > 1 && branchPages < ranges) problems.push(`reads ${ranges} actions in ${Math.max(branchPages, 1)} range(s), not one range each`);
   if (!readsRightly || !bothBranches) {
     problems.push(`reads the rows by [${access.join(', ')}], not through ${[...allowed, ...(listed ? [listed] : [])].join(' / ')}`);
   }
@@ -146,6 +156,8 @@ interface FilterCase {
   first?: number;
   /** The index of a second, unioned branch of the page, when the filter has one. */
   listed?: string;
+  /** How many branches of the page read `index`, one range each (several actions); 1 unless given. */
+  ranges?: number;
 }
 
 const FROM = new Date('2024-02-10T00:00:00Z');
@@ -157,6 +169,17 @@ const CASES: FilterCase[] = [
   { name: 'userId', filter: { userId: 'user-42' }, index: 'audit_logs_user_idx', first: 20 },
   { name: 'action', filter: { action: 'update_item' }, index: 'audit_logs_action_idx', alternative: 'audit_logs_occurred_at_idx' },
   { name: 'action (rare)', filter: { action: 'logout' }, index: 'audit_logs_action_idx' },
+  // One range per action, merged: never every match sorted (for a 4% action the planner may walk the time index).
+  { name: 'actions', filter: { actions: ['logout', 'login'] }, index: 'audit_logs_action_idx', alternative: 'audit_logs_occurred_at_idx', ranges: 2 },
+  // README "UserChanges": one range of the user's rows per action, none stepped over.
+  {
+    name: 'userId + actions',
+    filter: { userId: 'user-42', actions: ['create_item', 'update_item', 'delete_item'] },
+    index: 'audit_logs_user_action_idx',
+    ranges: 3,
+    first: 5,
+  },
+  { name: 'userId + action', filter: { userId: 'user-42', action: 'view_item' }, index: 'audit_logs_user_action_idx', first: 5 },
   {
     name: 'resourceType + resourceId',
     filter: { resourceType: 'item', resourceId: itemId(123) },
@@ -165,17 +188,29 @@ const CASES: FilterCase[] = [
     listed: 'audit_logs_resource_ids_idx',
     first: 5,
   },
-  { name: 'outcome: DENIED', filter: { outcome: 'denied' }, index: 'audit_logs_outcome_idx' },
-  // Most rows succeed, so the partial outcome index leaves them out; newest-first time order finds them.
-  { name: 'outcome: SUCCESS', filter: { outcome: 'success' }, index: 'audit_logs_occurred_at_idx' },
+  { name: 'outcome: DENIED', filter: { outcome: 'denied' }, index: 'audit_logs_outcome_denied_idx' },
+  // Most rows succeed, but the newest may be a flood of denials the time index would step over.
+  { name: 'outcome: SUCCESS', filter: { outcome: 'success' }, index: 'audit_logs_outcome_success_idx' },
   { name: 'adminBypass: true', filter: { adminBypass: true }, index: 'audit_logs_admin_bypass_idx' },
+  { name: 'adminBypass: false', filter: { adminBypass: false }, index: 'audit_logs_no_admin_bypass_idx' },
+  { name: 'outcome: DENIED + from + to (README Denials)', filter: { outcome: 'denied', from: FROM, to: TO }, index: 'audit_logs_outcome_denied_idx' },
+  { name: 'adminBypass: true + from (README AdminBypasses)', filter: { adminBypass: true, from: FROM }, index: 'audit_logs_admin_bypass_idx' },
+  { name: 'resourceId without resourceType', filter: { resourceId: itemId(123) }, index: 'audit_logs_resource_idx', listed: 'audit_logs_resource_ids_idx', first: 5 },
   { name: 'requestId', filter: { requestId: 'req-1234' }, index: 'audit_logs_request_idx', first: 2 },
+  { name: 'userRole: ADMIN', filter: { userRole: Role.ADMIN }, index: 'audit_logs_role_admin_idx' },
+  { name: 'userRole: USER', filter: { userRole: Role.USER }, index: 'audit_logs_role_user_idx' },
+  { name: 'ip', filter: { ip: '10.42.0.1' }, index: 'audit_logs_ip_idx' },
+  { name: 'operationName', filter: { operationName: 'Op7' }, index: 'audit_logs_operation_idx' },
+  // Rows naming the owner alone from its btree; rows naming several owners found by GIN, then sorted.
+  { name: 'ownerId', filter: { ownerId: 'user-42' }, index: 'audit_logs_owner_idx', listed: 'audit_logs_owner_ids_idx', first: 20 },
+  // The documented plan: no index of its own; the time index, stepping over the excluded actions.
+  { name: 'excludeActions', filter: { excludeActions: ['view_item', 'update_item'] }, index: 'audit_logs_occurred_at_idx' },
   { name: 'from + to', filter: { from: FROM, to: TO }, index: 'audit_logs_occurred_at_idx' },
 ];
 
-/** The statement `AuditLogService.list` runs for the page; after the row `afterId` when given. */
-function pageSql({ filter, first = DEFAULT_FIRST }: FilterCase, afterId?: bigint): { text: string; values: unknown[] } {
-  const query = new AuditLogService(database.db).pageQuery(filter, { first, afterId }).toSQL();
+/** The statement `AuditLogService.list` runs for the page in `order`; after the row `afterId` when given. */
+function pageSql({ filter, first = DEFAULT_FIRST }: FilterCase, order: TimeOrder, afterId?: bigint): { text: string; values: unknown[] } {
+  const query = new AuditLogService(database.db).pageQuery(filter, { first, afterId }, order).toSQL();
   return { text: query.sql, values: query.params };
 }
 
@@ -205,8 +240,8 @@ afterAll(async () => {
 });
 
 /** The id of the last row of the first page: the cursor a client sends for page two. */
-async function secondPageCursor(testCase: FilterCase): Promise<bigint> {
-  const { text, values } = pageSql(testCase);
+async function secondPageCursor(testCase: FilterCase, order: TimeOrder): Promise<bigint> {
+  const { text, values } = pageSql(testCase, order);
   const rows = await server.sql.unsafe<{ id: string }[]>(text, values as never[]);
   const first = testCase.first ?? DEFAULT_FIRST;
   expect(rows).toHaveLength(first + 1); // a second page exists, so "a later page" is real
@@ -245,14 +280,17 @@ it('has the seeded trail', async () => {
   expect(Number(count)).toBe(seeded);
 });
 
-describe.each(CASES)('filter $name', (testCase) => {
-  it(`first page reads ${testCase.index}`, async () => {
-    const { text, values } = pageSql(testCase);
-    expect(planProblems(await explain(text, values), testCase)).toEqual([]);
-  });
+// Each index is read backwards for newest first and forwards for oldest first.
+describe.each([AuditLogOrder.NEWEST_FIRST, AuditLogOrder.OLDEST_FIRST] as const)('%s', (order) => {
+  describe.each(CASES)('filter $name', (testCase) => {
+    it(`first page reads ${testCase.index}`, async () => {
+      const { text, values } = pageSql(testCase, order);
+      expect(planProblems(await explain(text, values), testCase)).toEqual([]);
+    });
 
-  it(`later page (keyset) reads ${testCase.index}`, async () => {
-    const { text, values } = pageSql(testCase, await secondPageCursor(testCase));
-    expect(planProblems(await explain(text, values), testCase)).toEqual([]);
+    it(`later page (keyset) reads ${testCase.index}`, async () => {
+      const { text, values } = pageSql(testCase, order, await secondPageCursor(testCase, order));
+      expect(planProblems(await explain(text, values), testCase)).toEqual([]);
+    });
   });
 });

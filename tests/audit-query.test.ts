@@ -29,7 +29,7 @@ const SLOT_MS = 20 * 60_000;
 const slot = (n: number): string => new Date(SEED_START_MS + n * SLOT_MS).toISOString();
 
 const SEED_SQL = `
-  insert into audit_logs (occurred_at, user_id, user_role, action, resource_type, resource_id, outcome,
+  insert into audit_logs (occurred_at, user_id, user_role, action, resource_type, resource_id, owner_ids, outcome,
                           admin_bypass, details, request_id, operation_name, ip, user_agent)
   select timestamptz '2024-03-01 00:00:00+00' + ((g * 7919) % 500) * interval '20 minutes',
          case when g % 29 = 0 then null else 'user-' || ((g * 37) % 41) end,
@@ -38,6 +38,10 @@ const SEED_SQL = `
                 'authenticate', 'view_audit_logs'])[1 + (g * 11) % 7],
          case when g % 17 = 0 then null else (array['item', 'document', 'audit_log'])[1 + (g * 5) % 3] end,
          case when g % 17 = 0 then null else ((g * 13) % 59)::text end,
+         -- Owners only on rows of no resource type, so queries of the trail disclose no records.
+         case when g % 17 <> 0 then '{}'
+              when g % 2 = 0 then array['user-' || ((g * 3) % 5), 'user-' || ((g * 3 + 1) % 5)]
+              else array['user-' || ((g * 3) % 5)] end,
          case when g % 11 = 0 then 'denied' when g % 23 = 0 then 'error' else 'success' end,
          g % 19 = 0,
          jsonb_build_object('seq', g),
@@ -58,11 +62,16 @@ interface Filter {
   userId?: string;
   action?: string;
   actions?: string[];
+  excludeActions?: string[];
+  userRole?: 'ADMIN' | 'USER';
   resourceType?: string;
   resourceId?: string;
+  ownerId?: string;
   outcome?: Outcome;
   adminBypass?: boolean;
   requestId?: string;
+  ip?: string;
+  operationName?: string;
   from?: string;
   to?: string;
 }
@@ -72,31 +81,51 @@ interface StoredRow {
   /** `occurred_at` in microseconds since the epoch: the database's full precision. */
   micros: bigint;
   userId: string | null;
+  userRole: string | null;
   action: string;
   resourceType: string | null;
   resourceId: string | null;
+  ownerIds: string[];
   outcome: string;
   adminBypass: boolean;
   requestId: string | null;
+  ip: string | null;
+  operationName: string | null;
 }
 
 /** Every row of the trail as it stands now, unfiltered and unordered. */
 async function readRows(): Promise<StoredRow[]> {
-  type Columns = 'user_id' | 'action' | 'resource_type' | 'resource_id' | 'outcome' | 'admin_bypass' | 'request_id';
+  type Columns =
+    | 'user_id'
+    | 'user_role'
+    | 'action'
+    | 'resource_type'
+    | 'resource_id'
+    | 'owner_ids'
+    | 'outcome'
+    | 'admin_bypass'
+    | 'request_id'
+    | 'ip'
+    | 'operation_name';
   const rows = await server.sql<(Pick<StoredAuditRow, Columns> & { id: string; micros: string })[]>`
     select id::text as id, (extract(epoch from occurred_at) * 1000000)::bigint::text as micros,
-           user_id, action, resource_type, resource_id, outcome, admin_bypass, request_id
+           user_id, user_role, action, resource_type, resource_id, owner_ids, outcome, admin_bypass, request_id, ip,
+           operation_name
     from audit_logs`;
   return rows.map((row) => ({
     id: BigInt(row.id),
     micros: BigInt(row.micros),
     userId: row.user_id,
+    userRole: row.user_role,
     action: row.action,
     resourceType: row.resource_type,
     resourceId: row.resource_id,
+    ownerIds: row.owner_ids,
     outcome: row.outcome,
     adminBypass: row.admin_bypass,
     requestId: row.request_id,
+    ip: row.ip,
+    operationName: row.operation_name,
   }));
 }
 
@@ -109,6 +138,11 @@ function matches(row: StoredRow, filter: Filter): boolean {
     same(filter.userId, row.userId) &&
     same(filter.action, row.action) &&
     (filter.actions === undefined || filter.actions.includes(row.action)) &&
+    (filter.excludeActions === undefined || !filter.excludeActions.includes(row.action)) &&
+    same(filter.userRole, row.userRole) &&
+    (filter.ownerId === undefined || row.ownerIds.includes(filter.ownerId)) &&
+    same(filter.ip, row.ip) &&
+    same(filter.operationName, row.operationName) &&
     same(filter.resourceType, row.resourceType) &&
     // The filter takes an item's global id (see `walk`): rows naming key 42 of another type do not match.
     same(filter.resourceId, row.resourceId) &&
@@ -127,12 +161,14 @@ function newestFirst(a: StoredRow, b: StoredRow): number {
   return a.id > b.id ? -1 : a.id < b.id ? 1 : 0;
 }
 
-/** The ids `filter` must return, in order, given the trail as it is right now, out of how many. */
-async function expectation(filter: Filter): Promise<{ ids: string[]; outOf: number }> {
+type Order = 'NEWEST_FIRST' | 'OLDEST_FIRST';
+
+/** The ids `filter` must return in `order`, given the trail as it is right now, out of how many. */
+async function expectation(filter: Filter, order: Order = 'NEWEST_FIRST'): Promise<{ ids: string[]; outOf: number }> {
   const rows = await readRows();
   const ids = rows
     .filter((row) => matches(row, filter))
-    .sort(newestFirst)
+    .sort((a, b) => (order === 'NEWEST_FIRST' ? newestFirst(a, b) : newestFirst(b, a)))
     .map((row) => row.id.toString());
   return { ids, outOf: rows.length };
 }
@@ -142,8 +178,8 @@ async function expectation(filter: Filter): Promise<{ ids: string[]; outOf: numb
 // ---------------------------------------------------------------------------------------------
 
 const PAGE_QUERY = `
-  query AuditPage($filter: AuditLogFilter, $first: Int, $after: String, $withTotal: Boolean!) {
-    auditLogs(filter: $filter, first: $first, after: $after) {
+  query AuditPage($filter: AuditLogFilter, $first: Int, $after: String, $withTotal: Boolean!, $order: AuditLogOrder! = NEWEST_FIRST) {
+    auditLogs(filter: $filter, first: $first, after: $after, order: $order) {
       totalCount @include(if: $withTotal)
       edges { cursor node { id } }
       pageInfo { hasNextPage endCursor }
@@ -174,12 +210,12 @@ interface Walk {
  * Walks `filter` page by page (see {@link walkConnection}), selecting `totalCount` on the first
  * page only. `betweenPages` runs after each page that has a successor, with that page's last id.
  */
-async function walk(filter: Filter, first: number, betweenPages?: (lastId: string) => Promise<void>): Promise<Walk> {
+async function walk(filter: Filter, first: number, betweenPages?: (lastId: string) => Promise<void>, order: Order = 'NEWEST_FIRST'): Promise<Walk> {
   const { pages, ids } = await walkConnection(
     first,
     async (after) => {
       const apiFilter = filter.resourceId === undefined ? filter : { ...filter, resourceId: itemId(filter.resourceId) };
-      const variables = { filter: apiFilter, first, after, withTotal: after === null };
+      const variables = { filter: apiFilter, first, after, withTotal: after === null, order };
       const page = dataOf(await asAdmin<PageData>(PAGE_QUERY, { variables })).auditLogs;
       if (after !== null) expect(page.totalCount).toBeUndefined();
       return page;
@@ -252,7 +288,18 @@ describe('auditLogs filters, walked page by page', () => {
     ['from + to', { from, to }, 100],
     ['userId + action', { userId: 'user-3', action: 'view_item' }, 3],
     ['actions + outcome', { actions: ['authenticate', 'view_audit_logs', 'admin_view_item'], outcome: 'ERROR' }, 7],
+    // One branch per action, merged newest first (and a repeated action read once).
+    ['userId + actions', { userId: 'user-3', actions: ['view_item', 'update_item', 'view_item'] }, 2],
+    ['actions + from', { actions: ['update_item', 'view_item', 'logout'], from }, 23],
     ['resourceType + resourceId', { resourceType: 'item', resourceId: '7' }, 5],
+    ['excludeActions', { excludeActions: ['view_item', 'authenticate', 'view_audit_logs'] }, 199],
+    ['userRole ADMIN', { userRole: 'ADMIN' }, 43],
+    ['userRole USER', { userRole: 'USER' }, 200],
+    ['ownerId', { ownerId: 'user-3' }, 7],
+    ['ownerId + action', { ownerId: 'user-3', action: 'update_item' }, 2],
+    ['ip', { ip: '10.0.3.1' }, 101],
+    ['operationName', { operationName: 'Op2' }, 97],
+    ['userRole + excludeActions + from', { userRole: 'USER', excludeActions: ['create_item'], from }, 61],
     ['adminBypass + from + to', { adminBypass: true, from, to }, 11],
     ['userId + from', { userId: 'user-12', from }, 9],
     ['outcome + resourceType + to', { outcome: 'SUCCESS', resourceType: 'audit_log', to }, 53],
@@ -269,6 +316,23 @@ describe('auditLogs filters, walked page by page', () => {
 
     expect(ids).toEqual(expected);
     expect(totalCount).toBe(expected.length);
+  });
+
+  describe('oldest first (order: OLDEST_FIRST)', () => {
+    // Bounded by `to` where the walk's own view_audit_logs rows, the newest, would match.
+    const oldestFirst: [string, Filter, number][] = [
+      ...cases.filter(([name]) => ['actions', 'resourceId', 'from + to', 'userId + actions', 'actions + from', 'outcome', 'ownerId', 'ip'].includes(name)),
+      ['to only', { to }, 150],
+      ['adminBypass false + to', { adminBypass: false, to }, 45],
+    ];
+
+    it.each(oldestFirst)('%s', async (_name, filter, first) => {
+      const { ids: expected } = await expectation(filter, 'OLDEST_FIRST');
+      const { ids, totalCount } = await walk(filter, first, undefined, 'OLDEST_FIRST');
+
+      expect(ids).toEqual(expected);
+      expect(totalCount).toBe(expected.length);
+    });
   });
 });
 
@@ -314,6 +378,7 @@ describe('paging', () => {
 
     for (const first of [1, 2, 5]) {
       expect((await walk(filter, first)).ids).toEqual(expected);
+      expect((await walk(filter, first, undefined, 'OLDEST_FIRST')).ids).toEqual([...expected].reverse());
     }
   });
 });
@@ -338,6 +403,8 @@ describe('invalid input is BAD_USER_INPUT naming the field', () => {
     ['an audit cursor without a numeric id', () => ({ after: base64url('audit:abc') }), 'after'],
     ['a cursor from the items query', () => ({ after: itemsCursor }), 'after'],
     ['an empty actions list', () => ({ filter: { actions: [] } }), 'filter.actions'],
+    ['more actions than a filter may list', () => ({ filter: { actions: Array.from({ length: 21 }, (_, n) => `action_${n}`) } }), 'filter.actions'],
+    ['more actions than a filter may exclude', () => ({ filter: { excludeActions: Array.from({ length: 21 }, (_, n) => `action_${n}`) } }), 'filter.excludeActions'],
     ['from equal to to', () => ({ filter: { from: slot(10), to: slot(10) } }), 'filter.to'],
     ['from after to', () => ({ filter: { from: slot(11), to: slot(10) } }), 'filter.to'],
   ];

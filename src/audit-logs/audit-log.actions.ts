@@ -14,7 +14,7 @@ export const viewAuditLogs = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_
 
 /** What a query of the trail asked for, as stored in `details`: `{ filter, first, after }`, and `order` when it is not the default. */
 export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown; order?: unknown }): Record<string, unknown> {
-  return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null, ...(args.order === 'SEALED_ASC' ? { order: args.order } : {}) };
+  return { filter: args.filter ?? null, first: args.first ?? null, after: args.after ?? null, ...(args.order != null && args.order !== 'NEWEST_FIRST' ? { order: args.order } : {}) };
 }
 
 /** Recorded for every export of the trail (`GET /audit/export`, `npm run audit:export`), allowed or refused. */

@@ -1,5 +1,6 @@
 import { isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
 import { auditActions } from '../audit';
+import { ACTIONS_DESCRIPTION } from './audit-log.inputs';
 
 /**
  * Writes the action registry into the descriptions of `AuditLog.action` and the filter's `action`
@@ -15,7 +16,7 @@ export function describeAuditActions(schema: GraphQLSchema): void {
   if (!isObjectType(auditLog) || !isInputObjectType(filter)) throw new Error('AuditLog types are missing from the schema');
   auditLog.getFields().action!.description = `What happened; one of: ${names}.`;
   filter.getFields().action!.description = `One action: ${names}.`;
-  filter.getFields().actions!.description = 'Any of these actions.';
+  filter.getFields().actions!.description = ACTIONS_DESCRIPTION;
 }
 
 /** The README's table of actions, one row per defined action. */

@@ -1,6 +1,12 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
 import { AfterArg, FirstArg } from '../api/page';
-import { AUDIT_LOG_PAGE, AuditLogOrder, AuditOutcome } from './audit-log.type';
+import { Role } from '../api/role.enum';
+import { MAX_FILTER_ACTIONS } from './audit-log.service';
+import { AuditLogOrder } from './audit-log.order';
+import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
+
+export const ACTIONS_DESCRIPTION = `Any of these actions (at most ${MAX_FILTER_ACTIONS}).`;
+export const EXCLUDE_ACTIONS_DESCRIPTION = `None of these actions (at most ${MAX_FILTER_ACTIONS}): e.g. a dashboard leaving out its own \`view_audit_logs\` reads.`;
 
 @InputType({ description: 'All given conditions must hold (AND).' })
 export class AuditLogFilter {
@@ -10,8 +16,14 @@ export class AuditLogFilter {
   @Field(() => String, { nullable: true })
   action?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Any of these actions.' })
+  @Field(() => [String], { nullable: true, description: ACTIONS_DESCRIPTION })
   actions?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: EXCLUDE_ACTIONS_DESCRIPTION })
+  excludeActions?: string[] | null;
+
+  @Field(() => Role, { nullable: true, description: 'The actor’s role at that moment.' })
+  userRole?: Role | null;
 
   @Field(() => String, { nullable: true })
   resourceType?: string | null;
@@ -22,6 +34,9 @@ export class AuditLogFilter {
   })
   resourceId?: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Rows about this user’s records (JWT `sub`): whose data was read or changed.' })
+  ownerId?: string | null;
+
   @Field(() => AuditOutcome, { nullable: true })
   outcome?: AuditOutcome | null;
 
@@ -30,6 +45,12 @@ export class AuditLogFilter {
 
   @Field(() => String, { nullable: true })
   requestId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The client address, as recorded (exact match).' })
+  ip?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The GraphQL operation name, as recorded (exact match).' })
+  operationName?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'Inclusive.' })
   from?: Date | null;

@@ -6,7 +6,8 @@ import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { noteView, recordingRefusal } from './audit-log.recording';
 import { AuditLogService } from './audit-log.service';
-import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection, AuditLogOrder } from './audit-log.type';
+import { AuditLogOrder } from './audit-log.order';
+import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
 import { AuditIntegrityService } from './audit-integrity.service';
 import { AuditIntegrity } from './audit-integrity.type';
 
@@ -16,13 +17,13 @@ import { AuditIntegrity } from './audit-integrity.type';
  */
 @Resolver(() => AuditLog)
 export class AuditLogResolver {
-  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first (or in seal order: `order: SEALED_ASC`). Admins only.' })
+  @Query(() => AuditLogConnection, { description: 'Audit entries, newest first unless `order` says otherwise. Admins only.' })
   async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLogConnection> {
     const details = auditQueryDetails(args);
     const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
     const service = new AuditLogService(context.db);
     const rows = await recordingRefusal(context, info, details, () =>
-      args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page),
+      args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page, args.order),
     );
     noteView(context, info, rows.rows, { ...viewAuditLogs, details: { ...details, first: page.first } });
     const integrity = await new AuditIntegrityService(context.db).ofRows(rows.rows);

@@ -1,12 +1,13 @@
-import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, notInArray, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import { resourceOfGlobalId } from '../api/global-id';
 import type { PageRequest } from '../api/page';
 import { auditLogs, auditRowHashes, type AuditLogRow } from '../audit';
 import { InvalidInput } from '../core/errors';
-import { keysetPage, type KeysetPage, type Total } from '../core/keyset-page';
+import { keysetPage, type KeysetPage } from '../core/keyset-page';
 import type { Db } from '../db/database';
 import type { AuditLogFilter } from './audit-log.inputs';
+import { AuditLogOrder } from './audit-log.order';
 
 /** Where `totalCount` stops counting: a page of the trail never waits for more than this many rows. */
 export const COUNT_CAP = 10_000;
@@ -21,14 +22,16 @@ export class AuditLogService {
   }
 
   /**
-   * Newest first by (occurred_at, id). The cursor holds only the id; the keyset is read back
-   * from that row, so microsecond timestamps survive and rows can never move (the table is
-   * append-only).
+   * In `order`: by (occurred_at, id), newest first by default. The cursor holds only the id; the
+   * keyset is read back from that row, so microsecond timestamps survive and rows can never move
+   * (the table is append-only).
    */
-  async list(filter: AuditLogFilter | null | undefined, page: PageRequest): Promise<KeysetPage<AuditLogRow>> {
-    const rows = await this.pageQuery(filter, page);
-    const where = and(...conditionsFor(filter), or(...resourceMatches(filter)));
-    return keysetPage(rows, page.first, () => this.cappedCount(where));
+  async list(filter: AuditLogFilter | null | undefined, page: PageRequest, order: TimeOrder = AuditLogOrder.NEWEST_FIRST): Promise<KeysetPage<AuditLogRow>> {
+    const rows = await this.pageQuery(filter, page, order);
+    return keysetPage(rows, page.first, async () => {
+      const [row] = await this.countQuery(filter);
+      return { count: Math.min(row!.count, COUNT_CAP), exact: row!.count <= COUNT_CAP };
+    });
   }
 
   /**
@@ -42,7 +45,7 @@ export class AuditLogService {
       if (!cursor) throw new InvalidInput('after', 'is not the cursor of a sealed row: SEALED_ASC continues only from its own pages');
       keyset = sql`(${auditRowHashes.seal}, ${auditRowHashes.id}) > (${cursor.seal}, ${afterId})`;
     }
-    const where = and(...conditionsFor(filter), or(...resourceMatches(filter)));
+    const where = and(...conditionsFor(filter), or(...resourceMatches(filter)), or(...ownerMatches(filter)));
     const sealed = () => this.db.select(getTableColumns(auditLogs)).from(auditLogs).innerJoin(auditRowHashes, eq(auditRowHashes.id, auditLogs.id));
     const rows = await sealed()
       .where(and(where, keyset))
@@ -56,39 +59,82 @@ export class AuditLogService {
   }
 
   /**
-   * How many rows match, counting no further than {@link COUNT_CAP}: an exact count reads every
-   * matching index entry (1.4 s for the whole trail at 10M rows), a capped one at most the cap's.
+   * How many rows match, counting no further than one past {@link COUNT_CAP}: an exact count reads
+   * every matching index entry (1.4 s for the whole trail at 10M rows), a capped one at most the cap's.
    */
-  private async cappedCount(where: SQL | undefined): Promise<Total> {
+  countQuery(filter: AuditLogFilter | null | undefined) {
+    const where = and(...conditionsFor(filter), or(...resourceMatches(filter)), or(...ownerMatches(filter)));
     const matching = this.db.select({ one: sql`1` }).from(auditLogs).where(where).limit(COUNT_CAP + 1).as('matching');
-    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(matching);
-    const count = row!.count;
-    return { count: Math.min(count, COUNT_CAP), exact: count <= COUNT_CAP };
+    return this.db.select({ count: sql<number>`count(*)::int` }).from(matching);
   }
 
   /**
    * The statement behind one page of {@link list} (`limit first + 1`), as the index test EXPLAINs it.
-   * A record is named alone (`resource_id`) or listed among others (`resource_ids`); each way has
-   * its own index, so the page is the newest of two pages. The listed rows are first found by
-   * their GIN index and then sorted (`offset 0` keeps the planner from walking the time index
-   * instead, hoping to meet a match soon: for a record nobody accessed, that reads every row).
+   * Each branch reads one index in `order` (newest first by default) and stops after a page; the
+   * page is the first rows of all branches in that order. A record is named alone (`resource_id`)
+   * or listed among others (`resource_ids`), and an owner likewise (`owner_ids` of one or several),
+   * each way with its own index. The listed rows are first found by their GIN index and then sorted
+   * (`offset 0` keeps the planner from walking the time index instead, hoping to meet a match soon:
+   * for a record nobody accessed, that reads every row). Several actions are one branch each
+   * ({@link oneBranchPerAction}).
    */
-  pageQuery(filter: AuditLogFilter | null | undefined, { first, afterId }: PageRequest) {
+  pageQuery(filter: AuditLogFilter | null | undefined, { first, afterId }: PageRequest, order: TimeOrder = AuditLogOrder.NEWEST_FIRST) {
+    const { sort, after } = ORDERS[order];
+    const inOrder = (rows: { occurredAt: AnyColumn; id: AnyColumn }) => [sort(rows.occurredAt), sort(rows.id)] as const;
     const keyset =
       afterId === undefined
         ? undefined
-        : sql`(${auditLogs.occurredAt}, ${auditLogs.id}) < (select a.occurred_at, a.id from ${auditLogs} a where a.id = ${afterId})`;
-    const matching = (match?: SQL) => this.db.select().from(auditLogs).where(and(...conditionsFor(filter), match, keyset));
+        : sql`(${auditLogs.occurredAt}, ${auditLogs.id}) ${after} (select a.occurred_at, a.id from ${auditLogs} a where a.id = ${afterId})`;
+    const actions = oneBranchPerAction(filter);
+    // An owner's rows are branches of their own, unless the record's branches are.
+    const owner = filter?.resourceId == null ? undefined : or(...ownerMatches(filter));
+    const shared = [...conditionsFor(filter, { actions: !actions }), owner];
+    const matching = (match?: SQL) => this.db.select().from(auditLogs).where(and(...shared, match, keyset));
+    const firstInOrder = (match?: SQL) => matching(match).orderBy(...inOrder(auditLogs)).limit(first + 1);
+    /** One branch read in order, one found unordered (GIN) and sorted, merged. */
+    const orderedAndSorted = (ordered: SQL, sorted: SQL) => {
+      const sortedRows = matching(sorted).offset(OFFSET_ZERO).as('sorted');
+      return unionAll(firstInOrder(ordered), this.db.select().from(sortedRows).orderBy(...inOrder(sortedRows)).limit(first + 1))
+        .orderBy(...inOrder(auditLogs))
+        .limit(first + 1);
+    };
     const [named, listed] = resourceMatches(filter);
-    if (!named || !listed) return matching().orderBy(...newestFirst(auditLogs)).limit(first + 1);
-    const listedRows = matching(listed).offset(OFFSET_ZERO).as('listed');
-    return unionAll(
-      matching(named).orderBy(...newestFirst(auditLogs)).limit(first + 1),
-      this.db.select().from(listedRows).orderBy(...newestFirst(listedRows)).limit(first + 1),
-    )
-      .orderBy(...newestFirst(auditLogs))
-      .limit(first + 1);
+    if (named && listed) return orderedAndSorted(named, listed);
+    const [ownerAlone, ownerAmong] = ownerMatches(filter);
+    if (ownerAlone && ownerAmong) return orderedAndSorted(ownerAlone, ownerAmong);
+    if (actions) {
+      const [one, two, ...rest] = actions.map((action) => firstInOrder(eq(auditLogs.action, action)));
+      return unionAll(one!, two!, ...rest)
+        .orderBy(...inOrder(auditLogs))
+        .limit(first + 1);
+    }
+    return firstInOrder();
   }
+}
+
+/** The orders by time; seal order is {@link AuditLogService.listSealed}'s. */
+export type TimeOrder = AuditLogOrder.NEWEST_FIRST | AuditLogOrder.OLDEST_FIRST;
+
+/**
+ * How each order reads the trail: the direction of (occurred_at, id), and how a later page's rows
+ * compare with the cursor's row. Every btree index of the trail ends in (occurred_at, id), scanned either way.
+ */
+const ORDERS: Record<TimeOrder, { sort: typeof asc; after: SQL }> = {
+  [AuditLogOrder.NEWEST_FIRST]: { sort: desc, after: sql`<` },
+  [AuditLogOrder.OLDEST_FIRST]: { sort: asc, after: sql`>` },
+};
+
+/** Most actions one `actions` filter may list: more than the trail defines, few enough to read one index range each. */
+export const MAX_FILTER_ACTIONS = 20;
+
+/**
+ * The distinct actions of an `actions` filter listing several, when the page reads one branch per
+ * action: `action in (…)` read from one index comes out ordered by action first, so the page would
+ * sort every match. With a `resourceId` or an `ownerId` the rows are found by GIN and sorted anyway.
+ */
+function oneBranchPerAction(filter: AuditLogFilter | null | undefined): string[] | undefined {
+  const actions = [...new Set(filter?.actions ?? [])];
+  return actions.length > 1 && filter?.resourceId == null && filter?.ownerId == null ? actions : undefined;
 }
 
 /**
@@ -96,8 +142,6 @@ export class AuditLogService {
  * leaves out an offset of the number 0, so it is given as SQL.
  */
 const OFFSET_ZERO = sql`0` as unknown as number;
-
-const newestFirst = (rows: { occurredAt: AnyColumn; id: AnyColumn }) => [desc(rows.occurredAt), desc(rows.id)] as const;
 
 /**
  * The two ways a row can be about the filter's record, or none without a `resourceId`. The global
@@ -114,11 +158,32 @@ function resourceMatches(filter: AuditLogFilter | null | undefined): SQL[] {
   ];
 }
 
-/** Rejects filters that cannot mean what the caller intended, then turns the rest into SQL. */
-function conditionsFor(filter: AuditLogFilter | null | undefined): (SQL | undefined)[] {
+/**
+ * The two ways a row can be about the filter's owner's records, or none without an `ownerId`: as
+ * their only owner (most rows) or among several. Each repeats its index's predicate, so the planner
+ * can use that partial index.
+ */
+function ownerMatches(filter: AuditLogFilter | null | undefined): SQL[] {
+  if (filter?.ownerId == null) return [];
+  return [
+    and(sql`cardinality(${auditLogs.ownerIds}) = 1`, sql`${auditLogs.ownerIds}[1] = ${filter.ownerId}`)!,
+    and(sql`cardinality(${auditLogs.ownerIds}) > 1`, arrayContains(auditLogs.ownerIds, [filter.ownerId]))!,
+  ];
+}
+
+/**
+ * Rejects filters that cannot mean what the caller intended, then turns the rest into SQL; the
+ * `actions` list is left out when the page's branches match one action each.
+ */
+function conditionsFor(filter: AuditLogFilter | null | undefined, include = { actions: true }): (SQL | undefined)[] {
   if (!filter) return [];
   if (filter.actions && filter.actions.length === 0) {
     throw new InvalidInput('filter.actions', 'must list at least one action (omit it to match all)');
+  }
+  for (const field of ['actions', 'excludeActions'] as const) {
+    if (filter[field] && filter[field].length > MAX_FILTER_ACTIONS) {
+      throw new InvalidInput(`filter.${field}`, `must list at most ${MAX_FILTER_ACTIONS} actions`);
+    }
   }
   if (filter.from && filter.to && filter.from >= filter.to) {
     throw new InvalidInput('filter.to', 'must be later than filter.from');
@@ -128,11 +193,16 @@ function conditionsFor(filter: AuditLogFilter | null | undefined): (SQL | undefi
   return [
     equal(auditLogs.userId, filter.userId),
     equal(auditLogs.action, filter.action),
-    filter.actions ? inArray(auditLogs.action, filter.actions) : undefined,
+    filter.actions && include.actions ? inArray(auditLogs.action, filter.actions) : undefined,
+    // No index of its own: the other conditions' index is read, stepping over the excluded actions.
+    filter.excludeActions?.length ? notInArray(auditLogs.action, filter.excludeActions) : undefined,
+    equal(auditLogs.userRole, filter.userRole),
     equal(auditLogs.resourceType, filter.resourceType),
     equal(auditLogs.outcome, filter.outcome),
     equal(auditLogs.adminBypass, filter.adminBypass),
     equal(auditLogs.requestId, filter.requestId),
+    equal(auditLogs.ip, filter.ip),
+    equal(auditLogs.operationName, filter.operationName),
     filter.from ? gte(auditLogs.occurredAt, filter.from) : undefined,
     filter.to ? lt(auditLogs.occurredAt, filter.to) : undefined,
   ];

@@ -106,24 +106,6 @@ export interface RowIntegrity {
   readonly seal: number | null;
 }
 
-/** The orders `auditLogs` pages in. */
-export enum AuditLogOrder {
-  NEWEST_FIRST = 'NEWEST_FIRST',
-  SEALED_ASC = 'SEALED_ASC',
-}
-
-registerEnumType(AuditLogOrder, {
-  name: 'AuditLogOrder',
-  description: 'How `auditLogs` pages.',
-  valuesConfig: {
-    NEWEST_FIRST: { description: 'By time, newest first (`timestamp`, then `id`). Rows committed late may appear behind rows already read.' },
-    SEALED_ASC: {
-      description:
-        'Sealed rows only, in the order they were sealed (seal, then id): a consumer following `endCursor` sees every row exactly once, as its seal commits.',
-    },
-  },
-});
-
 /** The trail pages newest first. */
 export const AUDIT_LOG_PAGE: PageSpec = { cursorKind: 'audit', defaultSize: 50, maxSize: 200 };
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { Role } from '../auth/viewer';
 import { AUDIT_OUTCOMES } from './audit-outcome';
 import { xid8 } from './integrity/column-types';
 
@@ -56,23 +57,46 @@ export const auditLogs = pgTable(
       check('audit_logs_outcome_check', sql`${table.outcome} in (${OUTCOME_LIST})`),
       index('audit_logs_occurred_at_idx').on(...newestFirst()),
       index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
+      // One user's changes (README "UserChanges"): each action one range, read newest first.
+      index('audit_logs_user_action_idx').on(table.userId, table.action, ...newestFirst()),
       index('audit_logs_action_idx').on(table.action, ...newestFirst()),
-      index('audit_logs_resource_idx').on(table.resourceType, table.resourceId, ...newestFirst()),
+      // The record's id leads, so a `resourceId` filter without its type reads one range too; the
+      // type is then checked on that record's rows alone. Rows about no single record are left out.
+      index('audit_logs_resource_idx')
+        .on(table.resourceId, ...newestFirst())
+        .where(sql`${table.resourceId} is not null`),
       // "Who saw item 42?" must find the rows that list it among others. Partial: most rows list
       // none, and a GIN index would still take an entry for each of their empty arrays.
       index('audit_logs_resource_ids_idx')
         .using('gin', table.resourceIds)
         .where(sql`cardinality(${table.resourceIds}) > 0`),
-      // Refusals and failures are what the outcome filter is for; most rows succeed, and skipping
-      // them here spares one index insert per row. OUTCOME: SUCCESS reads the time index instead.
-      index('audit_logs_outcome_idx')
-        .on(table.outcome, ...newestFirst())
-        .where(sql`${table.outcome} in ('denied', 'error')`),
+      // One partial index per outcome, and per value of admin_bypass: each row enters one of them,
+      // as it would one index on (outcome, occurred_at, id), but a filter on the commonest value
+      // (most rows succeed, most are no bypass) is then read from an index holding nothing else —
+      // which the planner prefers to walking the time index and stepping over the others, as it
+      // would have to after a flood of denials or a burst of admin reads.
+      ...AUDIT_OUTCOMES.map((outcome) =>
+        index(`audit_logs_outcome_${outcome}_idx`).on(...newestFirst()).where(sql`${table.outcome} = '${sql.raw(outcome)}'`),
+      ),
       index('audit_logs_request_idx').on(table.requestId, ...newestFirst()),
       // The sealer reads each finished window of transactions; new rows land at the right end.
       index('audit_logs_xact_idx').on(table.xactId),
-      // Admin bypasses are what reviewers look at first, and a small share of all rows.
       index('audit_logs_admin_bypass_idx').on(...newestFirst()).where(sql`${table.adminBypass}`),
+      index('audit_logs_no_admin_bypass_idx').on(...newestFirst()).where(sql`not ${table.adminBypass}`),
+      // The actor's role, likewise one partial index per role (anonymous rows have none).
+      ...Object.values(Role).map((role) =>
+        index(`audit_logs_role_${role.toLowerCase()}_idx`).on(...newestFirst()).where(sql`${table.userRole} = '${sql.raw(role)}'`),
+      ),
+      index('audit_logs_ip_idx').on(table.ip, ...newestFirst()),
+      index('audit_logs_operation_idx').on(table.operationName, ...newestFirst()),
+      // "What touched user Z's data?": most rows name one owner, read newest first from a btree on
+      // it; the rows naming several (an admin's page of many users' items) are found by GIN.
+      index('audit_logs_owner_idx')
+        .on(sql`(${table.ownerIds}[1])`, ...newestFirst())
+        .where(sql`cardinality(${table.ownerIds}) = 1`),
+      index('audit_logs_owner_ids_idx')
+        .using('gin', table.ownerIds)
+        .where(sql`cardinality(${table.ownerIds}) > 1`),
     ];
   },
 );
