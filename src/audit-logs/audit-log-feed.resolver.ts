@@ -27,7 +27,7 @@ export class AuditLogAddedArgs {
 export class AuditLogFeedResolver {
   @Subscription(() => AuditLogAdded, {
     description:
-      'Rows of the trail as they are sealed, in seal order, each once; resume with `after` (a cursor of this feed or of `auditLogs(order: SEALED_ASC)`). Admins only; over graphql-ws.',
+      'Rows of the trail as they are sealed, in seal order, each once: from now on, or after `after` (a cursor of this feed or of `auditLogs(order: SEALED_ASC)`) to resume without a gap. Admins only; over graphql-ws.',
     subscribe: ({ args, context }) => openAuditLogFeed(args as AuditLogAddedArgs, context as FeedContext),
   })
   auditLogAdded(@Root() entry: FeedEntry, @Args(() => AuditLogAddedArgs) _args: AuditLogAddedArgs): AuditLogAdded {

@@ -38,8 +38,9 @@ const FIELD = 'Subscription.auditLogAdded';
 const feedEvent = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_AUDIT_LOGS.resourceType } as const;
 
 /**
- * Starts a live feed: the sealed rows matching `args.filter`, in seal order, after `args.after`, as
- * they are sealed (in any process: the stream is the database's). Each row is delivered once: the
+ * Starts a live feed: the sealed rows matching `args.filter`, in seal order, after `args.after` (or,
+ * without it, after the last row sealed so far), as they are sealed (in any process: the stream is
+ * the database's). Each row is delivered once: the
  * cursor of the last one delivered is where the next read starts, and where a subscriber that
  * dropped resumes. Recorded as one `view_audit_logs` row, committed before the feed is returned;
  * bad input is recorded as refused. {@link finishFeed} records its end.
@@ -54,6 +55,8 @@ export async function openAuditLogFeed(args: FeedArgs, context: FeedContext): Pr
   try {
     afterId = readPageArgs(AUDIT_LOG_PAGE, { first: BATCH, after: args.after }).afterId;
     await service.listSealed(args.filter, { first: 1, afterId });
+    // Without a cursor a feed is live: it starts with the rows sealed from now on, not with history.
+    if (afterId === undefined) afterId = await service.lastSealedId();
   } catch (error) {
     if (error instanceof InvalidInput) context.audit.denied({ ...feedEvent, details: { ...details, reason: 'invalid_input', field: error.field } }, FIELD);
     throw error;

@@ -34,6 +34,16 @@ export class AuditLogService {
     });
   }
 
+  /** The last row of the seal order so far (the newest seal's highest id); undefined before the first seal. */
+  async lastSealedId(): Promise<bigint | undefined> {
+    const [last] = await this.db
+      .select({ id: auditRowHashes.id })
+      .from(auditRowHashes)
+      .orderBy(desc(auditRowHashes.seal), desc(auditRowHashes.id))
+      .limit(1);
+    return last?.id;
+  }
+
   /**
    * Sealed rows in seal order (seal, then id), oldest seal first. Rows join the order only as their
    * seal commits, always behind every row sealed before, so paging by `after` sees each row once.
