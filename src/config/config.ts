@@ -27,6 +27,8 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly introspection: boolean;
+  /** Serve the dashboard page at `/dashboard` (its data always needs an admin token). */
+  readonly dashboard: boolean;
   /** Allowed browser origins; empty means CORS is off (same-origin only). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
     // Checked in development too, so a typo fails on a laptop rather than at deploy time.
     introspection: parseBoolean('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION) || !production,
+    dashboard: parseBoolean('DASHBOARD', env.DASHBOARD) || !production,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((origin) => origin.trim())

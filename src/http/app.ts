@@ -19,6 +19,7 @@ import { servedOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
 import type { Metrics } from '../metrics';
 import { auditExportRoute } from './audit-export';
+import { dashboardRoutes } from './dashboard';
 import { healthRoutes } from './health';
 import { serveLiveFeed } from './live-feed';
 import { jsonErrors } from './json-errors';
@@ -28,7 +29,7 @@ import { requestId } from './request-id';
 import { sandboxLandingPage } from './sandbox';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'metrics'>;
+  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'dashboard' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'metrics'>;
   readonly schema: GraphQLSchema;
   readonly database: Database;
   readonly verifyToken: TokenVerifier;
@@ -98,6 +99,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(healthRoutes(database.sql, logger));
   app.use(auditExportRoute({ database, verifyToken, auditTrail, logger }));
   if (config.metrics && !config.metrics.listen) app.use(metricsRoute(metrics, config.metrics.token, logger));
+  if (config.dashboard) app.use(dashboardRoutes());
 
   const context = requestContext({ db: database.db, verifyToken, auditTrail });
   app.use(
