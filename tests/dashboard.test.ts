@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
 import { readFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from './support/node-process';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 
 /*
@@ -88,5 +93,27 @@ describeWithBrowser('the dashboard in Chromium', () => {
 
   it('ran without errors in the page (scripts, the content security policy)', () => {
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the dashboard as the build serves it', () => {
+  it('sends the page\'s browser module as written, not compiled to CommonJS', async () => {
+    // What `npm start` runs: the compiled route, from dist/.
+    const { dashboardRoutes } = require(path.join(ROOT, 'dist/http/dashboard.js')) as typeof import('../src/http/dashboard');
+    const app = express().use(dashboardRoutes());
+    const listening = app.listen(0, '127.0.0.1');
+    await once(listening, 'listening');
+    try {
+      const { port } = listening.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/dashboard/dashboard.js`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^(application|text)\/javascript/);
+      const text = await response.text();
+      expect(text).toContain("import { createClient } from '/dashboard/vendor/graphql-ws/client.js';");
+      expect(text).not.toContain('require(');
+      expect((await fetch(`http://127.0.0.1:${port}/dashboard/vendor/graphql-ws/client.js`)).status).toBe(200);
+    } finally {
+      listening.close();
+    }
   });
 });

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import express, { Router } from 'express';
 
+/**
+ * The page's files, served as written: `src/` and `dist/` sit at the same depth below the project
+ * root, and the build leaves them alone (swc would turn the browser module into CommonJS).
+ */
+const PAGE = path.resolve(__dirname, '../../src/http/dashboard');
+
 /** The browser build of graphql-ws's client, which the dashboard's live feed imports. */
 const GRAPHQL_WS_DIST = path.dirname(require.resolve('graphql-ws'));
 
@@ -22,6 +28,6 @@ export function dashboardRoutes(): Router {
     next();
   });
   router.use('/dashboard/vendor/graphql-ws', express.static(GRAPHQL_WS_DIST, { index: false }));
-  router.use('/dashboard', express.static(path.join(__dirname, 'dashboard')));
+  router.use('/dashboard', express.static(PAGE));
   return router;
 }
