@@ -138,7 +138,7 @@ describeOnPostgres('npm run audit:retention', () => {
       expect(result).toMatchObject({
         code: 1,
         stdout: '',
-        stderr: `${month(-2).name} holds 1 row(s) no seal covers yet; run again once the sealer has sealed them (README: Tamper evidence)\n`,
+        stderr: `${month(-2).name} holds 1 row(s) no seal covers yet; run again once the sealer has sealed them (README: Integrity)\n`,
       });
       expect(await rowsPerMonth()).toEqual(before);
     } finally {

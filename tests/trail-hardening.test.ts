@@ -164,6 +164,14 @@ describe('5. every access is in the trail, including through the trail', () => {
     expect(whoSaw.body.data.auditLogs.nodes).toEqual([{ action: 'view_audit_logs', userId: 'root' }]);
   });
 
+  it('does not re-list the records earlier trail queries named when it shows their rows', async () => {
+    await send('query($f: AuditLogFilter) { auditLogs(filter: $f) { nodes { id } } }', admin, { f: { userId: 'alice', resourceType: 'item' } });
+    const { rows } = await send('query($f: AuditLogFilter) { auditLogs(filter: $f) { nodes { resourceIds } } }', admin, {
+      f: { action: 'view_audit_logs' },
+    });
+    expect(rows).toEqual([expect.objectContaining({ action: 'view_audit_logs', resource_type: 'audit_log', resource_ids: [], owner_ids: [] })]);
+  });
+
   it('writes one view_audit_logs row for a request of many aliased trail queries', async () => {
     const aliases = Array.from({ length: 217 }, (_, n) => `a${n}: auditLogs(filter: {action: "no_such_action"}, first: 1) { totalCount }`).join(' ');
     const { rows } = await send(`{ ${aliases} }`, admin);

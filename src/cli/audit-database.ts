@@ -42,7 +42,7 @@ export async function trustedPublicKey(given: string | undefined): Promise<KeyOb
     return createPublicKey(key);
   }
   const development = await readDevSigningKey(dataDir());
-  if (!development) throw new ConfigError('no key to check seals with: pass --public-key (README: Tamper evidence)');
+  if (!development) throw new ConfigError('no key to check seals with: pass --public-key (README: Integrity)');
   return createPublicKey(development);
 }
 

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import type postgres from 'postgres';
 
 /**
- * An auditor's check of the trail, written from README "Tamper evidence" alone (no production code):
+ * An auditor's check of the trail, written from README "Integrity" alone (no production code):
  * RFC 8785 for the values the trail holds (JSON.stringify is ES6 number and string serialization;
  * object keys sorted by UTF-16 code units), SHA-256, Ed25519.
  */

@@ -1,4 +1,4 @@
-/** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (README: Tamper evidence). */
+/** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (README: Integrity). */
 export { headAnchor, parseAnchors } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
 export { loadOrCreateDevSigningKey, readDevSigningKey } from './dev-signing-key';

@@ -41,7 +41,7 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
     const horizon = snapshot!.horizon;
     if (BigInt(horizon) < BigInt(fromXact)) {
       // Impossible in one cluster: the database was restored into another, whose ids start lower.
-      throw new Error(`transaction ids (${horizon}) are below the seal chain's horizon (${fromXact}): restored into another cluster? (README: Tamper evidence)`);
+      throw new Error(`transaction ids (${horizon}) are below the seal chain's horizon (${fromXact}): restored into another cluster? (README: Integrity)`);
     }
     if (horizon === fromXact) return undefined;
 

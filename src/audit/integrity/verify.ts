@@ -80,7 +80,7 @@ interface SealTally {
 
 /**
  * Recomputes every row hash and the seal chain, checks each seal's signature against `publicKey`
- * and each anchor, and returns the counts or the first fault found (README: Tamper evidence). Reads
+ * and each anchor, and returns the counts or the first fault found (README: Integrity). Reads
  * a batch of seals and streams their rows, so memory stays flat however long the trail.
  *
  * Order of checks, per batch of seals: the chain (sequence, window, previous hash, own hash,
