@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
 import { sealOnce } from '../src/audit';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
@@ -213,9 +214,14 @@ describe('partitioning a trail that already has rows (migration 0007)', () => {
     await rm(folder, { recursive: true, force: true });
   });
   afterAll(async () => {
-    await olderDb?.sql.unsafe(`drop role if exists ${role}`).catch(() => undefined);
     await olderDb?.close();
     await older?.drop();
+    // Roles belong to the cluster: dropped once the database holding its grants is gone.
+    if (process.env.DATABASE_URL) {
+      const cluster = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+      await cluster.unsafe(`drop role if exists ${role}`);
+      await cluster.end();
+    }
   });
 
   const everyRow = () => olderDb.sql`select * from audit_logs order by id`;
