@@ -1,7 +1,15 @@
 import 'reflect-metadata';
+import { constants } from 'node:os';
 import { ConfigError, loadConfig } from './config/config';
-import { createLogger } from './config/logger';
-import { startServer } from './server';
+import { createLogger, type Logger } from './config/logger';
+import { startServer, type Server } from './server';
+
+/**
+ * Stop signals this close to the first of a press are that press. One Ctrl-C under `npm start` is
+ * two SIGINTs for node, since the terminal signals the whole process group and npm forwards its
+ * own: the duplicate must not cut short the graceful stop, so only a later one, a second Ctrl-C, does.
+ */
+const ONE_PRESS_MS = 1_000;
 
 async function main(): Promise<void> {
   let config;
@@ -14,23 +22,48 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
+  stopOnSignals(server, logger);
+}
 
-  let stopping = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    try {
-      await server.stop();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'unclean shutdown');
-      process.exit(1);
+/**
+ * Stops gracefully on the first SIGTERM or SIGINT, ignores (and logs) its duplicates within
+ * {@link ONE_PRESS_MS}, and forces the exit at a later one. The listeners stay: a signal with none
+ * kills node on the spot, before in-flight requests finish and the audit trail's group commit
+ * writes its last rows.
+ */
+function stopOnSignals(server: Server, logger: Logger): void {
+  let pressedAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (pressedAt === undefined) {
+      pressedAt = now;
+      void stopGracefully(server, logger, signal);
+    } else if (now - pressedAt < ONE_PRESS_MS) {
+      logger.warn({ signal }, 'already shutting down: signal again to force the exit');
+    } else {
+      forceExit(logger, signal);
     }
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function stopGracefully(server: Server, logger: Logger, signal: NodeJS.Signals): Promise<void> {
+  logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  try {
+    await server.stop();
+    logger.info('stopped');
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'unclean shutdown');
+    process.exit(1);
+  }
+}
+
+/** Exits with 128 + the signal's number, the status a shell reports for a process that signal ended. */
+function forceExit(logger: Logger, signal: NodeJS.Signals): never {
+  logger.error({ signal }, 'forced exit: in-flight requests and audit rows not yet committed are lost');
+  process.exit(128 + constants.signals[signal]);
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@ import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
 import { AuditIntegrityService } from './audit-logs/audit-integrity.service';
 import { Metrics } from './metrics';
+import { Admission } from './pipeline';
 
 /** A started API: its base URL and how to shut it down cleanly. */
 export interface Server {
@@ -70,15 +71,13 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       help: 'Age of the oldest audit row no seal covers yet (0 when every row is sealed): how far tamper evidence trails the trail',
       read: async () => (await new AuditIntegrityService(database.db).status()).oldestUnsealedAgeSeconds ?? 0,
     });
-    const http = await startHttpServer({
-      config,
-      schema: await buildExecutableSchema(),
-      database,
+    const admission = new Admission({
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
-      logger,
       auditTrail: new AuditTrail({ db: database.db, ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
-      metrics,
+      rateLimits: config.rateLimits,
+      logger,
     });
+    const http = await startHttpServer({ config, schema: await buildExecutableSchema(), database, admission, logger, metrics });
     const auditUpkeep = startAuditUpkeep(database.db, logger);
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     if (http.metricsUrl) logger.info({ url: `${http.metricsUrl}/metrics` }, 'metrics ready');

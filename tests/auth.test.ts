@@ -271,6 +271,13 @@ describe('claims every token must satisfy (exp, lifetime, clock, subject)', () =
     await expectRefused(server, await hs256({ sub: sub as string, role: 'admin' }), 'bad_subject');
   });
 
+  it.each([
+    ['format characters that display as "root" (a right-to-left override, a zero-width space)', 'root\u202e\u200b'],
+    ['not in NFC (e and a combining acute accent)', 'rene\u0301'],
+  ])('rejects a token signed for a subject %s, and records the refusal', async (_label, sub) => {
+    await expectRefused(server, await server.token({ sub, role: 'admin' }), 'bad_subject');
+  });
+
   it('accepts a subject of 255 characters, and one with characters outside the BMP', async () => {
     for (const sub of ['a'.repeat(255), 'ü'.repeat(254) + '😀', 'user@example.com']) {
       const response = await server.graphql(ME, { as: await hs256({ sub }) });

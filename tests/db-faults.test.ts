@@ -3,7 +3,7 @@ import { signToken } from '../src/auth/token-signer';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { expectSurvived, seedItems, startMixedLoad } from './support/mixed-load';
 import { killAll, startApi, type RunningApi } from './support/node-process';
-import { TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from './support/test-server';
+import { TEST_AUDIT_SIGNING_KEY, TEST_RATE_LIMITS, TEST_JWT_SECRET } from './support/test-server';
 
 /**
  * The built server as a process, while PostgreSQL terminates its connections (`pg_terminate_backend`,
@@ -34,7 +34,7 @@ describeOnPostgres('terminated database connections', () => {
     admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
     ownerToken = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
     adminToken = await signToken(TEST_JWT_SECRET, { sub: 'root', role: 'admin' });
-    api = await startApi({ DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0' });
+    api = await startApi({ DATABASE_URL: database.url, DATABASE_POOL_MAX: '10', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0', ...TEST_RATE_LIMITS });
   });
   afterAll(async () => {
     killAll();

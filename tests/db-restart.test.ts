@@ -1,7 +1,7 @@
 import { signToken } from '../src/auth/token-signer';
 import { expectSurvived, seedItems, startMixedLoad } from './support/mixed-load';
 import { killAll, startApi, type RunningApi } from './support/node-process';
-import { TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from './support/test-server';
+import { TEST_AUDIT_SIGNING_KEY, TEST_RATE_LIMITS, TEST_JWT_SECRET } from './support/test-server';
 import { canCreateClusters, createThrowawayCluster, type ThrowawayCluster } from './support/throwaway-cluster';
 
 /**
@@ -31,7 +31,7 @@ describeWithClusters('database restarts', () => {
     cluster = await createThrowawayCluster();
     ownerToken = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
     adminToken = await signToken(TEST_JWT_SECRET, { sub: 'root', role: 'admin' });
-    api = await startApi({ DATABASE_URL: cluster.url, DATABASE_POOL_MAX: '10', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0' });
+    api = await startApi({ DATABASE_URL: cluster.url, DATABASE_POOL_MAX: '10', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0', ...TEST_RATE_LIMITS });
   });
   afterAll(async () => {
     killAll();

@@ -22,10 +22,12 @@ const RANK: Record<string, number> = {
   viewer: 4,
   graphql: 5,
   metrics: 5,
-  http: 6,
-  cli: 7,
-  'server.ts': 7,
-  'main.ts': 8,
+  // The request pipeline every door goes through; the doors are above it.
+  pipeline: 6,
+  http: 7,
+  cli: 8,
+  'server.ts': 8,
+  'main.ts': 9,
 };
 
 function sourceFiles(dir: string): string[] {

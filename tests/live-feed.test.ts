@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { rawIdOf } from './support/global-ids';
 import { postGraphQL } from './support/graphql-http';
 import { killAll, startApi, type RunningApi } from './support/node-process';
-import { admin, alice, startTestServer, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET, type TestServer } from './support/test-server';
+import { admin, alice, startTestServer, TEST_JWT_SECRET, testServerEnv, type TestServer } from './support/test-server';
 
 /*
  * subscription auditLogAdded over graphql-ws on /graphql: rows in seal order, each once,
@@ -107,8 +107,15 @@ describeOnPostgres('the live feed on one server', () => {
 
     feed.unsubscribe();
     await until(async () => (await server.sql`select 1 from audit_logs where details->>'feed' = 'ended'`).length === 1, 'the end row');
+    // Each batch that carried alice's item was recorded as a read of it, before it was sent.
+    const deliveries = await server.sql`
+      select user_id, resource_type, resource_ids, owner_ids, admin_bypass, details->>'rows' as rows from audit_logs where details->>'feed' = 'delivered'`;
+    expect(deliveries.reduce((sum, row) => sum + Number(row.rows), 0)).toBe(5);
+    for (const row of deliveries) {
+      expect(row).toEqual({ user_id: 'root', resource_type: 'item', resource_ids: [rawIdOf(itemId)], owner_ids: ['alice'], admin_bypass: true, rows: expect.any(String) });
+    }
     const rows = await server.sql`
-      select user_id, action, outcome, admin_bypass, details from audit_logs where details ? 'feed' order by id`;
+      select user_id, action, outcome, admin_bypass, details from audit_logs where details->>'feed' in ('started', 'ended') order by id`;
     expect(rows).toEqual([
       { user_id: 'root', action: 'view_audit_logs', outcome: 'success', admin_bypass: true, details: expect.objectContaining({ feed: 'started', filter: { action: 'update_item' }, after: null }) },
       { user_id: 'root', action: 'view_audit_logs', outcome: 'success', admin_bypass: true, details: expect.objectContaining({ feed: 'ended', rowsDelivered: 5 }) },
@@ -160,7 +167,7 @@ describeOnPostgres('the live feed across two server processes', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     sql = postgres(database.url, { max: 1, onnotice: () => {} });
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '5', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0', AUDIT_SEAL_INTERVAL_MS: '200' };
+    const env = { ...testServerEnv(database), DATABASE_POOL_MAX: '5', AUDIT_SEAL_INTERVAL_MS: '200' };
     a = await startApi(env);
     b = await startApi(env);
   });

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from './support/database';
 import { postGraphQL } from './support/graphql-http';
 import { expectServedReadsRecorded, expectTrailMatchesItems, startMixedLoad, type LoadReport, type MixedLoadOptions } from './support/mixed-load';
 import { killAll, startApi, stopApi, type RunningApi } from './support/node-process';
-import { TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from './support/test-server';
+import { TEST_AUDIT_SIGNING_KEY, TEST_RATE_LIMITS, TEST_JWT_SECRET } from './support/test-server';
 
 /**
  * Two replicas of the built server on one PostgreSQL database, as behind a load balancer: both
@@ -43,7 +43,7 @@ describeOnPostgres('two server processes on one database', () => {
 
   it('keep one complete, consistent trail of reads and writes made through both', async () => {
     const [{ started }] = await sql<{ started: Date }[]>`select clock_timestamp() as started`;
-    const env = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '5', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0' };
+    const env = { DATABASE_URL: database.url, DATABASE_POOL_MAX: '5', JWT_SECRET: TEST_JWT_SECRET, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, PORT: '0', ...TEST_RATE_LIMITS };
     const clockAhead = { NODE_OPTIONS: `--require ${path.join(__dirname, 'support/clock-ahead.cjs')}`, CLOCK_AHEAD_MS: String(CLOCK_AHEAD_MS) };
     // At once, on a database without tables: both run the migrations as they start.
     const replicas = await Promise.all([startApi(env), startApi({ ...env, ...clockAhead })]);

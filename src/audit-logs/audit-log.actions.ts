@@ -5,8 +5,8 @@ export const VIEW_AUDIT_LOGS = defineAuditAction({
   name: 'view_audit_logs',
   resourceType: 'audit_log',
   description:
-    'every `auditLogs` / `auditLog` / `auditIntegrity` / `auditStats` query, allowed or refused (also for bad input), and every refused `auditActions`; one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\')',
-  details: '`{ filter, first, after, order }`, `{ id }`, `{ integrity: true }`, `{ filter, groupBy, bucket, first, order }` (`auditStats`) or `{ actions: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input',
+    'every `auditLogs` / `auditLog` / `auditIntegrity` / `auditStats` query, allowed or refused (also for bad input), and every refused `auditActions`; one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\'); for a live feed, its start, each delivered batch that carries owned records (naming them, before it is sent) and its end',
+  details: '`{ filter, first, after, order }`, `{ id }`, `{ integrity: true }`, `{ filter, groupBy, bucket, first, order }` (`auditStats`) or `{ actions: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input; a feed\'s `{ filter, after, feed: "started" | "delivered" | "ended" }` with `rows` or `rowsDelivered`',
 });
 
 /** The fields of a `view_audit_logs` row, minus what the query asked for. */

@@ -3,15 +3,18 @@ import type { ExportedRow } from './audit-log.export';
 
 /**
  * A row of the trail as an OCSF 1.1 "API Activity" event (class 6003, category 6 "Application
- * Activity"), the shape SIEMs (Amazon Security Lake, Splunk, Sentinel) ingest. What OCSF has no
- * attribute for goes under `unmapped`, keyed by column.
+ * Activity"), the shape SIEMs (Amazon Security Lake, Splunk, Sentinel) ingest. Every event carries
+ * the attributes the class requires (`actor`, `api`, `src_endpoint`, `metadata` among them), even for
+ * a row without a user or an IP, since a SIEM may reject an event without them; an unknown optional
+ * attribute is left out rather than `null`. What OCSF has no attribute for goes under `unmapped`,
+ * keyed by column.
  */
 export function ocsfApiActivity(row: ExportedRow): Record<string, unknown> {
   const activity = activityOf(row.action);
   const success = row.outcome === 'success';
   const resources = (row.resourceId !== null ? [row.resourceId] : row.resourceIds).map((uid) => ({
     uid,
-    type: row.resourceType,
+    ...(row.resourceType !== null ? { type: row.resourceType } : {}),
     // A row about one record names its owner; a row listing several keeps the owners in `unmapped`.
     ...(row.resourceId !== null && row.ownerIds.length === 1 ? { owner: { uid: row.ownerIds[0] } } : {}),
   }));
@@ -29,10 +32,10 @@ export function ocsfApiActivity(row: ExportedRow): Record<string, unknown> {
     status_id: success ? 1 : 2,
     status: success ? 'Success' : 'Failure',
     status_detail: row.outcome,
-    ...(row.userId !== null ? { actor: { user: { uid: row.userId, type_id: row.userRole === Role.ADMIN ? 2 : 1, type: row.userRole === Role.ADMIN ? 'Admin' : 'User' } } } : {}),
+    actor: { user: userOf(row) },
     api: { operation: row.action, ...(row.requestId !== null ? { request: { uid: row.requestId } } : {}) },
     ...(resources.length > 0 ? { resources } : {}),
-    ...(row.ip !== null ? { src_endpoint: { ip: row.ip } } : {}),
+    src_endpoint: row.ip !== null ? { ip: row.ip } : UNKNOWN_SOURCE,
     ...(row.userAgent !== null ? { http_request: { user_agent: row.userAgent } } : {}),
     metadata: { uid: row.id, version: '1.1.0', product: { name: 'audited-graphql-api', vendor_name: 'audited-graphql-api' } },
     unmapped: {
@@ -44,6 +47,26 @@ export function ocsfApiActivity(row: ExportedRow): Record<string, unknown> {
       details: row.details,
     },
   };
+}
+
+/**
+ * Who a row without a user stands for: a request without a token, or a command line run
+ * (`operation_name` says which). OCSF's `actor` needs a `user` (or a process, session, invoker), and
+ * a user one of `uid`, `name`, `account`: a `name`, so that it is never taken for a user whose id
+ * is `anonymous`.
+ */
+const ANONYMOUS = { name: 'anonymous', type_id: 0, type: 'Unknown' } as const;
+
+/**
+ * Where a row without an IP came from: a command line run (`npm run audit:export`) or the
+ * retention job. OCSF's `src_endpoint` is required and needs one of `ip`, `name`, `hostname`, `uid`…
+ */
+const UNKNOWN_SOURCE = { name: 'unknown' } as const;
+
+/** The row's user as OCSF's `user`: 1 User or 2 Admin, or {@link ANONYMOUS}. */
+function userOf(row: ExportedRow): Record<string, unknown> {
+  if (row.userId === null) return ANONYMOUS;
+  return row.userRole === Role.ADMIN ? { uid: row.userId, type_id: 2, type: 'Admin' } : { uid: row.userId, type_id: 1, type: 'User' };
 }
 
 /** OCSF activity ids: 1 Create, 2 Read, 3 Update, 4 Delete, 99 Other (refusals, retention, logons). */

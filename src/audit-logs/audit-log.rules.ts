@@ -47,7 +47,6 @@ export function auditTrailAccess(args: Record<string, unknown>, context: Context
 /**
  * The one decision behind every read of the trail: an admin may (undefined); anyone else gets
  * the error to answer with, and the attempt is recorded as a denied `view_audit_logs` of `field`.
- * The live feed calls it itself, since graphql-shield guards only a subscription's per-row resolve.
  */
 export function refusalToRead(context: Context, field: string, event: { resourceId?: string | null; details: Record<string, unknown> }): ClientError | undefined {
   if (isAdmin(context.viewer)) return undefined;

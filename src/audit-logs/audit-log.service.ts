@@ -51,8 +51,7 @@ export class AuditLogService {
   async listSealed(filter: AuditLogFilter | null | undefined, { first, afterId }: PageRequest): Promise<KeysetPage<AuditLogRow>> {
     let keyset: SQL | undefined;
     if (afterId !== undefined) {
-      const [cursor] = await this.db.select({ seal: auditRowHashes.seal }).from(auditRowHashes).where(eq(auditRowHashes.id, afterId));
-      if (!cursor) throw new InvalidInput('after', 'is not the cursor of a sealed row: SEALED_ASC continues only from its own pages');
+      const cursor = await this.sealedPosition(afterId);
       keyset = sql`(${auditRowHashes.seal}, ${auditRowHashes.id}) > (${cursor.seal}, ${afterId})`;
     }
     const where = and(...conditionsFor(filter), or(...resourceMatches(filter)), or(...ownerMatches(filter)));
@@ -66,6 +65,13 @@ export class AuditLogService {
       const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(matching);
       return { count: Math.min(row!.count, COUNT_CAP), exact: row!.count <= COUNT_CAP };
     });
+  }
+
+  /** Where the sealed row `id` stands in the seal order; {@link InvalidInput} on `after` when it is not sealed. */
+  async sealedPosition(id: bigint): Promise<{ seal: number; id: bigint }> {
+    const [cursor] = await this.db.select({ seal: auditRowHashes.seal }).from(auditRowHashes).where(eq(auditRowHashes.id, id));
+    if (!cursor) throw new InvalidInput('after', 'is not the cursor of a sealed row: SEALED_ASC continues only from its own pages');
+    return { seal: Number(cursor.seal), id };
   }
 
   /**

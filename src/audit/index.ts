@@ -37,5 +37,5 @@ export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
 export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
 export { WITHHELD } from './record-snapshot';
 export { settleBeforeAudit } from './root-fields';
-export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED } from './request-actions';
+export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED } from './request-actions';
 export type { RequestAudit } from './request-audit';

@@ -32,3 +32,13 @@ export const QUERY_REFUSED = defineAuditAction({
   description: 'a GraphQL document over a query limit, refused before execution (outcome `denied`)',
   details: '`{ limit, max, measured }`, never the document',
 });
+
+/** Requests refused by a rate or capacity limit of a door, summed per caller, limit and window. */
+export const REQUEST_LIMITED = defineAuditAction({
+  name: 'request_limited',
+  resourceType: null,
+  description:
+    'requests refused by a rate or capacity limit (HTTP 429, `RATE_LIMITED`), one row per caller, limit and window however many were refused (outcome `denied`)',
+  details:
+    '`{ reason, refused, windowSeconds, doors }`: `reason` the limit, one of `caller_rate`, `anonymous_rate`, `process_rate`, `subscriptions_per_connection`, `subscriptions_per_process`; `refused` how many requests it refused in the window; `doors` `http`, `websocket`',
+});

@@ -5,17 +5,28 @@ import type { TokenRejectionReason } from './token-rejection';
 /** The longest accepted `sub`, in characters (code points). */
 export const MAX_SUBJECT_LENGTH = 255;
 
-/** C0 and C1 control characters (NUL included) and UTF-16 surrogates not part of a pair. */
-const UNPRINTABLE = /[\p{Cc}\p{Cs}]/u;
+/**
+ * C0 and C1 control characters (NUL included), UTF-16 surrogates not part of a pair, and format
+ * characters (Cf: bidi overrides, zero-width spaces and joiners, soft hyphens), which are invisible
+ * or reorder the text around them: `root\u202e\u200b` displays as `root`.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cs}\p{Cf}]/u;
 
 /**
  * Whether `sub` can serve as a user id: it is stored in every audit row of the caller's requests
  * and compared with item owners, so it must be text PostgreSQL accepts (no NUL, no lone surrogate,
  * which would make every audit insert of the request fail), that reads unambiguously in the trail
- * (no control characters, not blank), and of bounded size.
+ * (no control or format characters, not blank, and in NFC: `é` as one code point, never as `e`
+ * and a combining accent, another id that reads the same), and of bounded size.
  */
 export function isAcceptableSubject(sub: unknown): sub is string {
-  return typeof sub === 'string' && sub.trim() !== '' && !UNPRINTABLE.test(sub) && [...sub].length <= MAX_SUBJECT_LENGTH;
+  return (
+    typeof sub === 'string' &&
+    sub.trim() !== '' &&
+    !UNPRINTABLE.test(sub) &&
+    sub.normalize('NFC') === sub &&
+    [...sub].length <= MAX_SUBJECT_LENGTH
+  );
 }
 
 /**

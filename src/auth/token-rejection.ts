@@ -21,7 +21,10 @@ export type TokenRejectionReason =
   | 'too_long_lived'
   | 'wrong_issuer'
   | 'wrong_audience'
-  /** `sub` is missing, not a string, blank, too long, or holds control characters or lone surrogates. */
+  /**
+   * `sub` is missing, not a string, blank, too long, not in NFC, or holds control characters,
+   * format characters (bidi overrides, zero-width spaces) or lone surrogates.
+   */
   | 'bad_subject';
 
 /** What every client is told about a refused token, whatever the reason. */

@@ -28,7 +28,7 @@ export function createTokenVerifier(source: TokenKeySource, policy: TokenPolicy)
     const key = new TextEncoder().encode(source.secret);
     verify = async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
   } else {
-    const keys = createRemoteJWKSet(new URL(source.jwksUrl));
+    const keys = createRemoteJWKSet(new URL(source.jwksUrl), { cacheMaxAge: policy.jwksCacheMaxAgeSeconds * 1000 });
     verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256'] })).payload;
   }
 
@@ -45,6 +45,7 @@ export function createTokenVerifier(source: TokenKeySource, policy: TokenPolicy)
     const problem = timeProblem(payload, policy, Math.floor(Date.now() / 1000));
     if (problem) throw new TokenRejected(problem);
     if (!isAcceptableSubject(payload.sub)) throw new TokenRejected('bad_subject');
-    return { id: payload.sub, role: payload.role === 'admin' ? Role.ADMIN : Role.USER };
+    const validUntil = (payload.exp! + policy.clockToleranceSeconds) * 1000;
+    return { id: payload.sub, role: payload.role === 'admin' ? Role.ADMIN : Role.USER, validUntil };
   };
 }

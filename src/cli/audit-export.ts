@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { AuditTrail } from '../audit';
+import { AuditTrail, INVALID_ARGUMENT } from '../audit';
 import { exportWindowOf, runAuditExport } from '../audit-logs/audit-log.export';
 import { InvalidInput } from '../core/errors';
 import { connectDatabase } from '../db/database';
+import { commandLineRun } from '../pipeline';
 import { failureLine } from './failure-line';
 
 const USAGE =
@@ -23,19 +23,21 @@ async function main(): Promise<void> {
   });
   const url = process.env.DATABASE_URL?.trim() || process.env.MIGRATION_DATABASE_URL?.trim();
   if (!url || !values.from || !values.to) throw new Error(USAGE);
-  const window = exportWindowOf(values);
-  const out: Writable = values.output ? createWriteStream(values.output) : process.stdout;
 
   // Two connections: the export's snapshot holds one while its audit row is written on the other.
   const database = connectDatabase(url, { maxConnections: 2 });
   try {
-    const audit = new AuditTrail({ db: database.db }).forRequest({
-      viewer: undefined,
-      requestId: randomUUID(),
-      ip: null,
-      userAgent: null,
-      operationName: 'audit:export',
-    });
+    const audit = commandLineRun(new AuditTrail({ db: database.db }), 'audit:export');
+    let window;
+    try {
+      window = exportWindowOf(values);
+    } catch (error) {
+      // Refused as over HTTP: recorded by the argument's name, never its value.
+      if (error instanceof InvalidInput) audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: error.field } }, 'npm run audit:export');
+      await audit.flush();
+      throw error;
+    }
+    const out: Writable = values.output ? createWriteStream(values.output) : process.stdout;
     let rows = 0;
     await runAuditExport(
       database.sql,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   });
   if (!values.sub) throw new ConfigError(USAGE);
   if (!isAcceptableSubject(values.sub)) {
-    throw new ConfigError(`--sub must be 1 to ${MAX_SUBJECT_LENGTH} characters without control characters: the server would refuse the token`);
+    throw new ConfigError(`--sub must be 1 to ${MAX_SUBJECT_LENGTH} characters in NFC, without control or format characters: the server would refuse the token`);
   }
   const config = loadConfig();
   if (config.jwksUrl) throw new ConfigError('JWKS_URL is set: tokens come from your identity provider');

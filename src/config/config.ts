@@ -4,6 +4,7 @@ import type { TokenPolicy } from './token-policy';
 import { parseDuration } from './duration';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
+import { DEFAULT_RATE_LIMITS, DEFAULT_WEBSOCKET_LIMITS, type RateLimits, type WebSocketLimits } from './door-limits';
 import type { MetricsExposure } from './metrics-exposure';
 import { parseSigningKey } from './signing-key';
 
@@ -36,6 +37,10 @@ export interface AppConfig {
   readonly trustProxy: boolean | number | string;
   /** Sizes past which a GraphQL document is refused before execution. */
   readonly queryLimits: QueryLimits;
+  /** Requests per caller and per process, on every door. */
+  readonly rateLimits: RateLimits;
+  /** Message size, handshake time and subscription counts of the WebSocket door. */
+  readonly webSocketLimits: WebSocketLimits;
   /**
    * Where `/metrics` is served; `undefined` serves none: production without `METRICS_PORT` or
    * `METRICS_TOKEN`. Development without them serves it on the API's port, unprotected.
@@ -105,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: jwtAudience,
       maxAgeSeconds: parseDurationSetting('JWT_MAX_AGE', env.JWT_MAX_AGE, 24 * 3600, 60, 30 * 86400),
       clockToleranceSeconds: parseDurationSetting('JWT_CLOCK_TOLERANCE', env.JWT_CLOCK_TOLERANCE, 30, 0, 300),
+      jwksCacheMaxAgeSeconds: parseDurationSetting('JWKS_CACHE_MAX_AGE', env.JWKS_CACHE_MAX_AGE, 60, 1, 86400),
     },
     port,
     host: nonEmpty(env.HOST) ?? '127.0.0.1',
@@ -118,6 +124,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
     queryLimits: parseQueryLimits(env),
+    rateLimits: {
+      windowSeconds: parseDurationSetting('RATE_LIMIT_WINDOW', env.RATE_LIMIT_WINDOW, DEFAULT_RATE_LIMITS.windowSeconds, 1, 3600),
+      perCaller: parseInteger('RATE_LIMIT_PER_CALLER', env.RATE_LIMIT_PER_CALLER, DEFAULT_RATE_LIMITS.perCaller, 0, 10_000_000),
+      perAnonymousAddress: parseInteger('RATE_LIMIT_ANONYMOUS', env.RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMITS.perAnonymousAddress, 0, 10_000_000),
+      perProcess: parseInteger('RATE_LIMIT_PER_PROCESS', env.RATE_LIMIT_PER_PROCESS, DEFAULT_RATE_LIMITS.perProcess, 0, 100_000_000),
+    },
+    webSocketLimits: {
+      maxPayloadBytes: parseInteger('WS_MAX_PAYLOAD', env.WS_MAX_PAYLOAD, DEFAULT_WEBSOCKET_LIMITS.maxPayloadBytes, 1024, 16 * 1024 * 1024),
+      connectionInitTimeoutMs: parseInteger('WS_CONNECTION_INIT_TIMEOUT_MS', env.WS_CONNECTION_INIT_TIMEOUT_MS, DEFAULT_WEBSOCKET_LIMITS.connectionInitTimeoutMs, 100, 60_000),
+      maxSubscriptionsPerConnection: parseInteger('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_WEBSOCKET_LIMITS.maxSubscriptionsPerConnection, 1, 1000),
+      maxSubscriptions: parseInteger('WS_MAX_SUBSCRIPTIONS', env.WS_MAX_SUBSCRIPTIONS, DEFAULT_WEBSOCKET_LIMITS.maxSubscriptions, 1, 100_000),
+      tokenRecheckSeconds: parseDurationSetting('WS_TOKEN_RECHECK_INTERVAL', env.WS_TOKEN_RECHECK_INTERVAL, DEFAULT_WEBSOCKET_LIMITS.tokenRecheckSeconds, 1, 3600),
+    },
     metrics: parseMetricsExposure(env, production, port),
     auditSigningKey: parseAuditSigningKey(production, env.AUDIT_SIGNING_KEY),
     auditSealIntervalMs: parseInteger('AUDIT_SEAL_INTERVAL_MS', env.AUDIT_SEAL_INTERVAL_MS, 1000, 50, 3_600_000),

@@ -8,4 +8,9 @@ export interface TokenPolicy {
   readonly maxAgeSeconds: number;
   /** `JWT_CLOCK_TOLERANCE`: allowed skew between the issuer's clock and ours, for `exp`, `nbf` and `iat`. */
   readonly clockToleranceSeconds: number;
+  /**
+   * `JWKS_CACHE_MAX_AGE`: how long keys fetched from `JWKS_URL` are trusted before they are fetched
+   * again, so a key the identity provider withdraws stops verifying tokens within this time.
+   */
+  readonly jwksCacheMaxAgeSeconds: number;
 }

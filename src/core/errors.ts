@@ -10,6 +10,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** A document over a query limit, refused before execution (`src/graphql/query-limits/`). */
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Over a rate or capacity limit of a door; `extensions.retryAfter` says when to try again, in seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -64,5 +66,21 @@ export class Unauthenticated extends ClientError {
     readonly httpStatus?: number,
   ) {
     super(message);
+  }
+}
+
+/** A request over a rate or capacity limit; `retryAfterSeconds` is also sent as `Retry-After`. */
+export class RateLimited extends ClientError {
+  override readonly name = 'RateLimited';
+  readonly code = ErrorCode.RATE_LIMITED;
+  override readonly extensions: { retryAfter: number };
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    readonly httpStatus = 429,
+  ) {
+    super(message);
+    this.extensions = { retryAfter: retryAfterSeconds };
   }
 }

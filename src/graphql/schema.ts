@@ -44,7 +44,28 @@ export async function buildExecutableSchema(): Promise<GraphQLSchema> {
   const schema = await buildApiSchema();
   const generated = permissions.generate(schema) as Record<string, IMiddleware>;
   const rootTypes = Object.keys(generated).filter((type) => ROOT_TYPES.has(type));
-  const settle = Object.fromEntries(rootTypes.map((type) => [type, settleBeforeAudit]));
+  // A subscription writes its own rows as it goes (its start before it returns): it must not wait for itself.
+  const settle = Object.fromEntries(rootTypes.filter((type) => type !== 'Subscription').map((type) => [type, settleBeforeAudit]));
   const rules = Object.fromEntries(rootTypes.map((type) => [type, generated[type]]));
-  return applyMiddleware(schema, settle as IMiddleware, storableArguments(schema), rules as IMiddleware);
+  return checkedWhenSubscribing(schema, (unchecked) => applyMiddleware(unchecked, settle as IMiddleware, storableArguments(unchecked), rules as IMiddleware));
+}
+
+/**
+ * graphql-middleware wraps a field's `resolve` when it has one, and a subscription field's
+ * `resolve` runs once per delivered row, after the subscription has started unchecked. Each
+ * subscription field's `resolve` is set aside while `applyMiddleware` runs, so the checks wrap its
+ * `subscribe` — they run once, before the subscription starts, as they do before a query's
+ * resolver — and is put back unwrapped on the result.
+ */
+function checkedWhenSubscribing(schema: GraphQLSchema, apply: (schema: GraphQLSchema) => GraphQLSchema): GraphQLSchema {
+  const fields = (of: GraphQLSchema) => Object.values(of.getSubscriptionType()?.getFields() ?? {});
+  const perRow = new Map(fields(schema).map((field) => [field.name, field.resolve]));
+  for (const field of fields(schema)) field.resolve = undefined;
+  try {
+    const checked = apply(schema);
+    for (const field of fields(checked)) field.resolve = perRow.get(field.name);
+    return checked;
+  } finally {
+    for (const field of fields(schema)) field.resolve = perRow.get(field.name);
+  }
 }

@@ -6,10 +6,9 @@ import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/p
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
-import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Context } from '../api/context';
-import { ApolloServerPluginAuditTrail, type AuditTrail } from '../audit';
-import type { TokenVerifier } from '../auth/token-verifier';
+import { ApolloServerPluginAuditTrail } from '../audit';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
@@ -18,23 +17,27 @@ import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { servedOperationTypes } from '../graphql/known-operation-types';
 import { queryLimits } from '../graphql/query-limits';
 import type { Metrics } from '../metrics';
+import type { Admission, TrustProxy } from '../pipeline';
+import { admitGraphQLRequest, admitRequests } from './admit';
 import { auditExportRoute } from './audit-export';
 import { dashboardRoutes } from './dashboard';
 import { healthRoutes } from './health';
 import { serveLiveFeed } from './live-feed';
 import { jsonErrors } from './json-errors';
 import { metricsRoute } from './metrics-route';
-import { requestContext } from './request-context';
 import { requestId } from './request-id';
 import { sandboxLandingPage } from './sandbox';
 
 export interface HttpServerOptions {
-  readonly config: Pick<AppConfig, 'production' | 'introspection' | 'dashboard' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'metrics'>;
+  readonly config: Pick<
+    AppConfig,
+    'production' | 'introspection' | 'dashboard' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'webSocketLimits' | 'metrics'
+  >;
   readonly schema: GraphQLSchema;
   readonly database: Database;
-  readonly verifyToken: TokenVerifier;
+  /** The request pipeline's first stage, shared by every door. */
+  readonly admission: Admission;
   readonly logger: Logger;
-  readonly auditTrail: AuditTrail;
   /** Measures `/graphql` requests; served at `/metrics` as `config.metrics` says. */
   readonly metrics: Metrics;
 }
@@ -50,7 +53,7 @@ export interface RunningHttpServer {
 
 /** Serves `/graphql` (POST and GET), `/audit/export`, `/healthz`, `/readyz` and `/metrics` (on this port or its own). */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, schema, database, verifyToken, logger, auditTrail, metrics } = options;
+  const { config, schema, database, admission, logger, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -58,16 +61,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const httpServer = http.createServer(app);
   const limits = queryLimits({ limits: config.queryLimits });
   const formatError = createFormatError(logger);
+  const trustProxy = app.get('trust proxy fn') as TrustProxy;
   const liveFeed = serveLiveFeed({
     httpServer,
     schema,
     database,
-    verifyToken,
-    auditTrail,
+    admission,
     logger,
-    validationRules: limits.serverOptions.validationRules as ValidationRule[],
+    queryLimits: config.queryLimits,
+    introspection: config.introspection,
+    limits: config.webSocketLimits,
     formatError,
-    trustProxy: app.get('trust proxy fn'),
+    trustProxy,
   });
 
   const apollo = new ApolloServer<Context>({
@@ -82,8 +87,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     validationRules: [servedOperationTypes('http'), ...limits.serverOptions.validationRules],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      // Live feeds end (and record their end) before HTTP drains.
-      { serverWillStart: async () => ({ drainServer: () => liveFeed.dispose() }) },
+      // Live feeds end (and record their end) before HTTP drains; refusals summed so far are written last.
+      { serverWillStart: async () => ({ drainServer: () => liveFeed.dispose(), serverWillStop: () => admission.stop() }) },
       ApolloServerPluginAuditTrail({ logger }),
       limits.plugin,
       metrics.graphqlRequests.plugin,
@@ -97,18 +102,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await apollo.start();
 
   app.use(healthRoutes(database.sql, logger));
-  app.use(auditExportRoute({ database, verifyToken, auditTrail, logger }));
+  app.use('/audit/export', admitRequests(admission, trustProxy));
+  app.use(auditExportRoute({ database, admission, logger }));
   if (config.metrics && !config.metrics.listen) app.use(metricsRoute(metrics, config.metrics.token, logger));
   if (config.dashboard) app.use(dashboardRoutes());
 
-  const context = requestContext({ db: database.db, verifyToken, auditTrail });
   app.use(
     '/graphql',
     metrics.graphqlRequests.middleware,
     cors({ origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false, exposedHeaders: ['X-Request-Id'] }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async (args) => metrics.graphqlRequests.attach(await context(args), args.res),
+      // Admitted in Apollo's context function, which runs after its CSRF check: a request a browser
+      // was tricked into sending is refused before its token is even looked at, and leaves no row.
+      context: async ({ req, res }): Promise<Context> => {
+        const admitted = await admitGraphQLRequest(admission, req, res, trustProxy);
+        const context = { viewer: admitted.viewer, db: database.db, audit: admission.open(admitted, res.locals.requestId as string) };
+        return metrics.graphqlRequests.attach(context, res);
+      },
     }),
   );
 

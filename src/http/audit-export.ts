@@ -1,20 +1,19 @@
 import { Router, type Response } from 'express';
-import type { AuditTrail } from '../audit';
+import { INVALID_ARGUMENT } from '../audit';
 import { EXPORT_AUDIT_LOGS } from '../audit-logs/audit-log.actions';
 import { exportWindowOf, ExportNotRecorded, runAuditExport, type ExportOutput } from '../audit-logs/audit-log.export';
-import { TokenRejected } from '../auth/token-rejection';
-import type { TokenVerifier } from '../auth/token-verifier';
 import { isAdmin } from '../auth/viewer';
 import type { Logger } from '../config/logger';
-import { InvalidInput } from '../core/errors';
+import { Forbidden, InvalidInput, RateLimited, Unauthenticated, type ClientError } from '../core/errors';
 import type { Database } from '../db/database';
-import { authenticatedRequest } from './authenticated-request';
+import type { Admission } from '../pipeline';
+import { admittedOf, sendClientError } from './admit';
 
 /** Options for {@link auditExportRoute}. */
 export interface AuditExportOptions {
   readonly database: Database;
-  readonly verifyToken: TokenVerifier;
-  readonly auditTrail: AuditTrail;
+  /** The request pipeline's admission, which has let the request in (see `admitRequests`). */
+  readonly admission: Admission;
   readonly logger: Logger;
   /**
    * Exports one process runs at once; more are answered 429. Each holds a connection of the pool
@@ -32,38 +31,31 @@ const exportEvent = { action: EXPORT_AUDIT_LOGS.name, resourceType: EXPORT_AUDIT
  * the first byte. Refusals are recorded too, and answered with a GraphQL-shaped JSON error.
  */
 export function auditExportRoute(options: AuditExportOptions): Router {
-  const { database, verifyToken, auditTrail, logger } = options;
+  const { database, admission, logger } = options;
   const maxConcurrent = options.maxConcurrent ?? 2;
   let running = 0;
   const router = Router();
 
   router.get('/audit/export', async (req, res, next) => {
     try {
-      let authenticated;
-      try {
-        authenticated = await authenticatedRequest(req, res, verifyToken, auditTrail);
-      } catch (error) {
-        if (!(error instanceof TokenRejected)) throw error;
-        return sendError(res, 401, 'UNAUTHENTICATED', error.message);
-      }
-      const { viewer, audit } = authenticated;
-      const refuse = async (status: number, code: string, message: string, details: Record<string, unknown>) => {
-        audit.denied({ ...exportEvent, details }, VIA);
+      const admitted = admittedOf(res);
+      const audit = admission.open(admitted, res.locals.requestId as string);
+      const refuse = async (error: ClientError, details: Record<string, unknown>, event = exportEvent) => {
+        audit.denied({ ...event, details }, VIA);
         await audit.flush();
-        sendError(res, status, code, message, typeof details.field === 'string' ? { field: details.field } : {});
+        sendClientError(res, error, error instanceof Unauthenticated ? 401 : error instanceof Forbidden ? 403 : undefined);
       };
-      if (!viewer) return await refuse(401, 'UNAUTHENTICATED', 'Exporting the audit trail needs an admin bearer token.', { reason: 'unauthenticated' });
-      if (!isAdmin(viewer)) return await refuse(403, 'FORBIDDEN', 'Only admins may export the audit trail.', { reason: 'not_admin' });
+      if (!admitted.viewer) return await refuse(new Unauthenticated('Exporting the audit trail needs an admin bearer token.'), { reason: 'unauthenticated' });
+      if (!isAdmin(admitted.viewer)) return await refuse(new Forbidden('Only admins may export the audit trail.'), { reason: 'not_admin' });
       let window;
       try {
         window = exportWindowOf(req.query);
       } catch (error) {
         if (!(error instanceof InvalidInput)) throw error;
-        return await refuse(400, 'BAD_USER_INPUT', error.message, { reason: 'invalid_input', field: error.field });
+        return await refuse(error, { argument: error.field }, { action: INVALID_ARGUMENT.name, resourceType: INVALID_ARGUMENT.resourceType });
       }
       if (running >= maxConcurrent) {
-        res.set('Retry-After', '5');
-        return await refuse(429, 'TOO_MANY_REQUESTS', `At most ${maxConcurrent} exports run at once; try again shortly.`, { reason: 'too_many_exports' });
+        return await refuse(new RateLimited(`At most ${maxConcurrent} exports run at once; try again shortly.`, 5), { reason: 'too_many_exports' });
       }
       running++;
       try {
@@ -72,7 +64,9 @@ export function auditExportRoute(options: AuditExportOptions): Router {
       } catch (error) {
         if (error instanceof ExportNotRecorded) {
           logger.error({ err: error, requestId: audit.request.requestId }, 'audit trail write failed; export withheld');
-          return sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'The audit trail could not be written, so nothing was exported. Try again later.');
+          return res.status(503).json({
+            errors: [{ message: 'The audit trail could not be written, so nothing was exported. Try again later.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+          });
         }
         if (!res.headersSent) return next(error);
         // Headers and rows are out: all that is left is to cut the response short, so the reader
@@ -87,10 +81,6 @@ export function auditExportRoute(options: AuditExportOptions): Router {
     }
   });
   return router;
-}
-
-function sendError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
-  res.status(status).json({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
 /** The response as an export's output: headers on start, writes that wait for a slow reader. */

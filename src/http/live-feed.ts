@@ -1,109 +1,138 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import proxyaddr from 'proxy-addr';
-import { WebSocketServer } from 'ws';
-import { AUTHENTICATE, SealWatcher, type AuditRequest, type AuditTrail } from '../audit';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SealWatcher } from '../audit';
 import { finishFeed, type FeedContext } from '../audit-logs/audit-log.feed';
-import { TokenRejected } from '../auth/token-rejection';
-import type { TokenVerifier } from '../auth/token-verifier';
-import type { Viewer } from '../auth/viewer';
+import { SealedStream } from '../audit-logs/audit-log.stream';
+import type { WebSocketLimits } from '../config/door-limits';
+import type { QueryLimits } from '../config/query-limits';
 import type { Logger } from '../config/logger';
+import { Unauthenticated } from '../core/errors';
 import type { Database } from '../db/database';
+import { toGraphQLError } from '../graphql/client-errors';
 import { servedOperationTypes } from '../graphql/known-operation-types';
-import { clientIp } from './request-id';
-import { userAgentOf } from './user-agent';
+import { checkOperation, noteRefusal, type OperationCheckOptions } from '../graphql/query-limits';
+import { originOf, Refused, type Admission, type Admitted, type TrustProxy } from '../pipeline';
 
 /** Options for {@link serveLiveFeed}. */
 export interface LiveFeedOptions {
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
   readonly database: Database;
-  readonly verifyToken: TokenVerifier;
-  readonly auditTrail: AuditTrail;
+  readonly admission: Admission;
   readonly logger: Logger;
-  /** The query limits and other rules HTTP operations are validated with. */
-  readonly validationRules: readonly ValidationRule[];
+  /** The same limits HTTP operations are held to. */
+  readonly queryLimits: QueryLimits;
+  /** Whether introspection is served, as over HTTP. */
+  readonly introspection: boolean;
+  readonly limits: WebSocketLimits;
   /** How errors reach clients (Apollo's `formatError`): client errors as they are, the rest masked. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** Express's compiled `trust proxy`, so rows record the client's address as HTTP ones do. */
-  readonly trustProxy: (address: string, hop: number) => boolean;
+  readonly trustProxy: TrustProxy;
 }
+
+/** The longest a Node.js timer waits; a token valid for longer is looked at again then. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** What graphql-ws keeps per connection. */
 interface Connection {
-  viewer?: Viewer;
-  request?: Omit<AuditRequest, 'requestId' | 'operationName' | 'viewer'>;
+  readonly admitted: Admitted;
+  /** What `connection_init` presented, verified again while the connection lives. */
+  readonly authorization: unknown;
   readonly feeds: Map<string, { context: FeedContext; stop: AbortController }>;
+  readonly timers: NodeJS.Timeout[];
 }
 
 /**
  * The live feed: GraphQL over WebSocket (the graphql-ws protocol, which Apollo Sandbox speaks) on
- * the same `/graphql` path, for subscriptions only. The bearer token comes in `connectionParams`
- * (`{ "authorization": "Bearer …" }`); a refused token closes the connection (4403) and is recorded
- * as a failed logon. Each subscription gets its own request id and audit trail, like an HTTP request.
+ * the same `/graphql` path, for subscriptions only. Every connection and every subscription goes
+ * through the request pipeline as an HTTP request does — admission (the bearer token from
+ * `connectionParams`, rate limits), the same document checks and query limits, the same field
+ * checks and recording — within the door's own bounds: message size, time to `connection_init`,
+ * subscriptions per connection and per process. A token that expires or is withdrawn ends the
+ * connection (4403), recorded as a refused `authenticate`.
  */
 export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<void> } {
-  const { schema, database, verifyToken, auditTrail, logger } = options;
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const seals = new SealWatcher(database.db);
-  const rules = [...specifiedRules, servedOperationTypes('websocket'), ...options.validationRules];
+  const { schema, database, admission, logger, limits } = options;
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: limits.maxPayloadBytes });
+  const stream = new SealedStream(database.db, new SealWatcher(database.db), logger);
+  const check: OperationCheckOptions = { schema, limits: options.queryLimits, rules: [servedOperationTypes('websocket')], introspection: options.introspection };
   const format = (error: GraphQLError) => options.formatError(error.toJSON(), error);
+  let subscriptions = 0;
+
   const finish = async (connection: Connection, id: string) => {
     const feed = connection.feeds.get(id);
     if (!feed) return;
     connection.feeds.delete(id);
+    subscriptions--;
     feed.stop.abort();
     await finishFeed(feed.context).catch((error: unknown) =>
       logger.error({ err: error, requestId: feed.context.audit.request.requestId }, 'audit trail write failed at the end of a live feed'),
     );
   };
+  /** Ends the connection of a caller whose token no longer holds (the refusal is recorded). */
+  const recheck = async (connection: Connection, socket: WebSocket) => {
+    try {
+      await admission.recheck(connection.admitted, connection.authorization);
+    } catch (error) {
+      if (!(error instanceof Unauthenticated)) return logger.error({ err: error }, 'live feed: checking a token again failed');
+      socket.close(CloseCode.Forbidden, 'Forbidden: the bearer token is no longer valid');
+    }
+  };
 
-  const server = useServer<Record<string, unknown> | undefined, { connection: Connection }>(
+  const server = useServer<Record<string, unknown> | undefined, { connection?: Connection }>(
     {
       schema,
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
-        const upgrade = ctx.extra.request;
-        ctx.extra.connection = { feeds: new Map() };
-        const request = {
-          ip: clientIp(proxyaddr(upgrade, options.trustProxy)),
-          userAgent: userAgentOf(upgrade.headers['user-agent']),
-        };
-        ctx.extra.connection.request = request;
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        let admitted: Admitted;
         try {
-          ctx.extra.connection.viewer = await verifyToken(typeof authorization === 'string' ? authorization : undefined);
-          return true;
+          admitted = await admission.admit(originOf(ctx.extra.request, options.trustProxy), authorization, 'websocket');
         } catch (error) {
-          if (!(error instanceof TokenRejected)) throw error;
-          const audit = auditTrail.forRequest({ ...request, viewer: undefined, requestId: randomUUID(), operationName: null });
-          audit.denied({ action: AUTHENTICATE.name, details: { reason: error.reason } });
-          await audit.flush();
-          return false;
+          if (error instanceof Refused) ctx.extra.socket.close(CloseCode.TooManyInitialisationRequests, `Too many requests: retry after ${error.retryAfterSeconds} s`);
+          if (error instanceof Refused || error instanceof Unauthenticated) return false;
+          throw error;
         }
+        const connection: Connection = { admitted, authorization, feeds: new Map(), timers: [] };
+        ctx.extra.connection = connection;
+        const until = admitted.viewer?.validUntil;
+        if (until !== undefined) {
+          const socket = ctx.extra.socket;
+          connection.timers.push(setTimeout(() => void recheck(connection, socket), Math.min(Math.max(0, until - Date.now()), MAX_TIMER_MS)));
+          connection.timers.push(setInterval(() => void recheck(connection, socket), limits.tokenRecheckSeconds * 1000));
+        }
+        return true;
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // Set by onConnect, which graphql-ws completes before it accepts any subscription.
         const connection = ctx.extra.connection!;
-        let document;
         try {
-          document = parse(payload.query);
+          await admission.recheck(connection.admitted, connection.authorization);
+          await admission.take(connection.admitted, 'websocket');
+          if (connection.feeds.size >= limits.maxSubscriptionsPerConnection) throw new Refused('subscriptions_per_connection', 1);
+          if (subscriptions >= limits.maxSubscriptions) throw new Refused('subscriptions_per_process', 5);
         } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed.'), 'GRAPHQL_PARSE_FAILED')];
+          if (error instanceof Unauthenticated) ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: the bearer token is no longer valid');
+          if (error instanceof Refused && error.limit.startsWith('subscriptions')) admission.refused(connection.admitted, error, 'websocket');
+          if (error instanceof Refused || error instanceof Unauthenticated) return [toGraphQLError(error, false)];
+          throw error;
         }
-        const errors = validate(schema, document, rules);
-        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const audit = admission.open(connection.admitted, randomUUID(), payload.operationName ?? null);
+        const checked = checkOperation(check, payload);
+        if ('errors' in checked) {
+          if (checked.refusal) noteRefusal(audit, checked.refusal);
+          await audit.flush();
+          return checked.errors;
+        }
         const stop = new AbortController();
-        const audit = auditTrail.forRequest({
-          ...connection.request!,
-          viewer: connection.viewer,
-          requestId: randomUUID(),
-          operationName: payload.operationName ?? null,
-        });
-        const context: FeedContext = { db: database.db, viewer: connection.viewer, audit, seals, closed: stop.signal, delivered: { rows: 0 } };
+        const context: FeedContext = { db: database.db, viewer: connection.admitted.viewer, audit, stream, closed: stop.signal, delivered: { rows: 0 } };
         connection.feeds.set(id, { context, stop });
-        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
+        subscriptions++;
+        return { schema, document: checked.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
       },
       // A subscription refused or failed before its first row: its rows are written before the client hears.
       onOperation: async (ctx, id, _payload, _args, result) => {
@@ -114,21 +143,18 @@ export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<vo
       onComplete: (ctx, id) => finish(ctx.extra.connection!, id),
       onClose: async (ctx) => {
         const connection = ctx.extra.connection;
-        if (connection) await Promise.all([...connection.feeds.keys()].map((id) => finish(connection, id)));
+        if (!connection) return;
+        for (const timer of connection.timers) clearTimeout(timer);
+        await Promise.all([...connection.feeds.keys()].map((id) => finish(connection, id)));
       },
     },
     wsServer,
   );
   return {
     async dispose() {
-      seals.pause();
+      await stream.stop();
       await server.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
-}
-
-/** `error` with the code Apollo gives the same failure over HTTP, so it reaches the client as it is. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }

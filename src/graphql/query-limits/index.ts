@@ -2,7 +2,7 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerValidationErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../../api/context';
-import { QUERY_REFUSED } from '../../audit';
+import { QUERY_REFUSED, type RequestAudit } from '../../audit';
 import { operationCost } from './cost';
 import type { QueryLimits } from '../../config/query-limits';
 import { hasMoreTokensThan, recursiveSelections } from './measure';
@@ -73,7 +73,7 @@ export function queryLimits({ limits }: QueryLimitsOptions): QueryLimitsConfigur
           },
           async didEncounterErrors() {
             // Written with the request's other rows before the answer leaves (the audit plugin answers 503 if it cannot be).
-            if (refusal) contextValue.audit.denied({ action: QUERY_REFUSED.name, details: { ...refusal } });
+            if (refusal) noteRefusal(contextValue.audit, refusal);
           },
           async willSendResponse({ response }) {
             if (!refusal) return;
@@ -84,6 +84,13 @@ export function queryLimits({ limits }: QueryLimitsOptions): QueryLimitsConfigur
       },
     },
   };
+}
+
+export { checkOperation, type CheckedOperation, type OperationCheckOptions, type RefusedOperation } from './check-operation';
+
+/** Records a refused document as one denied `query_refused` row of its request: the figures, never the document. */
+export function noteRefusal(audit: RequestAudit, refusal: QueryRefusal): void {
+  audit.denied({ action: QUERY_REFUSED.name, details: { ...refusal } });
 }
 
 /** The first limit among a failed validation's errors, if a limit is why it failed. */
