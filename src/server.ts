@@ -65,7 +65,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     await ensureAuditMonths(database.db);
     sealing = audit && options.seal !== false ? await startSealing(config, logger, embedded ? database : undefined, url) : undefined;
-    // From the database, not the sealer: any replica reports it, whichever one holds the sealer lock.
+    // From the database, not the sealer: any replica reports it, whichever one holds the sealer lease.
     metrics.gauge({
       name: 'audit_seal_lag_seconds',
       help: 'Age of the oldest audit row no seal covers yet (0 when every row is sealed): how far tamper evidence trails the trail',
@@ -101,13 +101,13 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
 }
 
 /**
- * Starts this process's sealer: on a connection of its own, whose session holds the sealer lock
- * while it seals; on the embedded database (one process, one connection) through the pool.
+ * Starts this process's sealer: on a connection of its own, so a long seal holds none of the API's;
+ * on the embedded database (one process, one connection) through the pool.
  */
 async function startSealing(config: AppConfig, logger: Logger, embedded: Database | undefined, url: string): Promise<{ stop(): Promise<void> }> {
   const signingKey = await sealSigningKey(config, logger);
   const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer' });
-  const sealer = new Sealer({ sql: (own ?? embedded)!.sql, signingKey, exclusive: !embedded, intervalMs: config.auditSealIntervalMs, logger });
+  const sealer = new Sealer({ sql: (own ?? embedded)!.sql, signingKey, intervalMs: config.auditSealIntervalMs, logger });
   sealer.start();
   return {
     async stop() {

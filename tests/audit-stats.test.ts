@@ -25,7 +25,7 @@ let server: TestServer;
 async function seal(): Promise<void> {
   const [{ written }] = await server.sql<{ written: string }[]>`select coalesce(max(xact_id), '0')::text as written from audit_logs`;
   for (let attempt = 0; attempt < 900; attempt++) {
-    await sealOnce(server.sql, { signingKey, exclusive: false });
+    await sealOnce(server.sql, { signingKey, holder: 'test', leaseMs: 60_000 });
     const [{ unsealed }] = await server.sql<{ unsealed: number }[]>`
       select count(*)::int as unsealed from audit_logs a
       where a.xact_id <= ${written}::xid8 and not exists (select from audit_row_hashes h where h.id = a.id)`;

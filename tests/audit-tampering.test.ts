@@ -21,7 +21,7 @@ import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from '
 jest.setTimeout(300_000);
 
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
-const SEALER_LINE = 'this process seals the audit trail (it holds the sealer lock)';
+const SEALER_LINE = 'this process seals the audit trail (it holds the sealer lease)';
 const MIGRATE_CLI = path.join(ROOT, 'dist/cli/migrate.js');
 
 describeOnPostgres('tamper evidence', () => {
@@ -292,7 +292,7 @@ describeOnPostgres('tamper evidence', () => {
           if (holder) return holder;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        throw new Error('no process took the sealer lock');
+        throw new Error('no process took the sealer lease');
       };
       const first = replicas.indexOf(await sealing(replicas));
       expect(replicas.filter(seals)).toHaveLength(1);
@@ -304,7 +304,7 @@ describeOnPostgres('tamper evidence', () => {
       killed.proc.child.kill('SIGKILL');
       await killed.proc.exited;
       await traffic(other, 11);
-      // Within a few of its 100 ms intervals, once PostgreSQL has ended the dead process's session.
+      // Once the dead process's lease has lapsed: three of its 100 ms intervals, at least 2 s.
       expect(await sealing([other])).toBe(other);
       await untilSealed(before!.seals + 1, other);
       await stopApi(other);

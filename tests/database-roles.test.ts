@@ -100,6 +100,7 @@ describeOnPostgres('separate owner and serving roles', () => {
   const OWNED_BY_OWNER = () => [
     { tablename: 'audit_logs and its months', owners: roles.owner },
     { tablename: 'audit_row_hashes', owners: roles.owner },
+    { tablename: 'audit_sealer_lease', owners: roles.owner },
     { tablename: 'audit_seals', owners: roles.owner },
     { tablename: 'audit_stats_daily', owners: roles.owner },
     { tablename: 'audit_stats_hourly', owners: roles.owner },
@@ -131,7 +132,8 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(created.stdout).toBe(
         `created role "${roles.serving}" with exactly: USAGE on the schema of audit_logs; SELECT, INSERT on audit_logs; ` +
           'USAGE on the sequence of audit_logs.id; EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics(); ' +
-          'SELECT, INSERT, UPDATE, DELETE on items; SELECT, INSERT on audit_seals and audit_row_hashes; ' +
+          'SELECT, INSERT, UPDATE, DELETE on items; SELECT on audit_seals and audit_row_hashes; ' +
+          'EXECUTE on audit_seal_begin(), audit_seal_row_hashes() and audit_seal_append(); ' +
           'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily\n',
       );
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
@@ -255,16 +257,52 @@ describeOnPostgres('separate owner and serving roles', () => {
       ['DELETE of counts', 'delete from audit_stats_hourly', 'permission denied for table audit_stats_hourly'],
       ['TRUNCATE of counts', 'truncate audit_stats_daily', 'permission denied for table audit_stats_daily'],
       ['counting a window again', "select audit_stats_roll_up('0', '1000')", 'permission denied for function audit_stats_roll_up'],
+      ['INSERT of a seal', "insert into audit_seals values (1000, '0', '1', 0, 0, 0, '', '', now(), '', '', '')", 'permission denied for table audit_seals'],
+      ['INSERT of a row hash', "insert into audit_row_hashes values (1, 1, '\\x00')", 'permission denied for table audit_row_hashes'],
+      ['taking the sealer lease by hand', 'update audit_sealer_lease set expires_at = \'infinity\'', 'permission denied for table audit_sealer_lease'],
     ])('%s is refused', async (_attack, statement, message) => {
       await expect(asServing.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringContaining(message) });
     });
 
+    /** A seal's arguments for audit_seal_append, continuing an empty chain unless told otherwise. */
+    const sealArguments = (change: { sequence?: number; horizon?: string; previousHash?: string } = {}) =>
+      `${change.sequence ?? 1}, '0', '${change.horizon ?? '2'}', 0, 0, 0, '', '${change.previousHash ?? '0'.repeat(64)}', now(), '', '', ''`;
+
+    it.each([
+      ['a seal out of sequence (the rollups would count a window twice)', `select audit_seal_append(${sealArguments({ sequence: 1000 })})`],
+      ['a seal with a horizon beyond the transactions that have ended', `select audit_seal_append(${sealArguments({ horizon: '9000000000000000000' })})`],
+      ['a seal whose previous hash is not the head\'s', `select audit_seal_append(${sealArguments({ previousHash: 'f'.repeat(64) })})`],
+      ['a seal of rows it has no hashes for', `select audit_seal_append(${sealArguments()})`.replace(", 0, 0, 0, '',", ", 5, 1, 5, '',")],
+      [
+        'row hashes for the next 5,001 ids, which would block the sealer',
+        "select audit_seal_row_hashes(1, array(select g from generate_series(1000000, 1005000) g), array(select '\\x00'::bytea from generate_series(1, 5001)))",
+      ],
+      ['row hashes for a seal after the next', "select audit_seal_row_hashes(7, array[1::bigint], array['\\x00'::bytea])"],
+    ])('the chain functions refuse %s', async (_attack, statement) => {
+      const before = await admin`select (select count(*)::int from audit_seals) as seals, (select count(*)::int from audit_row_hashes) as hashes`;
+      await expect(asServing.unsafe(statement)).rejects.toMatchObject({ code: '23514' });
+      expect(await admin`select (select count(*)::int from audit_seals) as seals, (select count(*)::int from audit_row_hashes) as hashes`).toEqual(before);
+    });
+
+    it('lets no other login take or hold up sealing: the lease is the owner\'s, not an advisory lock', async () => {
+      const stranger = uniqueRoleName('stranger');
+      await admin.unsafe(`create role "${stranger}" login`);
+      const asStranger = postgres(urlAs(stranger), { max: 1, onnotice: () => {} });
+      try {
+        await expect(asStranger.unsafe("select audit_seal_begin('stranger', 3600000)")).rejects.toMatchObject({ code: '42501' });
+        await expect(asStranger.unsafe('select * from audit_sealer_lease for update')).rejects.toMatchObject({ code: '42501' });
+      } finally {
+        await asStranger.end();
+        await dropRoles(database.url, stranger);
+      }
+    });
+
     it('seals and row hashes are append-only for their owner too, as long as the triggers stand', async () => {
-      // What the serving role may do: append (a seal of nothing, before the first real one).
-      await asServing`insert into audit_seals values (1, '0', '1', 0, 0, 0, '', ${'0'.repeat(64)}, now(), '', '', '')`;
-      await asServing`insert into audit_row_hashes values (-1, 1, '\\x00')`;
       const asOwner = postgres(urls.owner, { max: 1, onnotice: () => {} });
       try {
+        // What the owner may still do by hand: append (a seal of nothing, before the first real one).
+        await asOwner`insert into audit_seals values (1, '0', '1', 0, 0, 0, '', ${'0'.repeat(64)}, now(), '', '', '')`;
+        await asOwner`insert into audit_row_hashes values (-1, 1, '\\x00')`;
         for (const statement of ['update audit_seals set hash = hash', 'delete from audit_seals', 'truncate audit_seals', 'update audit_row_hashes set seal = seal', 'delete from audit_row_hashes', 'truncate audit_row_hashes']) {
           await expect(asOwner.unsafe(statement)).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/^audit_(seals|row_hashes) is append-only: (UPDATE|DELETE|TRUNCATE) is not allowed$/) });
         }
@@ -490,7 +528,8 @@ describeOnPostgres('separate owner and serving roles', () => {
              (select jsonb_object_agg(f.proname, has_function_privilege(r.oid, f.oid, 'EXECUTE')) from pg_proc f
               where f.pronamespace = 'public'::regnamespace
                 and f.proname in ('audit_logs_create_partitions', 'audit_logs_ensure_partitions', 'audit_logs_refresh_statistics',
-                                  'audit_stats_roll_up', 'audit_stats_roll_up_seal')) as may_call,
+                                  'audit_stats_roll_up', 'audit_stats_roll_up_seal', 'audit_seal_begin', 'audit_seal_row_hashes',
+                                  'audit_seal_append')) as may_call,
              (select coalesce(array_agg(m.roleid::regrole::text), '{}') from pg_auth_members m where m.member = r.oid) as member_of,
              r.rolsuper as superuser, r.rolcreaterole as createrole, r.rolcreatedb as createdb, r.rolcanlogin as login
       from pg_roles r where r.rolname = ${role}`;
@@ -504,8 +543,9 @@ const SERVING_PRIVILEGES = {
   objects: {
     audit_logs: ['SELECT', 'INSERT'],
     audit_logs_id_seq: ['USAGE'],
-    audit_row_hashes: ['SELECT', 'INSERT'],
-    audit_seals: ['SELECT', 'INSERT'],
+    audit_row_hashes: ['SELECT'],
+    audit_seals: ['SELECT'],
+    audit_sealer_lease: [],
     audit_stats_daily: ['SELECT'],
     audit_stats_hourly: ['SELECT'],
     audit_stats_user_daily: ['SELECT'],
@@ -517,6 +557,9 @@ const SERVING_PRIVILEGES = {
     audit_logs_create_partitions: false,
     audit_logs_ensure_partitions: true,
     audit_logs_refresh_statistics: true,
+    audit_seal_append: true,
+    audit_seal_begin: true,
+    audit_seal_row_hashes: true,
     audit_stats_roll_up: false,
     audit_stats_roll_up_seal: false,
   },

@@ -28,10 +28,15 @@ export class AuditIntegrityService {
                  first_id::text as "firstId", last_id::text as "lastId", sealed_at as "sealedAt", public_key as "publicKey", signature
           from audit_seals order by sequence desc limit 1`,
     );
-    // Rows at or above the head's horizon are the ones no seal covers yet (served by the xact_id index).
+    // The rows no seal covers: those after the newest seal that can be real (a horizon past the
+    // transactions that have ended was never a database's, so it cannot hide them), with no row hash.
+    // Served by the xact_id index, which reads only the rows not sealed yet.
     const [unsealed] = await this.db.execute<{ count: number; age: number | null }>(
-      sql`select count(*)::int as count, extract(epoch from clock_timestamp() - min(occurred_at))::float8 as age
-          from audit_logs where xact_id >= ${head?.horizon ?? '0'}::xid8`,
+      sql`select count(*)::int as count, extract(epoch from clock_timestamp() - min(a.occurred_at))::float8 as age
+          from audit_logs a
+          where a.xact_id >= coalesce((select s.horizon from audit_seals s where s.horizon <= pg_snapshot_xmin(pg_current_snapshot())
+                                       order by s.sequence desc limit 1), '0'::xid8)
+            and not exists (select from audit_row_hashes h where h.id = a.id)`,
     );
     return {
       headSeal: head ? { ...head, sealedAt: new Date(head.sealedAt) } : null,

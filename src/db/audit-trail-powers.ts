@@ -12,9 +12,16 @@ export interface AuditTrailPowers {
   readonly memberOfOwner: boolean;
   /** Table privileges that change or remove rows, or add triggers, held by grant on the table or one of its months. */
   readonly rewritingPrivileges: readonly string[];
+  /**
+   * Privileges that write the seal chain's bookkeeping or the rollups directly (`INSERT on
+   * audit_seals`…), bypassing the functions that check the chain is continued.
+   */
+  readonly chainWritingPrivileges: readonly string[];
 }
 
 const REWRITING_PRIVILEGES = ['UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER'];
+/** The seal chain's tables and what the seals keep, written only through the owner's functions and triggers. */
+const CHAIN_TABLES = ['audit_seals', 'audit_row_hashes', 'audit_sealer_lease', 'audit_stats_hourly', 'audit_stats_daily', 'audit_stats_user_daily'];
 
 /**
  * The powers of `role`, or of the connection's `session_user` when `role` is undefined;
@@ -33,6 +40,7 @@ export async function auditTrailPowers(sql: postgres.Sql, role?: string): Promis
       owns: boolean;
       member_of_owner: boolean;
       rewriting_privileges: string[];
+      chain_writing_privileges: string[];
     }[]
   >`
     select r.rolname as role,
@@ -44,7 +52,10 @@ export async function auditTrailPowers(sql: postgres.Sql, role?: string): Promis
            array(select p from unnest(${REWRITING_PRIVILEGES}::text[]) p
                  where t.oid is not null and exists (
                    select from (select t.oid union all select inhrelid from pg_inherits where inhparent = t.oid) rel(oid)
-                   where has_table_privilege(r.oid, rel.oid, p))) as rewriting_privileges
+                   where has_table_privilege(r.oid, rel.oid, p))) as rewriting_privileges,
+           array(select p || ' on ' || tbl from unnest(${REWRITING_PRIVILEGES.concat('INSERT')}::text[]) p,
+                   unnest(${CHAIN_TABLES}::text[]) tbl
+                 where to_regclass(tbl) is not null and has_table_privilege(r.oid, to_regclass(tbl), p)) as chain_writing_privileges
     from pg_roles r
     left join pg_class t on t.oid = to_regclass('audit_logs')
     where r.rolname = coalesce(${role ?? null}::name, session_user)`;
@@ -57,6 +68,7 @@ export async function auditTrailPowers(sql: postgres.Sql, role?: string): Promis
     owns: row.owns,
     memberOfOwner: row.member_of_owner,
     rewritingPrivileges: row.rewriting_privileges,
+    chainWritingPrivileges: row.chain_writing_privileges,
   };
 }
 
@@ -70,6 +82,9 @@ export function rewriteRisk(powers: AuditTrailPowers): string | undefined {
   }
   if (powers.rewritingPrivileges.length > 0) {
     return `${who} has ${powers.rewritingPrivileges.join(', ')} on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail`;
+  }
+  if (powers.chainWritingPrivileges.length > 0) {
+    return `${who} has ${powers.chainWritingPrivileges.join(', ')}, so it could bend the seal chain (run "npm run db:create-serving-role" again to repair its grants)`;
   }
   return undefined;
 }

@@ -10,8 +10,9 @@ export class ServingRoleError extends Error {
 /**
  * Everything the API's queries need, and nothing more. The audit_logs sequence is for the trigger
  * that stamps each row's id (`nextval`); items' identity needs no sequence privilege. The sealer
- * appends seals and row hashes; a trigger on the seals keeps the rollups `auditStats` reads, as the
- * owner, so the role only reads those. UPDATE, DELETE, TRUNCATE and TRIGGER on the trail's tables are
+ * appends seals and row hashes only through the owner's functions, which refuse anything that does
+ * not continue the chain, so the role only reads those tables; a trigger on the seals keeps the
+ * rollups `auditStats` reads, as the owner, so the role only reads those too. UPDATE, DELETE, TRUNCATE and TRIGGER on the trail's tables are
  * never granted, nothing on the monthly partitions of audit_logs (rows reach them through
  * audit_logs), and only the owner may ALTER or DROP a table, a partition or their triggers.
  * `audit_logs_ensure_partitions()` creates the coming months as the owner, and
@@ -23,9 +24,17 @@ export const SERVING_PRIVILEGES = [
   'USAGE on the sequence of audit_logs.id',
   'EXECUTE on audit_logs_ensure_partitions() and audit_logs_refresh_statistics()',
   'SELECT, INSERT, UPDATE, DELETE on items',
-  'SELECT, INSERT on audit_seals and audit_row_hashes',
+  'SELECT on audit_seals and audit_row_hashes',
+  'EXECUTE on audit_seal_begin(), audit_seal_row_hashes() and audit_seal_append()',
   'SELECT on audit_stats_hourly, audit_stats_daily and audit_stats_user_daily',
 ] as const;
+
+/** The owner's functions that write the seal chain, each checking it is continued. */
+const CHAIN_WRITERS = [
+  'audit_seal_begin(text, integer)',
+  'audit_seal_row_hashes(bigint, bigint[], bytea[])',
+  'audit_seal_append(bigint, xid8, xid8, integer, bigint, bigint, text, text, timestamptz, text, text, text)',
+];
 
 export interface ServingRoleRequest {
   readonly role: string;
@@ -84,7 +93,9 @@ export async function createServingRole(sql: postgres.Sql, request: ServingRoleR
       `GRANT SELECT, INSERT ON TABLE ${schema}.audit_logs TO ${quotedRole}`,
       `GRANT USAGE ON SEQUENCE ${auditSequence} TO ${quotedRole}`,
       `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE ${schema}.items TO ${quotedRole}`,
-      `GRANT SELECT, INSERT ON TABLE ${schema}.audit_seals, ${schema}.audit_row_hashes TO ${quotedRole}`,
+      `GRANT SELECT ON TABLE ${schema}.audit_seals, ${schema}.audit_row_hashes TO ${quotedRole}`,
+      `REVOKE ALL ON TABLE ${schema}.audit_sealer_lease FROM ${quotedRole}`,
+      `GRANT EXECUTE ON FUNCTION ${CHAIN_WRITERS.map((signature) => `${schema}.${signature}`).join(', ')} TO ${quotedRole}`,
       `GRANT SELECT ON TABLE ${schema}.audit_stats_hourly, ${schema}.audit_stats_daily, ${schema}.audit_stats_user_daily TO ${quotedRole}`,
     ]) {
       await tx.unsafe(statement);

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { bytea, xid8 } from './column-types';
 
 /**
@@ -43,3 +43,16 @@ export const auditRowHashes = pgTable(
   // Seal order, for the verifier and for reading the trail in the order it was sealed.
   (table) => [index('audit_row_hashes_seal_idx').on(table.seal, table.id)],
 );
+
+/**
+ * Which process seals, as a lease: one row, renewed by its holder in each sealing transaction and
+ * taken over once it expires. The row's lock in that transaction keeps sealers apart; only the
+ * owner's `audit_seal_begin()` touches it, so no other login can hold sealing up (an advisory lock
+ * could be taken by anyone), and it works through a transaction-mode pooler.
+ */
+export const auditSealerLease = pgTable('audit_sealer_lease', {
+  /** Always true: the table holds one row. */
+  id: boolean('id').primaryKey().default(true),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

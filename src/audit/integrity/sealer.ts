@@ -1,39 +1,38 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, randomUUID, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
 import type postgres from 'postgres';
 import type { Logger } from '../../config/logger';
 import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
 import { GENESIS_HASH, publicKeyText, sealHash, signSealHash, type Seal } from './seal-encoding';
-
-/**
- * The advisory lock only the sealing process holds, in the session of its own connection. Below
- * 2^31, so it shows in `pg_locks` as classid 0, objid this, objsubid 1. The other keys of the
- * family are the migrations' (…801), creating months (…802) and refreshing statistics (…803).
- */
-export const SEALER_LOCK = 74_656_810;
 
 /** Rows read, hashed and recorded per statement while sealing, so a large window never sits in memory. */
 const BATCH_ROWS = 5_000;
 
 export interface SealOptions {
   readonly signingKey: KeyObject;
-  /** Seal only while this session holds {@link SEALER_LOCK}; false only where one process can reach the database (embedded). */
-  readonly exclusive: boolean;
+  /** Who seals, as the lease names it: one name per process. */
+  readonly holder: string;
+  /** How long the lease lasts from each sealing: another process takes over once it lapses. */
+  readonly leaseMs: number;
+}
+
+/** What {@link sealOnce} did: whether it held the lease, and the seal it made, if there was anything to seal. */
+export interface SealOutcome {
+  readonly leased: boolean;
+  readonly seal?: Seal;
 }
 
 /**
  * Seals the finished rows not sealed yet, in one transaction: the rows whose `xact_id` lies in
  * [the last seal's horizon, `pg_snapshot_xmin` now). Every transaction below that xmin has ended, so
- * no row can join the window later. Returns the new seal, or `undefined` when there was nothing to
- * seal (or the lock was lost with the session).
+ * no row can join the window later. Only the lease's holder seals; the chain's tables are written
+ * through the owner's functions, which refuse anything that does not continue the chain.
  */
-export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise<Seal | undefined> {
+export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise<SealOutcome> {
   return (await sql.begin(async (tx) => {
-    if (options.exclusive) {
-      const [lock] = await tx<{ held: boolean }[]>`
-        select exists (select from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted
-                       and classid = 0 and objid = ${SEALER_LOCK} and objsubid = 1) as held`;
-      if (!lock!.held) return undefined;
-    }
+    const [lease] = await tx<{ held: boolean }[]>`select audit_seal_begin(${options.holder}, ${options.leaseMs}) as held`;
+    if (!lease!.held) return { leased: false };
+    const nothing = { leased: true };
     const [head] = await tx<{ sequence: number; horizon: string; hash: string }[]>`
       select sequence::int as sequence, horizon::text as horizon, hash from audit_seals order by sequence desc limit 1`;
     const [snapshot] = await tx<{ horizon: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`;
@@ -43,7 +42,7 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
       // Impossible in one cluster: the database was restored into another, whose ids start lower.
       throw new Error(`transaction ids (${horizon}) are below the seal chain's horizon (${fromXact}): restored into another cluster? (README: Integrity)`);
     }
-    if (horizon === fromXact) return undefined;
+    if (horizon === fromXact) return nothing;
 
     const sequence = (head?.sequence ?? 0) + 1;
     const rowsDigest = createHash('sha256');
@@ -60,14 +59,14 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
       const hashes = rows.map(rowHash);
       for (const hash of hashes) rowsDigest.update(hash);
       await tx`
-        insert into audit_row_hashes (id, seal, row_hash)
-        select unnest(${rows.map((row) => row.id)}::bigint[]), ${sequence}, decode(unnest(${hashes.map((hash) => hash.toString('hex'))}::text[]), 'hex')`;
+        select audit_seal_row_hashes(${sequence}, ${rows.map((row) => row.id)}::bigint[],
+                                     array(select decode(h, 'hex') from unnest(${hashes.map((hash) => hash.toString('hex'))}::text[]) h))`;
       rowCount += rows.length;
       firstId ??= rows[0]!.id;
       lastId = rows.at(-1)!.id;
     }
     // Nothing committed in the window: the next seal starts from the same horizon.
-    if (rowCount === 0) return undefined;
+    if (rowCount === 0) return nothing;
 
     const [clock] = await tx.unsafe<{ sealed_at: string }[]>(`select ${microsecondsUtc('clock_timestamp()')} as sealed_at`);
     const content = {
@@ -85,17 +84,16 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
     const hash = sealHash(content);
     const seal: Seal = { ...content, hash, signature: signSealHash(hash, options.signingKey) };
     await tx`
-      insert into audit_seals (sequence, from_xact, horizon, row_count, first_id, last_id, rows_hash, previous_hash,
-                               sealed_at, public_key, hash, signature)
-      values (${seal.sequence}, ${seal.fromXact}::xid8, ${seal.horizon}::xid8, ${seal.rowCount}, ${seal.firstId}::bigint,
-              ${seal.lastId}::bigint, ${seal.rowsHash}, ${seal.previousHash}, ${seal.sealedAt}::timestamptz,
-              ${seal.publicKey}, ${seal.hash}, ${seal.signature})`;
-    return seal;
-  })) as Seal | undefined;
+      select audit_seal_append(${seal.sequence}, ${seal.fromXact}::xid8, ${seal.horizon}::xid8, ${seal.rowCount}, ${seal.firstId}::bigint,
+                               ${seal.lastId}::bigint, ${seal.rowsHash}, ${seal.previousHash}, ${seal.sealedAt}::timestamptz,
+                               ${seal.publicKey}, ${seal.hash}, ${seal.signature})`;
+    return { leased: true, seal };
+  })) as SealOutcome;
 }
 
-export interface SealerOptions extends SealOptions {
-  /** A connection of the sealer's own (one session, which holds the lock), or the embedded database's one. */
+export interface SealerOptions {
+  readonly signingKey: KeyObject;
+  /** The connection sealing runs on: one of its own, so a long seal holds no connection of the API's pool. */
   readonly sql: postgres.Sql;
   /** Between the end of one sealing and the start of the next. */
   readonly intervalMs: number;
@@ -103,16 +101,23 @@ export interface SealerOptions extends SealOptions {
 }
 
 /**
- * Seals the trail every `intervalMs` while this process holds {@link SEALER_LOCK}. Every server
- * process runs one; the others try for the lock at each interval, so when the sealing process
- * dies (and PostgreSQL ends its session, releasing the lock) another takes over within one interval.
+ * Seals the trail every `intervalMs` while this process holds the sealer lease. Every server
+ * process runs one and asks for the lease at each interval; its holder renews it each time, for
+ * three intervals (at least 2 s), so when the sealing process dies another takes over once it lapses.
  */
 export class Sealer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private holding = false;
+  private readonly seal: SealOptions;
 
-  constructor(private readonly options: SealerOptions) {}
+  constructor(private readonly options: SealerOptions) {
+    this.seal = {
+      signingKey: options.signingKey,
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      leaseMs: Math.max(3 * options.intervalMs, 2_000),
+    };
+  }
 
   /** Seals for the first time one interval from now, as the server has just started. */
   start(): void {
@@ -135,26 +140,12 @@ export class Sealer {
 
   private async tick(): Promise<void> {
     try {
-      if (this.options.exclusive && !(await this.takeLock())) return;
-      const seal = await sealOnce(this.options.sql, this.options);
-      if (seal) this.options.logger.debug({ seal: seal.sequence, rows: seal.rowCount }, 'sealed audit rows');
+      const outcome = await sealOnce(this.options.sql, this.seal);
+      if (outcome.leased && !this.holding) this.options.logger.info('this process seals the audit trail (it holds the sealer lease)');
+      this.holding = outcome.leased;
+      if (outcome.seal) this.options.logger.debug({ seal: outcome.seal.sequence, rows: outcome.seal.rowCount }, 'sealed audit rows');
     } catch (error) {
       if (!this.stopped) this.options.logger.warn({ err: error }, 'sealing the audit trail failed; trying again at the next interval');
     }
-  }
-
-  /**
-   * Whether this process's session holds the lock, taking it if free. Asked at every interval: a
-   * reconnected session no longer holds it. Session locks stack, so one already held is not taken again.
-   */
-  private async takeLock(): Promise<boolean> {
-    const [row] = await this.options.sql<{ held: boolean }[]>`
-      select case when exists (select from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() and granted
-                                 and classid = 0 and objid = ${SEALER_LOCK} and objsubid = 1)
-                  then true else pg_try_advisory_lock(${SEALER_LOCK}::bigint) end as held`;
-    const held = row!.held;
-    if (held && !this.holding) this.options.logger.info('this process seals the audit trail (it holds the sealer lock)');
-    this.holding = held;
-    return held;
   }
 }
