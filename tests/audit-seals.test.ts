@@ -164,3 +164,27 @@ describeOnPostgres('auditLogs(order: SEALED_ASC)', () => {
     expect(unknown.body.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 });
+
+describeOnPostgres('a seal with a horizon the database has not reached', () => {
+  let damaged: TestServer;
+  beforeAll(async () => {
+    damaged = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
+  });
+  afterAll(() => damaged?.stop());
+
+  it('does not hide the rows no seal covers: unsealedRows and the lag grow while sealing fails', async () => {
+    // As the owner (the serving role's functions refuse such a seal): a head far ahead of the database.
+    await damaged.sql`
+      insert into audit_seals values (1, '0', '9000000000000000000', 0, 0, 0, '', ${'0'.repeat(64)}, now(), '', '', '')`;
+    for (let n = 0; n < 3; n++) await damaged.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: `after ${n}` } } });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const response = await damaged.graphql('{ auditIntegrity { headSeal { sequence } unsealedRows oldestUnsealedAgeSeconds } }', { as: admin });
+    expect(response.body.data.auditIntegrity).toEqual({
+      headSeal: { sequence: 1 },
+      unsealedRows: expect.any(Number),
+      oldestUnsealedAgeSeconds: expect.any(Number),
+    });
+    expect(response.body.data.auditIntegrity.unsealedRows).toBeGreaterThanOrEqual(3);
+    expect(response.body.data.auditIntegrity.oldestUnsealedAgeSeconds).toBeGreaterThan(0.5);
+  });
+});
