@@ -78,7 +78,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
-    csrfPrevention: true,
+    // A request a browser sends cross-site without a preflight can carry only ambient credentials
+    // (cookies), which this API never reads: its callers prove who they are with a bearer token, and
+    // an Authorization header is itself what makes a browser preflight. So a request bearing one (a
+    // GET from urql, which sends queries that way) is let through, and every other request that
+    // could be a forgery is refused as Apollo refuses it: no JSON content type, no preflight header.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // main.ts owns shutdown: drain HTTP, then close the pool, then exit 0.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
