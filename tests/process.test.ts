@@ -93,6 +93,18 @@ describe('node dist/main.js in embedded mode', () => {
     });
   });
 
+  it('refuses a second process on the same DATA_DIR, server or command, with a clear message', async () => {
+    const inUse = new RegExp(`^refusing to start: DATA_DIR ${dataDir} is in use by process ${api!.proc.child.pid} \\(a server or an npm run command\\): stop it first, or set DATA_DIR to another folder\n$`);
+    const second = await run(MAIN, [], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(inUse);
+    const verified = await run(VERIFY_CLI, [], env);
+    expect(verified.code).toBe(2);
+    expect(verified.stderr).toContain(`DATA_DIR ${dataDir} is in use by process ${api!.proc.child.pid}`);
+    // The first one goes on serving.
+    expect((await fetch(new URL('/healthz', api!.url))).status).toBe(200);
+  });
+
   it('makes an ADMIN of a token minted with --role admin', async () => {
     const adminToken = await mintToken(env, '--sub', 'root', '--role', 'admin');
     const response = await graphql(api!.url, adminToken, '{ me { id: userId role } items { nodes { id ownerId } } }');
