@@ -150,12 +150,14 @@ describeOnPostgres('the WebSocket door', () => {
     const first = await SocketClient.open(server.url, { authorization: `Bearer ${token}` });
     const second = await SocketClient.open(server.url, { authorization: `Bearer ${token}` });
     await Promise.all([first.acknowledged(), second.acknowledged()]);
+    // Subscriptions are checked concurrently, so which of them is refused is not fixed: how many is.
+    const refusals = (socket: SocketClient) => socket.messages.filter((message) => message.type === 'error');
     for (const id of ['1', '2', '3', '4']) first.subscribe(id, FEED);
-    await first.until(() => first.answers('4').length > 0, 'the fourth answer');
-    expect(first.answers('4')[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED', retryAfter: 1 } }] });
+    await first.until(() => refusals(first).length > 0, 'a refusal');
+    expect(refusals(first)).toEqual([expect.objectContaining({ payload: [expect.objectContaining({ extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })] })]);
     for (const id of ['1', '2', '3']) second.subscribe(id, FEED);
-    await second.until(() => second.answers('3').length > 0, 'the sixth answer');
-    expect(second.answers('3')[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+    await second.until(() => refusals(second).length > 0, 'a refusal');
+    expect(refusals(second)).toEqual([expect.objectContaining({ payload: [expect.objectContaining({ extensions: { code: 'RATE_LIMITED', retryAfter: 5 } })] })]);
     await until(async () => (await rowsOf('request_limited', 'subscriptions_per_process')).length === 1, 'the per-process row');
     expect(await rowsOf('request_limited', 'subscriptions_per_connection')).toEqual([
       { user_id: 'busy-admin', outcome: 'denied', details: { reason: 'subscriptions_per_connection', refused: 1, windowSeconds: 1, doors: ['websocket'] } },
@@ -174,7 +176,8 @@ describeOnPostgres('the WebSocket door', () => {
     await socket.until((messages) => messages.some((message) => message.payload?.data?.auditLogAdded?.node.resourceId === itemId), 'the create_item row');
     socket.close();
 
-    const readers = await server.graphql('query($id: ID!) { auditLogs(filter: { resourceId: $id, action: "view_audit_logs" }) { nodes { userId adminBypass details } } }', {
+    // Other tests' feeds on this server may have delivered it too: this one's reader is the subject.
+    const readers = await server.graphql('query($id: ID!) { auditLogs(filter: { resourceId: $id, action: "view_audit_logs", userId: "watcher" }) { nodes { userId adminBypass details } } }', {
       as: admin,
       variables: { id: itemId },
     });
