@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { databaseUrl, templateName } from './template-database';
 
 /** A database that belongs to one test file. */
 export interface TestDatabase {
@@ -11,11 +12,21 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** What a test database starts as. */
+export interface TestDatabaseOptions {
+  /**
+   * Every migration applied, copied from the run's template (`tests/support/global-setup.ts`), for
+   * files that start a server on it rather than test migrating; on PGlite the server migrates it.
+   * Defaults to false: an empty database.
+   */
+  readonly migrated?: boolean;
+}
+
 /**
- * A fresh, empty database: a new one on the PostgreSQL at `DATABASE_URL`, or an in-memory
- * embedded PGlite when it is unset. Test files never share one, so they can run in parallel.
+ * A fresh database: a new one on the PostgreSQL at `DATABASE_URL`, or an in-memory embedded PGlite
+ * when it is unset. Test files never share one, so they can run in parallel.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const embedded = await startEmbeddedPostgres(undefined);
@@ -25,13 +36,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
+  await admin.unsafe(options.migrated ? `create database "${name}" template "${templateName()}"` : `create database "${name}"`);
   await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
   let dropped = false;
   return {
-    url: url.toString(),
+    url: databaseUrl(serverUrl, name),
     embedded: false,
     async drop() {
       if (dropped) return;

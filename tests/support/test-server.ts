@@ -67,7 +67,7 @@ export const TEST_RATE_LIMITS = { RATE_LIMIT_PER_CALLER: '1000000', RATE_LIMIT_A
 
 /** Starts the server as production code does, with `env` on top of {@link testServerEnv}. */
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ migrated: true });
   let servingRole: TestServingRole | undefined;
   let server: Server;
   try {
