@@ -11,8 +11,9 @@ const SRC = path.resolve(__dirname, '../src');
 
 /** Higher imports lower; equal ranks only within one folder. */
 const RANK: Record<string, number> = {
-  config: 0,
   core: 0,
+  // Configuration may use the core's ideas (how a failure may be described), not the reverse.
+  config: 0.5,
   db: 1,
   auth: 1,
   audit: 2,

@@ -7,7 +7,7 @@ import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
 import type { AuditSink } from './audit-sink';
 import type { AuditedResource } from './audited-resource';
-import { describeFailure } from './failure-details';
+import { describeFailure } from '../core/failure';
 import { MergedEvents } from './merged-events';
 
 /** The action and resource a change is about, known before it starts. */

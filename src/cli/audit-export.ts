@@ -7,7 +7,7 @@ import { exportWindowOf, runAuditExport } from '../audit-logs/audit-log.export';
 import { InvalidInput } from '../core/errors';
 import { connectDatabase } from '../db/database';
 import { commandLineRun } from '../pipeline';
-import { failureLine } from './failure-line';
+import { failureLine } from '../core/failure';
 
 const USAGE =
   'usage: DATABASE_URL=<url> npm run -s audit:export -- --from <date> --to <date> [--format ndjson|csv|ocsf] [--output FILE]';

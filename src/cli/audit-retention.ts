@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit';
 import { connectDatabase } from '../db/database';
-import { failureLine } from './failure-line';
+import { failureLine } from '../core/failure';
 
 const USAGE =
   'usage: MIGRATION_DATABASE_URL=<owner> npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';

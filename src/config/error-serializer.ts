@@ -1,11 +1,9 @@
 import { DrizzleQueryError } from 'drizzle-orm';
 import postgres from 'postgres';
+import { MAX_WRAP_DEPTH, wrappedError } from '../core/failure';
 
 /** Fields of a PostgreSQL error that name things (SQLSTATE, schema objects, server routine), never values. */
 const NAMING_FIELDS = ['code', 'severity', 'schema_name', 'table_name', 'column_name', 'data_type_name', 'constraint_name', 'routine'] as const;
-
-/** How deep to follow wrapped errors: drizzle and Apollo wrap once each; more is a loop. */
-const MAX_DEPTH = 5;
 
 /**
  * pino's `err` serializer. Errors keep their type, code and stack frames, so operators can find
@@ -22,7 +20,7 @@ export function serializeError(value: unknown): unknown {
 function describe(error: Error, depth: number): Record<string, unknown> {
   const type = error.constructor?.name || error.name;
   const inner = wrappedError(error);
-  const cause = inner && depth < MAX_DEPTH ? { cause: describe(inner, depth + 1) } : {};
+  const cause = inner && depth < MAX_WRAP_DEPTH ? { cause: describe(inner, depth + 1) } : {};
   if (involvesDatabase(error, depth)) {
     return { type, ...namingFields(error), stack: stackFrames(type, error), ...cause };
   }
@@ -33,17 +31,10 @@ function describe(error: Error, depth: number): Record<string, unknown> {
   return { ...described, ...cause };
 }
 
-/** The error this one wraps: its `cause`, or the `originalError` of a GraphQL error. */
-function wrappedError(error: Error): Error | undefined {
-  if (error.cause instanceof Error) return error.cause;
-  const { originalError } = error as { originalError?: unknown };
-  return originalError instanceof Error ? originalError : undefined;
-}
-
 function involvesDatabase(error: Error, depth: number): boolean {
   if (error instanceof postgres.PostgresError || error instanceof DrizzleQueryError) return true;
   const inner = wrappedError(error);
-  return inner !== undefined && depth < MAX_DEPTH && involvesDatabase(inner, depth + 1);
+  return inner !== undefined && depth < MAX_WRAP_DEPTH && involvesDatabase(inner, depth + 1);
 }
 
 function namingFields(error: Error): Record<string, string> {
