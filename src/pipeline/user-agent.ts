@@ -1,6 +1,3 @@
-/** The longest user agent an audit row keeps, in characters (code points). */
-export const MAX_USER_AGENT_LENGTH = 512;
-
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** C0 and C1 control characters, which could forge lines in exports and logs (and NUL fails inserts). */
 const CONTROL = /\p{Cc}/gu;
@@ -9,7 +6,8 @@ const CONTROL = /\p{Cc}/gu;
  * The `User-Agent` header as audit rows record it. Node hands header bytes over one byte per
  * character (latin1), so a UTF-8 agent such as `Café/1.0` arrives as `CafÃ©/1.0`: the bytes are
  * decoded again as UTF-8 when they are valid UTF-8, and kept as latin1 when they are not. Control
- * characters are dropped and the result is cut at {@link MAX_USER_AGENT_LENGTH} characters.
+ * characters are dropped; its length is the audit row's to cap (`ROW_LIMITS.userAgent`), which
+ * records the cut.
  */
 export function userAgentOf(header: string | undefined): string | null {
   if (header === undefined) return null;
@@ -19,5 +17,5 @@ export function userAgentOf(header: string | undefined): string | null {
   } catch {
     text = header;
   }
-  return [...text.replace(CONTROL, '')].slice(0, MAX_USER_AGENT_LENGTH).join('');
+  return text.replace(CONTROL, '');
 }
