@@ -46,13 +46,17 @@ export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info
   if (!resource) return next();
 
   let fields: string[] | undefined;
+  let recordedWithChange: ReadonlySet<string> = new Set();
+  let result: unknown;
   // A mutation's record is read inside the change's transaction: it commits with the change.
   if (info.parentType === info.schema.getMutationType()) {
-    context.audit.expectReadOfChange(resource, (fields = selectedFields(info, type as GraphQLObjectType)));
+    fields = selectedFields(info, type as GraphQLObjectType);
+    ({ result, recorded: recordedWithChange } = await context.audit.readingChange(resource, fields, async () => (await next()) as unknown));
+  } else {
+    result = await next();
   }
-  const result: unknown = await next();
   for (const record of recordsIn(result)) {
-    if (record[resource.ownerField] === viewer.id) continue;
+    if (record[resource.ownerField] === viewer.id || recordedWithChange.has(String(record[resource.idField]))) continue;
     noteAdminRead(context, resource, record, (fields ??= selectedFields(info, type as GraphQLObjectType)));
   }
   return result;

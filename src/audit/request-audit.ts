@@ -33,10 +33,14 @@ export interface PreparedChange<T> {
   readonly complete: () => PromiseLike<T>;
 }
 
-/** A record a mutation will return to an admin, and the fields the operation reads on it. */
-interface ExpectedRead {
+/** While a mutation field runs: the record it returns, read with `fields`, and which were recorded with their change. */
+interface ChangeRead {
   readonly resource: AuditedResource;
   readonly fields: readonly string[];
+  /** Whether a change has taken it: a mutation's record is the one its (first) change is about. */
+  taken: boolean;
+  /** The ids of the records whose read was recorded in their change's transaction. */
+  readonly recorded: Set<string>;
 }
 
 /**
@@ -48,12 +52,11 @@ interface ExpectedRead {
  */
 export class RequestAudit {
   private readonly adminReads = new AdminReads();
-  private readonly readsWithChanges = new Set<string>();
   private readonly reads = new MergedEvents();
   private readonly denials = new MergedEvents();
   private readonly failures: AuditEvent[] = [];
   private readonly inFlight = new Set<PromiseLike<unknown>>();
-  private expectedRead: ExpectedRead | undefined;
+  private changeRead: ChangeRead | undefined;
 
   constructor(
     private readonly db: Db,
@@ -69,16 +72,24 @@ export class RequestAudit {
 
   /** Notes that an admin read `fields` of a record owned by someone else. */
   noteAdminRead(resource: AuditedResource, resourceId: string, ownerId: string, fields: readonly string[]): void {
-    if (this.readsWithChanges.has(`${resource.type}\u0000${resourceId}`)) return;
     this.adminReads.note(resource, resourceId, ownerId, fields);
   }
 
   /**
-   * Says that the mutation about to run returns a record of `resource` read with `fields`, so that
-   * if it is someone else's, {@link change} records the admin's read with the change.
+   * Runs a mutation field's resolver, which returns a record of `resource` read with `fields`: if
+   * its change is to someone else's record, {@link change} records the admin's read in the change's
+   * own transaction, so a committed change is never answered "withheld". Mutation fields run one
+   * after another, so one at a time is in here. Resolves to the result and the ids of the records
+   * whose read was so recorded, which the caller does not note again.
    */
-  expectReadOfChange(resource: AuditedResource, fields: readonly string[]): void {
-    this.expectedRead = { resource, fields };
+  async readingChange<T>(resource: AuditedResource, fields: readonly string[], resolve: () => Promise<T>): Promise<{ result: T; recorded: ReadonlySet<string> }> {
+    const scope: ChangeRead = { resource, fields, taken: false, recorded: new Set() };
+    this.changeRead = scope;
+    try {
+      return { result: await resolve(), recorded: scope.recorded };
+    } finally {
+      if (this.changeRead === scope) this.changeRead = undefined;
+    }
   }
 
   /** Queues a successful read by `field` (e.g. `Query.auditLogs`); one row per kind is written by {@link flush}. */
@@ -134,8 +145,8 @@ export class RequestAudit {
    */
   async change<T>(target: ChangeTarget, prepare: (tx: DbExecutor) => Promise<PreparedChange<T>>): Promise<T> {
     assertDefinedAction(target.action);
-    const expectedRead = this.expectedRead;
-    this.expectedRead = undefined;
+    const changeRead = this.changeRead?.taken === false ? this.changeRead : undefined;
+    if (changeRead) changeRead.taken = true;
     let committed: { result: T; rows: readonly AuditEvent[] };
     try {
       committed = await this.db.transaction(async (tx) => {
@@ -153,10 +164,10 @@ export class RequestAudit {
           },
         ];
         // An admin's read of the record the change returns, if it is someone else's.
-        const read = expectedRead?.resource.type === target.resourceType && change.adminBypass ? expectedRead : undefined;
+        const read = changeRead?.resource.type === target.resourceType && change.adminBypass ? changeRead : undefined;
         if (read) rows.push(adminReadOfRecord(read.resource, change.resourceId, change.ownerId, read.fields));
         const [result] = await Promise.all([change.complete(), this.sink.writeInTransaction(tx, this.request, rows)]);
-        if (read) this.readsWithChanges.add(`${target.resourceType}\u0000${change.resourceId}`);
+        if (read) read.recorded.add(change.resourceId);
         return { result, rows };
       });
     } catch (error) {
