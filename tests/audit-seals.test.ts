@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { independentChainProblems, independentRowHashes } from './support/independent-verifier';
+import { independentChainProblems, independentRollupProblems, independentRowHashes } from './support/independent-verifier';
 import { CREATE_ITEM, UPDATE_ITEM } from './support/items';
 import { admin, alice, bob, startTestServer, TEST_AUDIT_PUBLIC_KEY, type TestServer } from './support/test-server';
 
@@ -65,6 +65,12 @@ describeOnPostgres('seals', () => {
     const [{ seals }] = await server.sql<{ seals: number }[]>`select count(*)::int as seals from audit_seals`;
     expect(seals).toBeGreaterThan(0);
     expect(await independentChainProblems(server.sql, TEST_AUDIT_PUBLIC_KEY)).toEqual([]);
+  });
+
+  it('keep the rollups auditStats reads at the counts an independent implementation recounts from the sealed rows', async () => {
+    const [{ buckets }] = await server.sql<{ buckets: number }[]>`select count(*)::int as buckets from audit_stats_user_daily`;
+    expect(buckets).toBeGreaterThan(0);
+    expect(await independentRollupProblems(server.sql)).toEqual([]);
   });
 
   it('show in AuditLog.rowHash and AuditLog.seal', async () => {

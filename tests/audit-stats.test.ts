@@ -306,7 +306,7 @@ describe('retention of a month', () => {
     expect((await stats(['action'], 'DAY', march)).buckets.length).toBeGreaterThan(0);
     const owner = connectDatabase(server.database.url, { maxConnections: 1 });
     try {
-      const result = await dropAuditMonthsBefore(owner.db, new Date('2024-04-01T00:00:00Z'));
+      const result = await dropAuditMonthsBefore(owner.db, new Date('2024-04-01T00:00:00Z'), signingKey);
       expect(result.dropped.map((month) => month.name)).toContain('audit_logs_2024_03');
     } finally {
       await owner.close();

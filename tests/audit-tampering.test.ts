@@ -1,12 +1,13 @@
 import { generateKeyPairSync, createPrivateKey, sign } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { sealOnce } from '../src/audit';
 import { signToken } from '../src/auth/token-signer';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { postGraphQL } from './support/graphql-http';
-import { independentRowHashes, rewriteChainFrom } from './support/independent-verifier';
+import { independentAnchorProblems, independentRollupProblems, independentRowHashes, rewriteChainFrom } from './support/independent-verifier';
 import { CREATE_ITEM, UPDATE_ITEM } from './support/items';
 import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type RunningApi } from './support/node-process';
 import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from './support/test-server';
@@ -14,7 +15,8 @@ import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from '
 /**
  * Tampering by whoever owns the database: each of the issue's eight ways, done as a superuser with
  * the trail's triggers off, is caught by `npm run audit:verify`, which names the first bad seal or
- * row; and one chain survives the sealing process's `kill -9`. Each case starts from the same
+ * row; so are rollups edited by the owner and anchor files that disagree with themselves; and one
+ * chain survives the sealing process's `kill -9`. Each case starts from the same
  * sealed trail, restored after it. Needs a real PostgreSQL (server processes share the database).
  */
 
@@ -23,6 +25,8 @@ jest.setTimeout(300_000);
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 const SEALER_LINE = 'this process seals the audit trail (it holds the sealer lease)';
 const MIGRATE_CLI = path.join(ROOT, 'dist/cli/migrate.js');
+/** The counts auditStats reads, kept by a trigger on each seal insert (drizzle/0011). */
+const ROLLUP_TABLES = ['audit_stats_hourly', 'audit_stats_daily', 'audit_stats_user_daily'] as const;
 
 describeOnPostgres('tamper evidence', () => {
   let database: TestDatabase;
@@ -103,6 +107,7 @@ describeOnPostgres('tamper evidence', () => {
       await sql`create table snapshot_logs as select * from audit_logs`;
       await sql`create table snapshot_seals as select * from audit_seals`;
       await sql`create table snapshot_hashes as select * from audit_row_hashes`;
+      for (const rollup of ROLLUP_TABLES) await sql`create table ${sql(`snapshot_${rollup}`)} as select * from ${sql(rollup)}`;
     });
 
     afterEach(() =>
@@ -113,6 +118,10 @@ describeOnPostgres('tamper evidence', () => {
         await tx`insert into audit_logs overriding system value select * from snapshot_logs`;
         await tx`insert into audit_seals select * from snapshot_seals`;
         await tx`insert into audit_row_hashes select * from snapshot_hashes`;
+        for (const rollup of ROLLUP_TABLES) {
+          await tx`delete from ${tx(rollup)}`;
+          await tx`insert into ${tx(rollup)} select * from ${tx(`snapshot_${rollup}`)}`;
+        }
       }),
     );
 
@@ -123,6 +132,7 @@ describeOnPostgres('tamper evidence', () => {
         stdout: `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; 0 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
         stderr: '',
       });
+      expect(await independentRollupProblems(sql)).toEqual([]);
     });
 
     it('fails with a key it does not trust', async () => {
@@ -213,10 +223,114 @@ describeOnPostgres('tamper evidence', () => {
         await tx`delete from audit_row_hashes where seal = ${head.sequence}`;
         await tx`delete from audit_seals where sequence = ${head.sequence}`;
       });
+      // The rollups still count the cut rows...
+      expect(await verify()).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAILED: rollup audit_stats_hourly, bucket /) });
+      // ...until the owner recounts them from what is left, as the seal trigger would have.
+      await asOwner(async (tx) => {
+        for (const rollup of ROLLUP_TABLES) await tx`delete from ${tx(rollup)}`;
+        await tx`select audit_stats_roll_up('0'::xid8, horizon) from audit_seals order by sequence desc limit 1`;
+      });
       expect(await verify()).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK: /) });
       expect(await verify('--anchors', anchors)).toMatchObject({
         code: 1,
         stdout: `FAILED: seal ${head.sequence}: the anchored seal ${head.sequence} is gone: the chain ends at ${head.sequence - 1}, so its tail was cut\n`,
+      });
+    });
+
+    /** The first bucket of `rollup` in verify's order (bucket, then key), as verify's failure names it. */
+    async function firstBucket(rollup: (typeof ROLLUP_TABLES)[number], where = sql`true`) {
+      const [row] = await sql<{ bucket: string; user_id: string | null; action: string; outcome: string; user_role: string | null; resource_type: string | null; admin_bypass: boolean; count: string }[]>`
+        select to_char(bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket, ${rollup === 'audit_stats_user_daily' ? sql`user_id` : sql`null as user_id`},
+               action, outcome, user_role, resource_type, admin_bypass, count::text
+        from ${sql(rollup)} where ${where}
+        order by bucket_start, ${rollup === 'audit_stats_user_daily' ? sql`user_id, ` : sql``}action, outcome, user_role, resource_type, admin_bypass limit 1`;
+      const text = (value: string | null) => (value === null ? 'null' : `"${value}"`);
+      return {
+        ...row!,
+        named: `rollup ${rollup}, bucket ${row!.bucket} (${rollup === 'audit_stats_user_daily' ? `user_id ${text(row!.user_id)}, ` : ''}action "${row!.action}", ` +
+          `outcome "${row!.outcome}", user_role ${text(row!.user_role)}, resource_type ${text(row!.resource_type)}, admin_bypass ${row!.admin_bypass})`,
+      };
+    }
+
+    it("catches a rollup count the owner edited, naming the bucket (the seal's trigger in place)", async () => {
+      const bucket = await firstBucket('audit_stats_daily', sql`action = 'admin_view_item'`);
+      expect(Number(bucket.count)).toBeGreaterThan(0);
+      await sql`update audit_stats_daily set count = 0 where action = 'admin_view_item'`;
+      expect(await verify()).toMatchObject({
+        code: 1,
+        stdout: `FAILED: ${bucket.named}: it stores count 0, but the sealed rows count ${bucket.count}: the count was changed\n`,
+      });
+      expect(await independentRollupProblems(sql)).toEqual([expect.stringMatching(/^audit_stats_daily .*"admin_view_item".*: stored 0, sealed rows [1-9]/)]);
+    });
+
+    it('catches a rollup row the owner deleted, naming the bucket', async () => {
+      const bucket = await firstBucket('audit_stats_hourly');
+      await sql`delete from audit_stats_hourly where bucket_start = (select min(bucket_start) from audit_stats_hourly) and action = ${bucket.action}
+        and outcome = ${bucket.outcome} and user_role is not distinct from ${bucket.user_role} and resource_type is not distinct from ${bucket.resource_type}
+        and admin_bypass = ${bucket.admin_bypass}`;
+      expect(await verify()).toMatchObject({
+        code: 1,
+        stdout: `FAILED: ${bucket.named}: it has no row, but the sealed rows count ${bucket.count}: the row was deleted\n`,
+      });
+      expect(await independentRollupProblems(sql)).toEqual([expect.stringMatching(/^audit_stats_hourly .*: not stored, sealed rows [1-9]/)]);
+    });
+
+    it('catches a rollup row the owner inserted, naming the bucket', async () => {
+      await sql`insert into audit_stats_user_daily (bucket_start, user_id, action, outcome, user_role, resource_type, admin_bypass, count)
+        select bucket_start, 'mallory', action, outcome, 'USER', resource_type, false, 3 from audit_stats_user_daily order by bucket_start limit 1`;
+      const bucket = await firstBucket('audit_stats_user_daily', sql`user_id = 'mallory'`);
+      expect(await verify()).toMatchObject({
+        code: 1,
+        stdout: `FAILED: ${bucket.named}: it stores count 3, but no sealed row falls in it: the row was inserted\n`,
+      });
+      expect(await independentRollupProblems(sql)).toEqual([expect.stringMatching(/^audit_stats_user_daily .*"mallory".*: stored 3, sealed rows 0$/)]);
+    });
+
+    describe('anchor files', () => {
+      const line = (sequence: number, hash: string) => `${JSON.stringify({ sequence, hash })}\n`;
+      const FORGED = 'f'.repeat(64);
+      const anchorFile = async (name: string, lines: string[]) => {
+        const file = path.join(anchorDir, name);
+        await writeFile(file, lines.join(''));
+        return file;
+      };
+
+      it('fail when a line for the same seal disagrees, even with the right line appended after it', async () => {
+        const file = await anchorFile('conflict-first.jsonl', [line(head.sequence, FORGED), line(head.sequence, head.hash)]);
+        expect(await verify('--anchors', file)).toMatchObject({
+          code: 1,
+          stdout: `FAILED: seal ${head.sequence}: the anchors disagree on it: line 1 has ${FORGED}, line 2 has ${head.hash}; at most one was published from this chain\n`,
+        });
+        expect(await independentAnchorProblems(sql, await readFile(file, 'utf8'))).toContain(`seal ${head.sequence}: anchored as ${FORGED} and as ${head.hash}`);
+      });
+
+      it('fail when a disagreeing line is appended after the right one', async () => {
+        const published = await anchor(path.join(anchorDir, 'conflict-after.jsonl'));
+        expect(published).toMatchObject({ code: 0 });
+        const file = await anchorFile('conflict-after.jsonl', [published.stdout, line(head.sequence, FORGED)]);
+        expect(await verify('--anchors', file)).toMatchObject({
+          code: 1,
+          stdout: `FAILED: seal ${head.sequence}: the anchors disagree on it: line 1 has ${head.hash}, line 2 has ${FORGED}; at most one was published from this chain\n`,
+        });
+        expect(await independentAnchorProblems(sql, await readFile(file, 'utf8'))).toContain(`seal ${head.sequence}: anchored as ${head.hash} and as ${FORGED}`);
+      });
+
+      it('pass with a warning for each repeated or out-of-order line, and none for a head anchored again', async () => {
+        const hashOf = async (sequence: number) => (await sql<{ hash: string }[]>`select hash from audit_seals where sequence = ${sequence}`)[0]!.hash;
+        const published = (await anchor(path.join(anchorDir, 'repeated.jsonl'))).stdout;
+        // The same head anchored an hour later, no seal made in between: only anchoredAt differs.
+        const again = `${JSON.stringify({ ...JSON.parse(published), anchoredAt: new Date(Date.now() + 3_600_000).toISOString() })}\n`;
+        const file = await anchorFile('repeated.jsonl', [line(1, await hashOf(1)), published, published, again, line(2, await hashOf(2))]);
+        const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from audit_logs`;
+        expect(await verify('--anchors', file)).toMatchObject({
+          code: 0,
+          stdout:
+            `WARNING: anchors: line 3 repeats line 2 (sequence ${head.sequence})\n` +
+            `WARNING: anchors: line 5 (sequence 2) comes after sequence ${head.sequence}\n` +
+            `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; 5 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
+          stderr: '',
+        });
+        expect(await independentAnchorProblems(sql, await readFile(file, 'utf8'))).toEqual([]);
       });
     });
 
@@ -265,10 +379,29 @@ describeOnPostgres('tamper evidence', () => {
       await retained?.drop();
     });
 
-    it('verifies, counting the dropped month as removed, and still catches a deletion it does not cover', async () => {
+    /** Seals what is left to seal, as the sealer would (the API is stopped; its lease lapses within 2 s). */
+    const sealRetained = async () => {
+      const signingKey = createPrivateKey({ key: Buffer.from(TEST_AUDIT_SIGNING_KEY, 'base64'), format: 'der', type: 'pkcs8' });
+      for (let attempt = 0; attempt < 900; attempt++) {
+        await sealOnce(retainedSql, { signingKey, holder: 'test', leaseMs: 60_000 });
+        const [row] = await retainedSql<{ unsealed: number }[]>`
+          select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
+        if (row!.unsealed === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('rows still unsealed after 90 s');
+    };
+
+    it('verifies, counting the dropped month as removed once the next seal covers the signed record, and still catches a deletion it does not cover', async () => {
       expect((await verifyRetained()).stdout).toMatch(/^OK: \d+ seals, \d+ sealed rows unchanged, 0 removed by recorded retention, /);
-      const dropped = await run(RETENTION_CLI, ['--before', monthStart(-1).slice(0, 10)], { MIGRATION_DATABASE_URL: retained.url });
+      const dropped = await run(RETENTION_CLI, ['--before', monthStart(-1).slice(0, 10)], { MIGRATION_DATABASE_URL: retained.url, AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY });
       expect(dropped).toMatchObject({ code: 0 });
+      const [record] = await retainedSql<{ id: string }[]>`select id::text from audit_logs where action = 'audit_retention'`;
+      // Until a seal covers it, the record is only the owner's word.
+      expect((await verifyRetained()).stdout).toBe(
+        `FAILED: row ${record!.id}: a retention record no seal covers yet: verify again once the next seal has covered it\n`,
+      );
+      await sealRetained();
       expect((await verifyRetained()).stdout).toMatch(/^OK: \d+ seals, \d+ sealed rows unchanged, 20 removed by recorded retention, /);
 
       const [victim] = await retainedSql<{ id: string }[]>`select id::text from audit_logs where action = 'create_item'`;
@@ -279,6 +412,23 @@ describeOnPostgres('tamper evidence', () => {
       const result = await verifyRetained();
       expect(result).toMatchObject({ code: 1 });
       expect(result.stdout).toMatch(new RegExp(`^FAILED: seal \\d+, row ${victim!.id}: the row was sealed but is missing: deleted\n$`));
+    });
+
+    it('refuses a forged retention record, sealed or not: only the signing key can excuse missing rows', async () => {
+      const [victim] = await retainedSql<{ id: string }[]>`select id::text from audit_logs where action = 'update_item' order by id desc limit 1`;
+      // As the owner: one sealed row deleted with the triggers off, and a record that would excuse it.
+      await retainedSql.begin(async (tx) => {
+        await tx`set local session_replication_role = replica`;
+        await tx`delete from audit_logs where id = ${victim!.id}`;
+      });
+      const partitions = [{ name: 'audit_logs_2001_01', from: '2001-01-01T00:00:00.000Z', to: '2001-02-01T00:00:00.000Z', rows: 999999999, firstId: '1', lastId: '999999999' }];
+      const [forged] = await retainedSql<{ id: string }[]>`
+        insert into audit_logs (action, outcome, details) values ('audit_retention', 'success', ${retainedSql.json({ before: '2001-02-01T00:00:00.000Z', databaseRole: 'owner', partitions })})
+        returning id::text`;
+      await sealRetained();
+      const result = await verifyRetained();
+      expect(result).toMatchObject({ code: 1 });
+      expect(result.stdout).toBe(`FAILED: row ${forged!.id}: a retention record not signed with the trusted key: forged, or written before retentions were signed\n`);
     });
   });
 

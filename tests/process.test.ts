@@ -83,6 +83,25 @@ describe('node dist/main.js in embedded mode', () => {
     expect(verified.stdout).toMatch(/^OK: [1-9]\d* seals, [1-9]\d* sealed rows unchanged, /);
   });
 
+  it('runs audit:export on the embedded database under DATA_DIR', async () => {
+    const exporter = path.join(path.dirname(VERIFY_CLI), 'audit-export.js');
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const exported = await run(exporter, ['--from', from, '--to', to], env);
+    expect(exported.code).toBe(0);
+    const rows = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as { action: string });
+    expect(rows.map((row) => row.action)).toContain('create_item');
+    expect(exported.stderr).toMatch(/^exported \d+ row\(s\) from /);
+  });
+
+  it('runs audit:retention on the embedded database under DATA_DIR, signing with the development key there', async () => {
+    const retention = path.join(path.dirname(VERIFY_CLI), 'audit-retention.js');
+    const dryRun = await run(retention, ['--before', '2001-01-01', '--dry-run'], env);
+    expect(dryRun).toMatchObject({ code: 0, stderr: '', stdout: 'dry run: 0 month(s) end on or before 2001-01-01T00:00:00.000Z; nothing dropped\n' });
+    const nothing = await run(retention, ['--before', '2001-01-01'], env);
+    expect(nothing).toMatchObject({ code: 0, stderr: '', stdout: 'no month of the trail ends on or before 2001-01-01T00:00:00.000Z; nothing dropped\n' });
+  });
+
   it('keeps the data and the development secret across a restart on the same DATA_DIR', async () => {
     api = await startApi(env);
     expect(devSecretWarning(api.proc.output.stdout)!.msg).toContain('using a development secret');

@@ -9,7 +9,7 @@ import { startServer } from '../src/server';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { ROOT, run } from './support/node-process';
 import { createTestServingRole, type TestServingRole } from './support/serving-role';
-import { admin, startTestServer, testServerEnv, type TestServer } from './support/test-server';
+import { admin, startTestServer, TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, testServerEnv, type TestServer } from './support/test-server';
 
 /*
  * `npm run audit:retention`: the only way rows leave the trail is whole months dropped by the
@@ -30,7 +30,8 @@ describeOnPostgres('npm run audit:retention', () => {
   let server: TestServer;
   let serving: TestServingRole;
   const asOwner = () => ({ DATABASE_URL: server.database.url });
-  const retention = (args: string[], env = asOwner()) => run(RETENTION_CLI, args, env);
+  // A retention is signed with the key that signs the seals.
+  const retention = (args: string[], env: Record<string, string> = asOwner()) => run(RETENTION_CLI, args, { AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY, ...env });
 
   const months = async () =>
     (
@@ -98,7 +99,7 @@ describeOnPostgres('npm run audit:retention', () => {
   });
 
   it('says how it is used when --before is missing', async () => {
-    expect(await retention([])).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: MIGRATION_DATABASE_URL=<owner> npm run audit:retention') });
+    expect(await retention([])).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention') });
   });
 
   it('lists what it would drop on a dry run, and drops nothing', async () => {
@@ -172,19 +173,25 @@ describeOnPostgres('npm run audit:retention', () => {
     expect(result.stdout).toBe(
       `dropped ${month(-3).name} [${month(-3).start}, ${month(-2).start}), 10 row(s)\n` +
         `dropped ${month(-2).name} [${month(-2).start}, ${month(-1).start}), 21 row(s)\n` +
-        `dropped 2 month(s); recorded as audit_retention row ${record!.id}\n`,
+        `dropped 2 month(s); recorded as audit_retention row ${record!.id}, signed; audit:verify accepts the removal once the next seal covers that row\n`,
     );
     expect(await months()).toEqual([-1, 0, 1, 2, 3].map((offset) => month(offset).name));
     expect((await rowsPerMonth())[month(-1).name]).toBe(30);
     expect(record).toMatchObject({ user_id: null, operation_name: 'audit:retention' });
+    // Which seals' rows each month held, and how many: verify holds the chain's missing rows to exactly these.
     expect(record!.details).toEqual({
+      retentionId: expect.any(String),
       before: month(-1).start,
       databaseRole: 'postgres',
       partitions: [
-        { name: month(-3).name, from: month(-3).start, to: month(-2).start, rows: 10, firstId: expect.any(String), lastId: expect.any(String) },
-        { name: month(-2).name, from: month(-2).start, to: month(-1).start, rows: 21, firstId: expect.any(String), lastId: expect.any(String) },
+        { name: month(-3).name, from: month(-3).start, to: month(-2).start, rows: 10, firstId: expect.any(String), lastId: expect.any(String), seals: expect.any(Array) },
+        { name: month(-2).name, from: month(-2).start, to: month(-1).start, rows: 21, firstId: expect.any(String), lastId: expect.any(String), seals: expect.any(Array) },
       ],
+      publicKey: TEST_AUDIT_PUBLIC_KEY,
+      signature: expect.stringMatching(/^[A-Za-z0-9_-]{86}$/),
     });
+    const partitions = (record!.details as { partitions: { rows: number; seals: { seal: number; rows: number }[] }[] }).partitions;
+    for (const month of partitions) expect(month.seals.reduce((sum, sealed) => sum + sealed.rows, 0)).toBe(month.rows);
   });
 
   it('shows admins the retention row in the trail', async () => {

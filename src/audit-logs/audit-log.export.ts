@@ -206,27 +206,50 @@ const exportEvent = { action: EXPORT_AUDIT_LOGS.name, resourceType: EXPORT_AUDIT
  */
 export async function runAuditExport(sql: postgres.Sql, audit: RequestAudit, window: ExportWindow, output: ExportOutput, via: string): Promise<void> {
   const encoding = EXPORT_ENCODINGS[window.format];
-  const details = { from: window.from.toISOString(), to: window.to.toISOString(), format: window.format };
-  let rowsSent = 0;
-  try {
-    await streamAuditLogs(
+  await recordedExport(audit, { from: window.from, to: window.to, format: window.format }, via, (record, sent) =>
+    streamAuditLogs(
       sql,
       window,
       async (rows) => {
-        // The rows are other users' activity, seen outside any owner scoping.
-        audit.noteRead({ ...exportEvent, adminBypass: true, details: { ...details, rows } }, via);
-        try {
-          await audit.flush();
-        } catch (error) {
-          throw new ExportNotRecorded('the export could not be recorded in the audit trail', { cause: error });
-        }
+        await record({ rows });
         output.start(rows, encoding);
         if (encoding.header) await output.write(encoding.header);
       },
       async (rows) => {
         await output.write(rows.map((row) => encoding.line(row)).join(''));
-        rowsSent += rows.length;
+        sent(rows.length);
       },
+    ),
+  );
+}
+
+/**
+ * Runs `exportRows` as an export recorded in the trail, whatever its format: it calls `record` with
+ * what the export holds (at least `rows`) once it knows, before writing anything, which commits the
+ * `export_audit_logs` row (`from`, `to`, `format` and those counts) or throws
+ * {@link ExportNotRecorded}; and `sent` as rows go out. An export that fails otherwise leaves an
+ * `error` row with `rowsSent`.
+ */
+export async function recordedExport(
+  audit: RequestAudit,
+  what: { readonly from: Date; readonly to: Date; readonly format: string },
+  via: string,
+  exportRows: (record: (counts: { readonly rows: number } & Record<string, unknown>) => Promise<void>, sent: (rows: number) => void) => Promise<void>,
+): Promise<void> {
+  const details = { from: what.from.toISOString(), to: what.to.toISOString(), format: what.format };
+  let rowsSent = 0;
+  try {
+    await exportRows(
+      async (counts) => {
+        // The rows are other users' activity, seen outside any owner scoping.
+        audit.noteRead({ ...exportEvent, adminBypass: true, details: { ...details, ...counts } }, via);
+        try {
+          await audit.flush();
+        } catch (error) {
+          throw new ExportNotRecorded('the export could not be recorded in the audit trail', { cause: error });
+        }
+      },
+      (rows) => (rowsSent += rows),
     );
   } catch (error) {
     // Unless the trail itself failed, a failed export is recorded, with how far it got.

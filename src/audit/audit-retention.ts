@@ -1,16 +1,19 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { and, gte, lt, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../db/database';
 import { defineAuditAction } from './audit-actions';
 import { writeAuditRows } from './audit-sink';
 import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
+import { signRetention, type RemovedFromSeal } from './integrity/retention-record';
 
 /** Dropping whole months of the trail: the only way rows ever leave it. */
 export const AUDIT_RETENTION = defineAuditAction({
   name: 'audit_retention',
   resourceType: null,
-  description: 'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction',
-  details: '`{ before, databaseRole, partitions: [{ name, from, to, rows, firstId, lastId }] }`',
+  description:
+    'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction and signed with the seal-signing key',
+  details:
+    '`{ retentionId, before, databaseRole, partitions: [{ name, from, to, rows, firstId, lastId, seals: [{ seal, rows }] }], publicKey, signature }`',
 });
 
 /** One month of `audit_logs` (partition `audit_logs_YYYY_MM`), covering [from, to) in UTC. */
@@ -26,6 +29,8 @@ export interface DroppedAuditMonth extends AuditMonth {
   /** Null for an empty month. */
   readonly firstId: string | null;
   readonly lastId: string | null;
+  /** The seals whose rows it held, and how many of each. */
+  readonly seals: readonly RemovedFromSeal[];
 }
 
 export interface RetentionResult {
@@ -64,10 +69,13 @@ function monthOf(name: string): AuditMonth | undefined {
 /**
  * Drops every month of the trail that ends on or before `before` and records what it dropped as
  * an `audit_retention` row, in one transaction: either the months are gone (with their counts in
- * the rollups) and the row says so, or nothing changed. Only the owner of `audit_logs` may drop its
- * partitions; the current month is never dropped.
+ * the rollups) and the row says so, or nothing changed. The record names, for each month, the seals
+ * whose rows it removed and how many, and is signed with `signingKey`, the key that signs the seals:
+ * verify accepts rows missing from the chain only as a signed retention removed them, once the next
+ * seal covers its row. Only the owner of `audit_logs` may drop its partitions; the current month is
+ * never dropped.
  */
-export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date()): Promise<RetentionResult> {
+export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: KeyObject, now = new Date()): Promise<RetentionResult> {
   const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   if (before.getTime() > thisMonth.getTime()) {
     throw new RetentionError(`--before must be on or before ${thisMonth.toISOString().slice(0, 10)}: the current month is never dropped`);
@@ -92,23 +100,30 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, now = new Date
       const [stats] = await tx.execute<{ rows: number; first_id: string | null; last_id: string | null }>(
         sql`select count(*)::int as rows, min(id)::text as first_id, max(id)::text as last_id from ${table}`,
       );
+      const seals = await tx.execute<{ seal: number; rows: number }>(
+        sql`select h.seal::int as seal, count(*)::int as rows from ${table} a join audit_row_hashes h on h.id = a.id group by h.seal order by h.seal`,
+      );
       await tx.execute(sql`drop table ${table}`);
       // The month's counts go with its rows: auditStats counts the sealed rows the trail still holds.
       for (const rollup of [auditStatsHourly, auditStatsDaily, auditStatsUserDaily]) {
         await tx.delete(rollup).where(and(gte(rollup.bucketStart, month.from), lt(rollup.bucketStart, month.to)));
       }
-      dropped.push({ ...month, rows: stats!.rows, firstId: stats!.first_id, lastId: stats!.last_id });
+      dropped.push({ ...month, rows: stats!.rows, firstId: stats!.first_id, lastId: stats!.last_id, seals: seals.map(({ seal, rows }) => ({ seal, rows })) });
     }
     if (dropped.length === 0) return { dropped };
     const [who] = await tx.execute<{ role: string }>(sql`select current_user as role`);
     const requestId = randomUUID();
-    const details = {
-      before: before.toISOString(),
-      databaseRole: who!.role,
-      partitions: dropped.map((month) => ({ ...month, from: month.from.toISOString(), to: month.to.toISOString() })),
-    };
+    const details = signRetention(
+      {
+        retentionId: requestId,
+        before: before.toISOString(),
+        databaseRole: who!.role,
+        partitions: dropped.map((month) => ({ ...month, from: month.from.toISOString(), to: month.to.toISOString() })),
+      },
+      signingKey,
+    );
     const request = { viewer: undefined, requestId, ip: null, userAgent: null, operationName: 'audit:retention' };
-    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION.name, outcome: 'success', details }]);
+    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION.name, outcome: 'success', details: { ...details } }]);
     const [record] = await tx.execute<{ id: string }>(sql`select id::text from audit_logs where request_id = ${requestId}`);
     return { dropped, recordId: record!.id };
   });

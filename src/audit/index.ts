@@ -20,6 +20,7 @@ export { AuditedReads, assertAuditCoverage } from './audited-reads';
 export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './audited-resource';
 export {
   auditRowHashes,
+  BundleError,
   hashedColumnsSql,
   headAnchor,
   loadOrCreateDevSigningKey,
@@ -30,8 +31,13 @@ export {
   Sealer,
   SealWatcher,
   sealOnce,
+  verifyBundle,
   verifyTrail,
+  writeBundle,
+  type Anchor,
+  type BundleCounts,
   type HashedRow,
+  type VerifyBundleResult,
 } from './integrity';
 export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
 export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';

@@ -8,12 +8,12 @@ import { connectDatabase, type Database } from '../db/database';
 import { startEmbeddedPostgres } from '../db/embedded';
 
 /**
- * What `audit:verify` and `audit:anchor` read the trail through: `DATABASE_URL` (the serving role
- * may read it), or the embedded database under `DATA_DIR` while no server has it open.
+ * What the audit commands work on: `url` (by default `DATABASE_URL`), or the embedded database
+ * under `DATA_DIR` while no server has it open. `connections` lets a command run statements side by
+ * side (verify recounts the rollups while it walks the rows); the embedded database serves one.
  */
-export async function openTrail(): Promise<Database> {
-  const url = setting('DATABASE_URL');
-  if (url) return connectDatabase(url, { maxConnections: 1 });
+export async function openTrail(url = setting('DATABASE_URL'), { connections = 1 }: { connections?: number } = {}): Promise<Database> {
+  if (url) return connectDatabase(url, { maxConnections: connections });
   const embedded = await startEmbeddedPostgres(dataDir());
   const database = connectDatabase(embedded.url, { maxConnections: 1 });
   return {
@@ -44,6 +44,23 @@ export async function trustedPublicKey(given: string | undefined): Promise<KeyOb
   const development = await readDevSigningKey(dataDir());
   if (!development) throw new ConfigError('no key to check seals with: pass --public-key (README: Integrity)');
   return createPublicKey(development);
+}
+
+/**
+ * The key that signs the seals, to sign what only its holder may vouch for (`what`: a retention, a
+ * bundle's manifest): `AUDIT_SIGNING_KEY`, else the development key under `DATA_DIR` as the server
+ * finds it (never created here).
+ */
+export async function sealSigningKey(what: string): Promise<KeyObject> {
+  const configured = setting('AUDIT_SIGNING_KEY');
+  if (configured) {
+    const key = parseSigningKey(configured);
+    if (!key) throw new ConfigError('AUDIT_SIGNING_KEY must be an Ed25519 private key: PKCS#8 PEM, or its base64 body on one line');
+    return key;
+  }
+  const development = await readDevSigningKey(dataDir());
+  if (!development) throw new ConfigError(`${what} is signed with the key that signs the seals: set AUDIT_SIGNING_KEY (README: Integrity)`);
+  return development;
 }
 
 function dataDir(): string {

@@ -1,41 +1,68 @@
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { AuditTrail, INVALID_ARGUMENT } from '../audit';
+import { AuditTrail, BundleError, INVALID_ARGUMENT, parseAnchors } from '../audit';
+import { runBundleExport } from '../audit-logs/audit-log.bundle';
 import { exportWindowOf, runAuditExport } from '../audit-logs/audit-log.export';
+import { ConfigError } from '../config/config';
 import { InvalidInput } from '../core/errors';
 import { connectDatabase } from '../db/database';
 import { commandLineRun } from '../pipeline';
+import { openTrail, sealSigningKey, setting } from './audit-database';
 import { failureLine } from '../core/failure';
 
 const USAGE =
-  'usage: DATABASE_URL=<url> npm run -s audit:export -- --from <date> --to <date> [--format ndjson|csv|ocsf] [--output FILE]';
+  'usage: [DATABASE_URL=<url>] npm run -s audit:export -- --from <date> --to <date> [--format ndjson|csv|ocsf] [--output FILE]\n' +
+  '       [DATABASE_URL=<url>] AUDIT_SIGNING_KEY=<key> npm run -s audit:export -- --from <date> --to <date> --bundle DIR [--anchors FILE]';
 
 /**
  * `npm run -s audit:export -- --from 2026-11-01 --to 2026-12-01 --format csv > november.csv`: the
  * same export as `GET /audit/export`, from the command line, recorded in the trail as
  * `export_audit_logs` (no user; `operation_name` `audit:export`) before the first row is written.
+ * Without DATABASE_URL, it exports the embedded database under DATA_DIR (while no server has it open).
+ * With `--bundle DIR`, a verifiable bundle instead (README: Export bundles), signed with the
+ * seal-signing key, for `npm run audit:verify -- --bundle DIR` to check with no database.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, output: { type: 'string' } },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string' },
+      bundle: { type: 'string' },
+      anchors: { type: 'string' },
+    },
   });
-  const url = process.env.DATABASE_URL?.trim() || process.env.MIGRATION_DATABASE_URL?.trim();
-  if (!url || !values.from || !values.to) throw new Error(USAGE);
+  const url = setting('DATABASE_URL') ?? setting('MIGRATION_DATABASE_URL');
+  if (!values.from || !values.to) throw new Error(USAGE);
+  const bundle = values.bundle;
+  if (bundle === undefined ? values.anchors !== undefined : values.format !== undefined || values.output !== undefined || bundle === '') throw new Error(USAGE);
 
   // Two connections: the export's snapshot holds one while its audit row is written on the other.
-  const database = connectDatabase(url, { maxConnections: 2 });
+  // Without a URL, the embedded database under DATA_DIR, which serves one (see streamAuditLogs).
+  const database = url ? connectDatabase(url, { maxConnections: 2 }) : await openTrail();
   try {
     const audit = commandLineRun(new AuditTrail({ db: database.db }), 'audit:export');
     let window;
     try {
-      window = exportWindowOf(values);
+      window = exportWindowOf(bundle === undefined ? values : { from: values.from, to: values.to });
     } catch (error) {
       // Refused as over HTTP: recorded by the argument's name, never its value.
       if (error instanceof InvalidInput) audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: error.field } }, 'npm run audit:export');
       await audit.flush();
       throw error;
+    }
+    if (bundle !== undefined) {
+      const signingKey = await sealSigningKey('a bundle');
+      const anchors = values.anchors === undefined ? undefined : await anchorsFile(values.anchors);
+      const counts = await runBundleExport(database.sql, audit, { from: window.from, to: window.to, dir: bundle, signingKey, anchors }, 'npm run audit:export');
+      const seals = counts.seals === 0 ? 'no seals' : `seals ${counts.firstSeal}–${counts.lastSeal}`;
+      const unsealed = counts.unsealedRows === 0 ? '' : `; ${counts.unsealedRows} row(s) of the window not sealed yet were left out`;
+      process.stderr.write(`exported ${counts.rows} row(s) from ${window.from.toISOString()} to ${window.to.toISOString()} as a bundle in ${bundle} (${seals})${unsealed}\n`);
+      return;
     }
     const out: Writable = values.output ? createWriteStream(values.output) : process.stdout;
     let rows = 0;
@@ -59,9 +86,30 @@ async function main(): Promise<void> {
   }
 }
 
+/** The anchors of `--anchors FILE` (lines of `npm run audit:anchor`), and the file's text to copy into the bundle. */
+async function anchorsFile(file: string): Promise<{ text: string; anchors: ReturnType<typeof parseAnchors> }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--anchors: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return { text, anchors: parseAnchors(text) };
+  } catch (error) {
+    throw new ConfigError(`--anchors: ${(error as Error).message}`);
+  }
+}
+
 main().catch((error: unknown) => {
   const message =
-    error instanceof InvalidInput ? `--${error.message}` : error instanceof Error && error.message === USAGE ? USAGE : failureLine(error, 'export');
+    error instanceof InvalidInput
+      ? `--${error.message}`
+      : error instanceof Error && error.message === USAGE
+        ? USAGE
+        : error instanceof ConfigError || error instanceof BundleError
+          ? error.message
+          : failureLine(error, 'export');
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

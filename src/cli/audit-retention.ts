@@ -1,24 +1,25 @@
 import { parseArgs } from 'node:util';
 import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit';
-import { connectDatabase } from '../db/database';
+import { ConfigError } from '../config/config';
+import { openTrail, sealSigningKey, setting } from './audit-database';
 import { failureLine } from '../core/failure';
 
-const USAGE =
-  'usage: MIGRATION_DATABASE_URL=<owner> npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';
+const USAGE = 'usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';
 
 /**
  * `npm run audit:retention -- --before 2026-01-01`: drops every month of the trail that ends on
  * or before that date (UTC) and records it in the trail (`audit_retention`), in one transaction.
  * Runs as the owner of the tables (MIGRATION_DATABASE_URL, or DATABASE_URL where one role does
- * everything): the serving role cannot drop anything. `--dry-run` lists the months it would drop.
+ * everything; without either, the embedded database under DATA_DIR): the serving role cannot drop
+ * anything. `--dry-run` lists the months it would drop.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { before: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
-  const url = process.env.MIGRATION_DATABASE_URL?.trim() || process.env.DATABASE_URL?.trim();
-  if (!values.before || !url) throw new RetentionError(USAGE);
+  if (!values.before) throw new RetentionError(USAGE);
   const before = parseBefore(values.before);
+  const key = values['dry-run'] ? undefined : await sealSigningKey('a retention');
 
-  const database = connectDatabase(url, { maxConnections: 1 });
+  const database = await openTrail(setting('MIGRATION_DATABASE_URL') ?? setting('DATABASE_URL'));
   try {
     if (values['dry-run']) {
       const months = await auditMonthsBefore(database.db, before);
@@ -26,12 +27,12 @@ async function main(): Promise<void> {
       process.stdout.write(`dry run: ${months.length} month(s) end on or before ${before.toISOString()}; nothing dropped\n`);
       return;
     }
-    const { dropped, recordId } = await dropAuditMonthsBefore(database.db, before);
+    const { dropped, recordId } = await dropAuditMonthsBefore(database.db, before, key!);
     for (const month of dropped) process.stdout.write(`dropped ${describe(month)}, ${month.rows} row(s)\n`);
     process.stdout.write(
       recordId === undefined
         ? `no month of the trail ends on or before ${before.toISOString()}; nothing dropped\n`
-        : `dropped ${dropped.length} month(s); recorded as audit_retention row ${recordId}\n`,
+        : `dropped ${dropped.length} month(s); recorded as audit_retention row ${recordId}, signed; audit:verify accepts the removal once the next seal covers that row\n`,
     );
   } finally {
     await database.close();
@@ -52,7 +53,7 @@ const describe = (month: Pick<DroppedAuditMonth, 'name' | 'from' | 'to'>) =>
   `${month.name} [${month.from.toISOString()}, ${month.to.toISOString()})`;
 
 /** One line on stderr: our own message, or {@link failureLine}'s. */
-const reasonOf = (error: unknown) => (error instanceof RetentionError ? error.message : failureLine(error, 'retention'));
+const reasonOf = (error: unknown) => (error instanceof RetentionError || error instanceof ConfigError ? error.message : failureLine(error, 'retention'));
 
 main().catch((error: unknown) => {
   process.stderr.write(`${reasonOf(error)}\n`);

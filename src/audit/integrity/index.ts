@@ -1,9 +1,11 @@
 /** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (README: Integrity). */
 export { headAnchor, parseAnchors } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
+export { BUNDLE_FILES, BUNDLE_FORMAT, BundleError, writeBundle, type BundleCounts, type BundleManifest, type WriteBundleOptions } from './bundle';
+export { verifyBundle, type VerifyBundleOptions, type VerifyBundleResult } from './bundle-verify';
 export { loadOrCreateDevSigningKey, readDevSigningKey } from './dev-signing-key';
 export { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
 export { SealWatcher } from './seal-watcher';
 export { Sealer, sealOnce } from './sealer';
 export { publicKeyFromText } from './seal-encoding';
-export { verifyTrail } from './verify';
+export { verifyTrail, type Anchor } from './verify';

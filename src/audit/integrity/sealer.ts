@@ -83,9 +83,11 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
     };
     const hash = sealHash(content);
     const seal: Seal = { ...content, hash, signature: signSealHash(hash, options.signingKey) };
+    // The time as text: a driver left to its defaults would send a timestamptz parameter as a Date,
+    // which keeps milliseconds only, and the stored seal would no longer match its hash.
     await tx`
       select audit_seal_append(${seal.sequence}, ${seal.fromXact}::xid8, ${seal.horizon}::xid8, ${seal.rowCount}, ${seal.firstId}::bigint,
-                               ${seal.lastId}::bigint, ${seal.rowsHash}, ${seal.previousHash}, ${seal.sealedAt}::timestamptz,
+                               ${seal.lastId}::bigint, ${seal.rowsHash}, ${seal.previousHash}, ${seal.sealedAt}::text::timestamptz,
                                ${seal.publicKey}, ${seal.hash}, ${seal.signature})`;
     return { leased: true, seal };
   })) as SealOutcome;

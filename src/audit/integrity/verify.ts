@@ -1,23 +1,18 @@
 import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import type postgres from 'postgres';
+import { reviewAnchors } from './anchor';
 import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
+import { retainedRanges } from './retention-record';
 import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
 
 /** A signed head published outside the database (`npm run audit:anchor`), as verify reads it back. */
 export interface Anchor {
   readonly sequence: number;
   readonly hash: string;
-}
-
-/** Ids a recorded retention removed on purpose: missing rows in here are not tampering. */
-export interface RetainedRange {
-  readonly firstId: bigint;
-  readonly lastId: bigint;
-  /** How many rows it removed: more missing rows than this in the range is tampering. */
-  readonly rows: number;
-  /** The month it removed, [from, to): no row of it may remain. */
-  readonly from: string;
-  readonly to: string;
+  /** Where it was read from (`parseAnchors`), for messages; its place in the list otherwise. */
+  readonly line?: number;
+  /** The line as read, to tell a line repeated verbatim from a head anchored again. */
+  readonly text?: string;
 }
 
 export interface VerifyOptions {
@@ -40,6 +35,8 @@ export type VerifyResult =
       /** Rows newer than the head seal's horizon, not sealed yet. */
       readonly unsealedRows: number;
       readonly head: { readonly sequence: number; readonly hash: string } | null;
+      /** What the anchors say about themselves that does not fail the check: repeated or out-of-order lines. */
+      readonly warnings: readonly string[];
     }
   | {
       readonly ok: false;
@@ -48,6 +45,7 @@ export type VerifyResult =
       /** The first bad row's id, when the fault is in one. */
       readonly row?: string;
       readonly reason: string;
+      readonly warnings?: readonly string[];
     };
 
 type Failure = Extract<VerifyResult, { ok: false }>;
@@ -83,20 +81,42 @@ interface SealTally {
  * and each anchor, and returns the counts or the first fault found (README: Integrity). Reads
  * a batch of seals and streams their rows, so memory stays flat however long the trail.
  *
- * Order of checks, per batch of seals: the chain (sequence, window, previous hash, own hash,
- * signature, anchors), then the rows in the batch's windows against the stored row hashes (id
- * order), then each seal's row count, id range and rows hash against those stored hashes.
+ * Order of checks: anchor lines that disagree with each other; per batch of seals, the chain
+ * (sequence, window, previous hash, own hash, signature, anchors), then the rows in the batch's
+ * windows against the stored row hashes (id order), then each seal's row count, id range and rows
+ * hash against those stored hashes; after the walk, the rollups against a recount of the sealed
+ * rows (run alongside the walk). Anchor lines repeated or out of order come back as `warnings`.
  */
 export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Promise<VerifyResult> {
   const trustedKey = publicKeyText(options.publicKey);
-  const anchors = new Map((options.anchors ?? []).map((anchor) => [anchor.sequence, anchor]));
-  const retained = await retainedRanges(sql);
-  const retainedUsed = retained.map(() => 0);
+  // Each sequence's first line; a second line disagreeing with it fails below, before the chain is read.
+  const anchorReview = reviewAnchors(options.anchors ?? []);
+  const anchors = anchorReview.bySequence;
+  // Recounted while the walk below reads the rows (on a connection of its own when the pool has
+  // one), and reported after it, so that a bad seal or row is named first.
+  const recount = rollupRecount(sql);
+  let recounted = false;
+  recount.then(
+    () => (recounted = true),
+    () => (recounted = true), // awaited below; unread when the walk fails first
+  );
+  const retention = await retainedRanges(sql, options.publicKey);
+  const retained = 'reason' in retention ? [] : retention;
+  /** The rows missing from each retained range, by seal. */
+  const retainedUsed = retained.map(() => new Map<number, number>());
   let previous: StoredSeal | undefined;
   let seals = 0;
   let sealedRows = 0;
   let retainedRows = 0;
   try {
+    if ('reason' in retention) fail(retention);
+    const { conflict } = anchorReview;
+    if (conflict) {
+      fail({
+        seal: conflict.sequence,
+        reason: `the anchors disagree on it: line ${conflict.first.line} has ${conflict.first.hash}, line ${conflict.second.line} has ${conflict.second.hash}; at most one was published from this chain`,
+      });
+    }
     const batchSize = options.sealsPerBatch ?? 500;
     for (;;) {
       // Seals in keyset batches; the rows of each batch are streamed below.
@@ -125,9 +145,10 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
           if (row.row_hash && row.seal !== null) tally(tallies.get(row.seal)!, row.hashed_id!, row.row_hash);
           if (row.id === null) {
             const id = BigInt(row.hashed_id!);
-            const range = retained.findIndex((r) => id >= r.firstId && id <= r.lastId);
+            const range = retained.findIndex((r) => id >= r.firstId && id <= r.lastId && r.seals.has(row.seal!));
             if (range < 0) fail({ seal: row.seal!, row: row.hashed_id!, reason: 'the row was sealed but is missing: deleted' });
-            retainedUsed[range]! += 1;
+            const used = retainedUsed[range]!;
+            used.set(row.seal!, (used.get(row.seal!) ?? 0) + 1);
             retainedRows += 1;
             return;
           }
@@ -174,8 +195,12 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
     }
 
     for (const [index, range] of retained.entries()) {
-      if (retainedUsed[index]! > range.rows) {
-        fail({ reason: `${retainedUsed[index]} sealed rows are missing from ids ${range.firstId}–${range.lastId}, but the retention there removed ${range.rows}` });
+      // Exactly the rows it says it removed, seal by seal: a record naming seals or rows that never were excuses nothing.
+      for (const [seal, rows] of range.seals) {
+        const missing = retainedUsed[index]!.get(seal) ?? 0;
+        if (missing !== rows) {
+          fail({ seal, row: range.recordId, reason: `the retention recorded in this row removed ${rows} rows of seal ${seal} from ids ${range.firstId}–${range.lastId}, but ${missing} of them are missing` });
+        }
       }
       // A record of a month dropped while rows of it remain is not a record of retention.
       const [left] = await sql<{ id: string }[]>`
@@ -190,6 +215,8 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
     }
     const [orphan] = await sql<{ seal: number }[]>`select seal::int as seal from audit_row_hashes where seal > ${head?.sequence ?? 0} order by seal limit 1`;
     if (orphan) fail({ seal: orphan.seal, reason: `row hashes name seal ${orphan.seal}, which is not in the chain: its tail was cut` });
+    const [bucket] = await recount;
+    if (bucket) fail({ reason: rollupFault(bucket) });
     const [unsealed] = await sql<{ count: number }[]>`
       select count(*)::int as count from audit_logs where xact_id >= ${head?.horizon ?? '0'}::xid8`;
     return {
@@ -199,9 +226,12 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
       retainedRows,
       unsealedRows: unsealed!.count,
       head: head ? { sequence: head.sequence, hash: head.hash } : null,
+      warnings: anchorReview.warnings,
     };
   } catch (error) {
-    if (error instanceof Tampered) return error.failure;
+    // A walk that failed first does not wait for the recount (a minute on a trail of millions).
+    if (!recounted) void recount.cancel();
+    if (error instanceof Tampered) return { ...error.failure, warnings: anchorReview.warnings };
     throw error;
   }
 }
@@ -262,28 +292,95 @@ function sealOf(batch: readonly StoredSeal[], horizons: readonly bigint[], xactI
   return batch[low]!.sequence;
 }
 
-/** A dropped month as an `audit_retention` row lists it (`npm run audit:retention`). */
-interface DroppedMonth {
-  readonly from: string;
-  readonly to: string;
-  readonly rows: number;
-  readonly firstId: string | null;
-  readonly lastId: string | null;
+/** A rollup `auditStats` reads, and the recount (a CTE of {@link rollupRecount}) it is compared with. */
+interface Rollup {
+  readonly table: 'audit_stats_hourly' | 'audit_stats_daily' | 'audit_stats_user_daily';
+  readonly recount: 'hourly' | 'daily' | 'user_daily';
+  /** Its key after `bucket_start`, in the order of its unique key. */
+  readonly key: readonly string[];
+}
+
+const ROLLUP_KEY = ['action', 'outcome', 'user_role', 'resource_type', 'admin_bypass'];
+
+/** In the order they are compared: the first bad bucket of the first table with one is reported. */
+const ROLLUPS: readonly Rollup[] = [
+  { table: 'audit_stats_hourly', recount: 'hourly', key: ROLLUP_KEY },
+  { table: 'audit_stats_daily', recount: 'daily', key: ROLLUP_KEY },
+  { table: 'audit_stats_user_daily', recount: 'user_daily', key: ['user_id', ...ROLLUP_KEY] },
+];
+
+/** A bucket whose stored count differs from the sealed rows' (either may be missing). */
+interface BadBucket {
+  readonly rollup: number;
+  readonly bucket: string;
+  readonly key: Record<string, string | boolean | null>;
+  readonly stored: string | null;
+  readonly recomputed: string | null;
+  /** Rows of the table with this bucket and key: 1, or 0 when missing; more only with its unique key dropped. */
+  readonly storedRows: number;
 }
 
 /**
- * The months recorded retentions dropped, sealed yet or not (right after a retention its row is
- * not). Only the owner can write such a row, and may drop months anyway; what a record can excuse
- * is bounded by the check that no row of its months remains.
+ * Recomputes the rollups (`audit_stats_hourly`, `_daily`, `_user_daily`) from the sealed rows: the
+ * query (it runs once awaited; cancellable) of the first bucket whose stored count differs, is
+ * missing or should not be there, none when all hold. The
+ * seal trigger counts each seal's window, [from_xact, horizon), so the rollups count exactly the
+ * rows below the head's horizon; retention deletes a dropped month's buckets with its rows, so the
+ * rows still held are all there is to count. One statement, so one snapshot: a seal committed
+ * meanwhile is in both the rows and the tables or in neither.
+ *
+ * The sealed rows are read once, their key columns kept for two counts: by UTC hour (the daily
+ * rollup is summed from it) and by UTC day and user (counting by hour and user first would make
+ * about a group a row on a busy trail). `date_bin` from the Unix epoch gives the hours and days
+ * the trigger's `date_trunc(…, 'UTC')` does, without a time zone lookup per row. Each table and
+ * its recount are then grouped together on the table's key, which is a full join that matches
+ * nulls as its `NULLS NOT DISTINCT` unique key does, without sorting either side.
  */
-async function retainedRanges(sql: postgres.Sql): Promise<RetainedRange[]> {
-  const rows = await sql<{ details: { partitions?: DroppedMonth[] } }[]>`
-    select details from audit_logs where action = 'audit_retention' and outcome = 'success'`;
-  return rows.flatMap(({ details }) =>
-    (details.partitions ?? []).flatMap((month) =>
-      month.firstId !== null && month.lastId !== null
-        ? [{ firstId: BigInt(month.firstId), lastId: BigInt(month.lastId), rows: month.rows, from: month.from, to: month.to }]
-        : [],
-    ),
+function rollupRecount(sql: postgres.Sql): postgres.PendingQuery<BadBucket[]> {
+  const origin = `timestamptz '1970-01-01 00:00:00+00'`;
+  const comparisons = ROLLUPS.map((rollup, index) => {
+    const columns = ['bucket_start', ...rollup.key].join(', ');
+    return `(select ${index} as rollup, to_char(bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket,
+                    json_build_object(${rollup.key.map((column) => `'${column}', ${column}`).join(', ')}) as key,
+                    sum(stored)::text as stored, sum(recomputed)::text as recomputed, count(stored)::int as "storedRows"
+             from (select ${columns}, count as stored, null::bigint as recomputed from ${rollup.table}
+                   union all
+                   select ${columns}, null, count from ${rollup.recount}) both_sides
+             group by ${columns}
+             having count(stored) <> 1 or sum(stored) is distinct from sum(recomputed)
+             order by ${columns}
+             limit 1)`;
+  });
+  return sql.unsafe<BadBucket[]>(
+    `with sealed as materialized (
+       select occurred_at, user_id, action, outcome, user_role, resource_type, admin_bypass from audit_logs
+       where xact_id < coalesce((select horizon from audit_seals order by sequence desc limit 1), '0'::xid8)
+     ), hourly as materialized (
+       select date_bin('1 hour', occurred_at, ${origin}) as bucket_start, ${ROLLUP_KEY.join(', ')}, count(*) as count
+       from sealed group by 1, 2, 3, 4, 5, 6
+     ), daily as (
+       select date_bin('1 day', bucket_start, ${origin}) as bucket_start, ${ROLLUP_KEY.join(', ')}, sum(count) as count
+       from hourly group by 1, 2, 3, 4, 5, 6
+     ), user_daily as (
+       select date_bin('1 day', occurred_at, ${origin}) as bucket_start, user_id, ${ROLLUP_KEY.join(', ')}, count(*) as count
+       from sealed group by 1, 2, 3, 4, 5, 6, 7
+     )
+     select * from (${comparisons.join(' union all ')}) bad order by rollup limit 1`,
   );
+}
+
+/** What verify says of a bad bucket: the rollup, the bucket and its key, and both counts. */
+function rollupFault(bad: BadBucket): string {
+  const key = Object.entries(bad.key)
+    .map(([column, value]) => `${column} ${JSON.stringify(value)}`)
+    .join(', ');
+  const what =
+    bad.storedRows > 1
+      ? `it is stored in ${bad.storedRows} rows, counting ${bad.stored} in all, but the sealed rows count ${bad.recomputed ?? 0}: a row was inserted`
+      : bad.stored === null
+        ? `it has no row, but the sealed rows count ${bad.recomputed}: the row was deleted`
+        : bad.recomputed === null
+          ? `it stores count ${bad.stored}, but no sealed row falls in it: the row was inserted`
+          : `it stores count ${bad.stored}, but the sealed rows count ${bad.recomputed}: the count was changed`;
+  return `rollup ${ROLLUPS[bad.rollup]!.table}, bucket ${bad.bucket} (${key}): ${what}`;
 }
