@@ -1,6 +1,6 @@
 /**
  * `node dist/bench/bundle.js [--rows 100000] [--keep DIR]` (after `npm run build`): how long a verifiable export
- * bundle takes to write and to verify offline (README: Export bundles). Creates a fresh database
+ * bundle takes to write and to verify offline (docs/integrity.md, Export bundles). Creates a fresh database
  * of the local PostgreSQL (`DATABASE_URL`, else {@link DEFAULT_ADMIN_URL}), adds `--rows` rows of
  * admin page reads in transactions of 2,000, sealing after each (as a busy second seals), with a
  * few rows before and after the window in the boundary seals; then runs `audit:export --bundle`

@@ -23,6 +23,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { connectDatabase, type Database } from '#src/db/database';
+import { BENCHMARKS_DOC, writeBenchmarkFigures } from './benchmarks-doc';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
 import { compareSideBySide, type Comparison, type LoadPlan } from './load';
 import { measureMiddlewareOverhead } from './micro';
@@ -165,8 +166,13 @@ async function main(): Promise<void> {
 
   await cleanUp();
   const minutes = (performance.now() - startedAt) / 60_000;
-  log(`\nFinished in ${minutes.toFixed(1)} min (load average now: ${loadAverage()}). Markdown for the README:\n`);
-  markdownSummary({ machine, database: database.description, command: typed, results, micro, sealing }).forEach((line) => log(line));
+  const summary = markdownSummary({ machine, database: database.description, command: typed, results, micro, sealing });
+  log(`\nFinished in ${minutes.toFixed(1)} min (load average now: ${loadAverage()}).\n`);
+  summary.forEach((line) => log(line));
+  if (!plan.only) {
+    await writeBenchmarkFigures([`Last run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes.toFixed(1)} min.`, '', ...summary]);
+    log(`\nWritten to ${BENCHMARKS_DOC}.`);
+  }
 }
 
 /**

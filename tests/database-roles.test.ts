@@ -424,7 +424,7 @@ describeOnPostgres('separate owner and serving roles', () => {
       const exit = await run(MAIN, [], productionEnv(env));
       expect({ code: exit.code, stderr: exit.stderr }).toEqual({ code: 1, stderr: `refusing to start: ${line}\n` });
     };
-    const SERVE_AS = '; serve as a role made by "npm run db:create-serving-role" (README: Database roles)';
+    const SERVE_AS = '; serve as a role made by "npm run db:create-serving-role" (docs/security.md, Database roles)';
 
     it('a superuser', async () => {
       await expectRefusal(
@@ -494,7 +494,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         code: 1,
         stderr:
           'refusing to start: the serving role may not create the coming months of audit_logs (EXECUTE on audit_logs_ensure_partitions()); ' +
-          'run "npm run db:create-serving-role" (README: Database roles)\n',
+          'run "npm run db:create-serving-role" (docs/security.md, Database roles)\n',
       });
       const sql = postgres(fresh.url, { max: 1, onnotice: () => {} });
       try {

@@ -12,7 +12,7 @@ import { ANCHOR_CLI, killAll, ROOT, run, VERIFY_CLI } from './support/node-proce
 import { admin, alice, startTestServer, TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, type TestServer } from './support/test-server';
 
 /**
- * Verifiable export bundles (README: Export bundles): `npm run audit:export -- --bundle DIR` of a
+ * Verifiable export bundles (docs/integrity.md, Export bundles): `npm run audit:export -- --bundle DIR` of a
  * window of a sealed trail, checked offline by `npm run audit:verify -- --bundle DIR` and by the
  * independent verifier; then each way of editing the bundle without the signing key fails, naming
  * the row or the file. Needs a real PostgreSQL (the CLIs connect to the server's database).

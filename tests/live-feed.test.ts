@@ -63,7 +63,7 @@ const sealedUpdates = (sql: postgres.Sql) =>
     where a.action = 'update_item' order by h.seal, h.id`;
 
 // On PostgreSQL only: the embedded database serves every connection with one backend, and its test
-// servers seal hourly (README: Integrity), so there is no sealed stream to follow there.
+// servers seal hourly (docs/integrity.md), so there is no sealed stream to follow there.
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 
 describeOnPostgres('the live feed on one server', () => {

@@ -139,7 +139,7 @@ describeOnPostgres('npm run audit:retention', () => {
       expect(result).toMatchObject({
         code: 1,
         stdout: '',
-        stderr: `${month(-2).name} holds 1 row(s) no seal covers yet; run again once the sealer has sealed them (README: Integrity)\n`,
+        stderr: `${month(-2).name} holds 1 row(s) no seal covers yet; run again once the sealer has sealed them (docs/integrity.md)\n`,
       });
       expect(await rowsPerMonth()).toEqual(before);
     } finally {

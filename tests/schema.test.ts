@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
-import { README_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../src/graphql/emitted-files';
+import { ACTION_TABLE_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../src/graphql/emitted-files';
 
 // Both are emitted from the code: run `npm run schema:emit` after changing types or actions.
 describe('emitted files', () => {
@@ -8,8 +8,8 @@ describe('emitted files', () => {
     expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(await printApiSchema());
   });
 
-  it("the README's table of audit actions matches the action registry", async () => {
-    const readme = await readFile(README_FILE, 'utf8');
-    expect(readme).toBe(await withActionTable(readme));
+  it("docs/audit-trail.md's table of audit actions matches the action registry", async () => {
+    const document = await readFile(ACTION_TABLE_FILE, 'utf8');
+    expect(document).toBe(await withActionTable(document));
   });
 });

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'One seal of the trail: a signed link of the hash chain over the rows it covers (README: Integrity).' })
+@ObjectType({ description: 'One seal of the trail: a signed link of the hash chain over the rows it covers (docs/integrity.md).' })
 export class AuditSeal {
   @Field(() => Int)
   sequence!: number;

@@ -3,7 +3,7 @@ import type postgres from 'postgres';
 import { writeBundle, type Anchor, type BundleCounts, type RequestAudit } from '../audit';
 import { EXPORT_STATEMENT_TIMEOUT_MS, recordedExport } from './audit-log.export';
 
-/** What a bundle export covers and where it goes (README: Export bundles). */
+/** What a bundle export covers and where it goes (docs/integrity.md, Export bundles). */
 export interface BundleExport {
   /** Rows with `from <= occurred_at < to`. */
   readonly from: Date;

@@ -19,7 +19,7 @@ export function describeAuditActions(schema: GraphQLSchema): void {
   filter.getFields().actions!.description = ACTIONS_DESCRIPTION;
 }
 
-/** The README's table of actions, one row per defined action. */
+/** The table of actions in docs/audit-trail.md, one row per defined action. */
 export function auditActionTable(): string {
   const rows = auditActions().map(
     (action) => `| \`${action.name}\` | ${action.resourceType ? `\`${action.resourceType}\`` : '—'} | ${action.description} | ${action.details} |`,

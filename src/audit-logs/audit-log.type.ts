@@ -80,7 +80,7 @@ export class AuditLog implements Node {
   userAgent!: string | null;
 
   @Field(() => String, {
-    description: 'SHA-256 (hex) of the row\'s canonical encoding as it reads now; `npm run audit:verify` compares it with the sealed one (README: Integrity).',
+    description: 'SHA-256 (hex) of the row\'s canonical encoding as it reads now; `npm run audit:verify` compares it with the sealed one (docs/integrity.md).',
   })
   rowHash!: string;
 

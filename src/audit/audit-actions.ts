@@ -13,7 +13,7 @@ export interface AuditAction {
 const registry = new Map<string, AuditAction>();
 
 /**
- * Adds an action to the registry that the schema's descriptions and the README's action table are
+ * Adds an action to the registry that the schema's descriptions and the action table of docs/audit-trail.md are
  * generated from. Defining the same name twice is a programming error: two features would share
  * one dashboard filter.
  */

@@ -95,7 +95,7 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: Ke
         sql`select count(*)::int as rows from ${table} where xact_id >= ${head?.horizon ?? '0'}::xid8`,
       );
       if (unsealed!.rows > 0) {
-        throw new RetentionError(`${month.name} holds ${unsealed!.rows} row(s) no seal covers yet; run again once the sealer has sealed them (README: Integrity)`);
+        throw new RetentionError(`${month.name} holds ${unsealed!.rows} row(s) no seal covers yet; run again once the sealer has sealed them (docs/integrity.md)`);
       }
       const [stats] = await tx.execute<{ rows: number; first_id: string | null; last_id: string | null }>(
         sql`select count(*)::int as rows, min(id)::text as first_id, max(id)::text as last_id from ${table}`,

@@ -22,7 +22,7 @@ export async function ensureAuditMonths(db: Db): Promise<number> {
   } catch (error) {
     if (describeFailure(error).code !== '42501') throw error;
     throw new ConfigError(
-      'the serving role may not create the coming months of audit_logs (EXECUTE on audit_logs_ensure_partitions()); run "npm run db:create-serving-role" (README: Database roles)',
+      'the serving role may not create the coming months of audit_logs (EXECUTE on audit_logs_ensure_partitions()); run "npm run db:create-serving-role" (docs/security.md, Database roles)',
     );
   }
 }

@@ -42,7 +42,7 @@ export async function trustedPublicKey(given: string | undefined): Promise<KeyOb
     return createPublicKey(key);
   }
   const development = await readDevSigningKey(dataDir());
-  if (!development) throw new ConfigError('no key to check seals with: pass --public-key (README: Integrity)');
+  if (!development) throw new ConfigError('no key to check seals with: pass --public-key (docs/integrity.md)');
   return createPublicKey(development);
 }
 
@@ -59,7 +59,7 @@ export async function sealSigningKey(what: string): Promise<KeyObject> {
     return key;
   }
   const development = await readDevSigningKey(dataDir());
-  if (!development) throw new ConfigError(`${what} is signed with the key that signs the seals: set AUDIT_SIGNING_KEY (README: Integrity)`);
+  if (!development) throw new ConfigError(`${what} is signed with the key that signs the seals: set AUDIT_SIGNING_KEY (docs/integrity.md)`);
   return development;
 }
 

@@ -22,7 +22,7 @@ const USAGE =
  * same export as `GET /audit/export`, from the command line, recorded in the trail as
  * `export_audit_logs` (no user; `operation_name` `audit:export`) before the first row is written.
  * Without DATABASE_URL, it exports the embedded database under DATA_DIR (while no server has it open).
- * With `--bundle DIR`, a verifiable bundle instead (README: Export bundles), signed with the
+ * With `--bundle DIR`, a verifiable bundle instead (docs/integrity.md, Export bundles), signed with the
  * seal-signing key, for `npm run audit:verify -- --bundle DIR` to check with no database.
  */
 async function main(): Promise<void> {

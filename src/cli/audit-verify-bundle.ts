@@ -4,7 +4,7 @@ import { ConfigError } from '../config/config';
 
 /**
  * `npm run audit:verify -- --bundle DIR [--public-key KEY] [--anchors FILE]`: checks an export
- * bundle with no database and no network (README: Export bundles). Prints which key it trusted —
+ * bundle with no database and no network (docs/integrity.md, Export bundles). Prints which key it trusted —
  * `--public-key`, else the bundle's own — then `OK` with counts (exit code 0) or `FAILED` with the
  * first fault, naming the file, line, seal and row where it can (1). Throws when it could not check.
  */

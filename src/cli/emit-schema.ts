@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { readFile, writeFile } from 'node:fs/promises';
-import { README_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../graphql/emitted-files';
+import { ACTION_TABLE_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../graphql/emitted-files';
 
-/** `npm run schema:emit`: rewrites `schema.graphql` and the README's action table from the code. */
+/** `npm run schema:emit`: rewrites `schema.graphql` and the action table of `docs/audit-trail.md` from the code. */
 async function main(): Promise<void> {
   await writeFile(SCHEMA_FILE, await printApiSchema());
-  await writeFile(README_FILE, await withActionTable(await readFile(README_FILE, 'utf8')));
-  process.stdout.write(`wrote ${SCHEMA_FILE} and the action table in ${README_FILE}\n`);
+  await writeFile(ACTION_TABLE_FILE, await withActionTable(await readFile(ACTION_TABLE_FILE, 'utf8')));
+  process.stdout.write(`wrote ${SCHEMA_FILE} and the action table in ${ACTION_TABLE_FILE}\n`);
 }
 
 main().catch((error: unknown) => {

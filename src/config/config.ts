@@ -162,7 +162,7 @@ function parseMetricsExposure(env: NodeJS.ProcessEnv, production: boolean, apiPo
 function parseAuditSigningKey(production: boolean, value: string | undefined): KeyObject | undefined {
   const text = nonEmpty(value);
   if (text === undefined) {
-    if (production) throw new ConfigError('NODE_ENV=production requires AUDIT_SIGNING_KEY to sign the audit trail\'s seals (README: Integrity)');
+    if (production) throw new ConfigError('NODE_ENV=production requires AUDIT_SIGNING_KEY to sign the audit trail\'s seals (docs/integrity.md)');
     return undefined;
   }
   const key = parseSigningKey(text);

@@ -43,7 +43,7 @@ export async function prepareDatabase(
   if (!powers?.tableExists) throw new ConfigError(NOT_MIGRATED);
   const risk = rewriteRisk(powers);
   if (risk && config.production && options.checkServingRole) {
-    throw new ConfigError(`${risk}; serve as a role made by "npm run db:create-serving-role" (README: Database roles)`);
+    throw new ConfigError(`${risk}; serve as a role made by "npm run db:create-serving-role" (docs/security.md, Database roles)`);
   }
 }
 

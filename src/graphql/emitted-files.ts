@@ -5,7 +5,8 @@ import { buildApiSchema } from './schema';
 
 /** The committed SDL, at the project root (`src/` and `dist/` are at the same depth). */
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema.graphql');
-export const README_FILE = path.resolve(__dirname, '../../README.md');
+/** The document that holds the table of audit actions, between its markers. */
+export const ACTION_TABLE_FILE = path.resolve(__dirname, '../../docs/audit-trail.md');
 
 const TABLE_START = '<!-- audit-actions:start (npm run schema:emit) -->';
 const TABLE_END = '<!-- audit-actions:end -->';
@@ -16,13 +17,14 @@ export async function printApiSchema(): Promise<string> {
 }
 
 /**
- * `readme` with the table of audit actions between its markers rebuilt from the action registry
- * (the schema is built first, so every feature has defined its actions).
+ * `document` (the text of {@link ACTION_TABLE_FILE}) with the table of audit actions between its
+ * markers rebuilt from the action registry (the schema is built first, so every feature has
+ * defined its actions).
  */
-export async function withActionTable(readme: string): Promise<string> {
+export async function withActionTable(document: string): Promise<string> {
   await buildApiSchema();
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${TABLE_START} … ${TABLE_END}`);
-  return `${readme.slice(0, start + TABLE_START.length)}\n${auditActionTable()}\n${readme.slice(end)}`;
+  const start = document.indexOf(TABLE_START);
+  const end = document.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error(`${ACTION_TABLE_FILE} lacks the markers ${TABLE_START} … ${TABLE_END}`);
+  return `${document.slice(0, start + TABLE_START.length)}\n${auditActionTable()}\n${document.slice(end)}`;
 }

@@ -27,7 +27,7 @@ export interface GaugeSource {
 /**
  * The server's metrics, in Prometheus's text format (prom-client, a registry per server). The
  * audit trail and the pool report through hooks of their own ({@link audit}, {@link observePool});
- * nothing below this module imports prom-client. README "Metrics" lists every metric.
+ * nothing below this module imports prom-client. docs/operations.md "Metrics" lists every metric.
  */
 export class Metrics {
   private readonly registry = new Registry();

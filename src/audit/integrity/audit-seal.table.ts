@@ -3,7 +3,7 @@ import { bytea, xid8 } from './column-types';
 
 /**
  * The seal chain: each seal covers the audit rows whose writing transaction lies in
- * [from_xact, horizon), holds the hash of the one before it, and is signed (README: Tamper
+ * [from_xact, horizon), holds the hash of the one before it, and is signed (docs/integrity.md: Tamper
  * evidence). Append-only like the trail (a trigger rejects UPDATE, DELETE and TRUNCATE).
  */
 export const auditSeals = pgTable('audit_seals', {

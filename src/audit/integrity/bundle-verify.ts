@@ -74,7 +74,7 @@ const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ISO_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /**
- * Checks the bundle in `dir` with no database (README: Export bundles), and returns its counts or
+ * Checks the bundle in `dir` with no database (docs/integrity.md, Export bundles), and returns its counts or
  * the first fault, naming the file, line, seal and row where it can. In order: the manifest (its
  * canonical form, its key, its signature), the directory against the manifest's list of files,
  * `public-key.txt`, the anchors; then `seals.ndjson` and `rows.ndjson` read together: each seal's

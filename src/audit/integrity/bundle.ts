@@ -11,7 +11,7 @@ import { publicKeyText, type Seal } from './seal-encoding';
 import type { Anchor } from './verify';
 
 /**
- * A verifiable export bundle (README: Export bundles): a directory holding a window of the trail's
+ * A verifiable export bundle (docs/integrity.md, Export bundles): a directory holding a window of the trail's
  * rows in their hashed form, the contiguous run of seals that covers them with each covering seal's
  * ordered row hashes, and a manifest signed by the seal-signing key that lists every file's SHA-256
  * and which of the listed rows are exported. `verifyBundle` (bundle-verify.ts) checks one with no
@@ -92,7 +92,7 @@ export function manifestSignatureValid(manifest: BundleManifest, publicKey: KeyO
 /** `manifest.json`'s exact bytes: the manifest's RFC 8785 encoding and a line break. */
 export const manifestText = (manifest: BundleManifest): string => `${canonicalize(manifest)!}\n`;
 
-/** A line of `rows.ndjson`: the row's id, its seal, and its canonical encoding (an array: README, Integrity). */
+/** A line of `rows.ndjson`: the row's id, its seal, and its canonical encoding (an array: docs/integrity.md). */
 export const rowLine = (id: string, seal: number, row: HashedRow): string => `{"id":${JSON.stringify(id)},"seal":${seal},"row":${encodeRow(row)}}\n`;
 
 /** A line of `seals.ndjson`. */

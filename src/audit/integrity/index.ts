@@ -1,4 +1,4 @@
-/** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (README: Integrity). */
+/** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (docs/integrity.md). */
 export { headAnchor, parseAnchors } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
 export { BUNDLE_FILES, BUNDLE_FORMAT, BundleError, writeBundle, type BundleCounts, type BundleManifest, type WriteBundleOptions } from './bundle';

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
-/** The columns in the order they are encoded (README: Integrity). Never reorder: old hashes would break. */
+/** The columns in the order they are encoded (docs/integrity.md). Never reorder: old hashes would break. */
 export const HASHED_COLUMNS = [
   'id',
   'occurred_at',

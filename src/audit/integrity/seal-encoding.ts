@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
-/** What a seal's hash covers, in the seal's own words (README: Integrity). */
+/** What a seal's hash covers, in the seal's own words (docs/integrity.md). */
 export interface SealContent {
   readonly sequence: number;
   readonly fromXact: string;

@@ -40,7 +40,7 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
     const horizon = snapshot!.horizon;
     if (BigInt(horizon) < BigInt(fromXact)) {
       // Impossible in one cluster: the database was restored into another, whose ids start lower.
-      throw new Error(`transaction ids (${horizon}) are below the seal chain's horizon (${fromXact}): restored into another cluster? (README: Integrity)`);
+      throw new Error(`transaction ids (${horizon}) are below the seal chain's horizon (${fromXact}): restored into another cluster? (docs/integrity.md)`);
     }
     if (horizon === fromXact) return nothing;
 

@@ -78,7 +78,7 @@ interface SealTally {
 
 /**
  * Recomputes every row hash and the seal chain, checks each seal's signature against `publicKey`
- * and each anchor, and returns the counts or the first fault found (README: Integrity). Reads
+ * and each anchor, and returns the counts or the first fault found (docs/integrity.md). Reads
  * a batch of seals and streams their rows, so memory stays flat however long the trail.
  *
  * Order of checks: anchor lines that disagree with each other; per batch of seals, the chain
