@@ -183,7 +183,8 @@ async function sealerSides(jwtSecret: string, signingKey: string, fixture: Fixtu
   const side = async (seal: boolean) => {
     const database = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_ADMIN_URL);
     cleanups.push(() => database.drop());
-    const direct = connectDatabase(database.url, { maxConnections: 1 });
+    // Two connections, as `npm run audit:verify` opens: it recounts the rollups beside its walk.
+    const direct = connectDatabase(database.url, { maxConnections: 2 });
     cleanups.push(() => direct.close());
     const seeded = await seedDatabase(direct, jwtSecret);
     if (seeded.ownItemIds.join() !== fixture.ownItemIds.join()) throw new Error('the P4 databases were not seeded alike');
