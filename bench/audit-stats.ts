@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
-import type { AuditStatsQuery } from '#src/audit-logs/audit-stats.service';
-import { AuditStatsBucketSize, AuditStatsKey, AuditStatsOrder } from '#src/audit-logs/audit-stats.type';
+import type { AuditStatsQuery } from '#src/audit-logs/stats/audit-stats.service';
+import { AuditStatsBucketSize, AuditStatsKey, AuditStatsOrder } from '#src/audit-logs/stats/audit-stats.type';
 
 /**
  * Fills the rollups of a seeded trail as they stand once every row is sealed, with the SQL each seal

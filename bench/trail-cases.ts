@@ -1,4 +1,4 @@
-import type { AuditLogFilter } from '#src/audit-logs/audit-log.inputs';
+import type { AuditLogFilter } from '#src/audit-logs/query/audit-log.inputs';
 import { Role } from '#src/auth/viewer';
 import { ITEM_NODE } from '#src/items/item.type';
 

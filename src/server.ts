@@ -10,7 +10,7 @@ import { startEmbeddedPostgres } from './db/embedded';
 import { prepareDatabase } from './db/prepare-database';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
-import { AuditIntegrityService } from './audit-logs/audit-integrity.service';
+import { AuditIntegrityService } from './audit-logs/integrity/audit-integrity.service';
 import { Metrics } from './metrics';
 import { Admission } from './pipeline';
 

@@ -1,4 +1,4 @@
-import { COUNT_CAP } from '../src/audit-logs/audit-log.service';
+import { COUNT_CAP } from '../src/audit-logs/query/audit-log.service';
 import { allowBackdatedRows } from './support/audit-rows';
 import { admin, startTestServer, type TestServer } from './support/test-server';
 

@@ -1,6 +1,6 @@
-import { AuditLogService, type TimeOrder } from '../src/audit-logs/audit-log.service';
-import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
-import { AuditLogOrder } from '../src/audit-logs/audit-log.order';
+import { AuditLogService, type TimeOrder } from '../src/audit-logs/query/audit-log.service';
+import type { AuditLogFilter } from '../src/audit-logs/query/audit-log.inputs';
+import { AuditLogOrder } from '../src/audit-logs/query/audit-log.order';
 import { Role } from '../src/auth/viewer';
 import { connectDatabase, type Database } from '../src/db/database';
 import { startTestServer, type TestServer } from './support/test-server';

@@ -1,5 +1,6 @@
-import { EXPORT_ENCODINGS, exportWindowOf, type ExportedRow } from '../src/audit-logs/audit-log.export';
-import { ocsfApiActivity } from '../src/audit-logs/audit-log.ocsf';
+import { EXPORT_ENCODINGS, exportWindowOf } from '../src/audit-logs/export/audit-log.export';
+import type { ExportedRow } from '../src/audit-logs/export/audit-log.exported-row';
+import { ocsfApiActivity } from '../src/audit-logs/export/audit-log.ocsf';
 import { InvalidInput } from '../src/core/errors';
 import { auditRowsOfRequest } from './support/audit-rows';
 import { CREATE_ITEM, ITEM_QUERY, UPDATE_ITEM } from './support/items';

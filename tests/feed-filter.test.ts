@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { globalIdOfResource } from '../src/api/global-id';
-import { rowMatches } from '../src/audit-logs/audit-log.match';
-import { AuditLogService } from '../src/audit-logs/audit-log.service';
-import type { AuditLogFilter } from '../src/audit-logs/audit-log.inputs';
+import { rowMatches } from '../src/audit-logs/query/audit-log.match';
+import { AuditLogService } from '../src/audit-logs/query/audit-log.service';
+import type { AuditLogFilter } from '../src/audit-logs/query/audit-log.inputs';
 import { connectDatabase, type Database } from '../src/db/database';
 import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
 

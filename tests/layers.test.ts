@@ -75,3 +75,25 @@ it('lets code outside src/audit/ import only its index', () => {
     .map(({ file, target }) => `${path.relative(SRC, file)} -> ${path.relative(SRC, target)}`);
   expect(internal).toEqual([]);
 });
+
+it('has no import cycles: every module can be read before the ones that use it', () => {
+  const importsOfFile = new Map<string, string[]>();
+  for (const { file, target } of edges) {
+    const resolved = [`${target}.ts`, path.join(target, 'index.ts')].find((candidate) => sourceFiles(SRC).includes(candidate));
+    if (resolved) importsOfFile.set(file, [...(importsOfFile.get(file) ?? []), resolved]);
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (file: string, trail: string[]) => {
+    if (state.get(file) === 'done') return;
+    if (state.get(file) === 'open') {
+      cycles.push([...trail.slice(trail.indexOf(file)), file].map((step) => path.relative(SRC, step)).join(' -> '));
+      return;
+    }
+    state.set(file, 'open');
+    for (const next of importsOfFile.get(file) ?? []) visit(next, [...trail, file]);
+    state.set(file, 'done');
+  };
+  for (const file of sourceFiles(SRC)) visit(file, []);
+  expect(cycles).toEqual([]);
+});

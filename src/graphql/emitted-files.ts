@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { printSchema } from 'graphql';
-import { auditActionTable } from '../audit-logs/audit-log.descriptions';
+import { auditActionTable } from '../audit-logs/query/audit-log.descriptions';
 import { buildApiSchema } from './schema';
 
 /** The committed SDL, at the project root (`src/` and `dist/` are at the same depth). */

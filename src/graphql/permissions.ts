@@ -3,8 +3,8 @@ import { deny, rule, shield } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { ACCESS_DENIED } from '../audit';
 import { decodeGlobalId } from '../api/global-id';
-import { auditTrailAccess, canReadAuditTrail } from '../audit-logs/audit-log.rules';
-import { AUDIT_LOG_NODE } from '../audit-logs/audit-log.type';
+import { auditTrailAccess, canReadAuditTrail } from '../audit-logs/query/audit-log.rules';
+import { AUDIT_LOG_NODE } from '../audit-logs/query/audit-log.type';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 
 /**

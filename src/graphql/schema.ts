@@ -2,11 +2,11 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { assertAuditCoverage, settleBeforeAudit } from '../audit';
-import { describeAuditActions } from '../audit-logs/audit-log.descriptions';
+import { describeAuditActions } from '../audit-logs/query/audit-log.descriptions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
-import { AuditLogResolver } from '../audit-logs/audit-log.resolver';
-import { AuditLogFeedResolver } from '../audit-logs/audit-log-feed.resolver';
-import { AuditStatsResolver } from '../audit-logs/audit-stats.resolver';
+import { AuditLogResolver } from '../audit-logs/query/audit-log.resolver';
+import { AuditLogFeedResolver } from '../audit-logs/feed/audit-log-feed.resolver';
+import { AuditStatsResolver } from '../audit-logs/stats/audit-stats.resolver';
 import { ViewerResolver } from '../viewer/viewer.resolver';
 import { ItemResolver } from '../items/item.resolver';
 import { NodeResolver } from './node.resolver';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { decodeGlobalId } from '../../src/api/global-id';
-import { AUDIT_LOG_NODE } from '../../src/audit-logs/audit-log.type';
+import { AUDIT_LOG_NODE } from '../../src/audit-logs/query/audit-log.type';
 import { ITEM_NODE } from '../../src/items/item.type';
 
 /*

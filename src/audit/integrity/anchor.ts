@@ -1,6 +1,15 @@
 import type postgres from 'postgres';
 import { microsecondsUtc } from './row-hash';
-import type { Anchor } from './verify';
+
+/** A signed head published outside the database (`npm run audit:anchor`), as verify reads it back. */
+export interface Anchor {
+  readonly sequence: number;
+  readonly hash: string;
+  /** Where it was read from (`parseAnchors`), for messages; its place in the list otherwise. */
+  readonly line?: number;
+  /** The line as read, to tell a line repeated verbatim from a head anchored again. */
+  readonly text?: string;
+}
 
 /** The signed head of the chain as published outside the database: one JSON line per anchor. */
 export interface AnchorLine extends Anchor {

@@ -8,7 +8,7 @@ import { parseAnchors } from './anchor';
 import { BUNDLE_FILES, BUNDLE_FORMAT, manifestSignatureValid, manifestText, type BundleFile, type BundleManifest } from './bundle';
 import { HASHED_COLUMNS } from './row-hash';
 import { GENESIS_HASH, publicKeyFromText, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
-import type { Anchor } from './verify';
+import type { Anchor } from './anchor';
 
 export interface VerifyBundleOptions {
   /**

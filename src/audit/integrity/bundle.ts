@@ -8,7 +8,7 @@ import canonicalize from 'canonicalize';
 import type postgres from 'postgres';
 import { encodeRow, HASHED_COLUMNS, hashedColumnsSql, microsecondsUtc, type HashedRow } from './row-hash';
 import { publicKeyText, type Seal } from './seal-encoding';
-import type { Anchor } from './verify';
+import type { Anchor } from './anchor';
 
 /**
  * A verifiable export bundle (docs/integrity.md, Export bundles): a directory holding a window of the trail's

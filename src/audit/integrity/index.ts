@@ -1,5 +1,5 @@
 /** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (docs/integrity.md). */
-export { headAnchor, parseAnchors } from './anchor';
+export { headAnchor, parseAnchors, type Anchor } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
 export { BUNDLE_FILES, BUNDLE_FORMAT, BundleError, writeBundle, type BundleCounts, type BundleManifest, type WriteBundleOptions } from './bundle';
 export { verifyBundle, type VerifyBundleOptions, type VerifyBundleResult } from './bundle-verify';
@@ -8,4 +8,4 @@ export { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
 export { SealWatcher } from './seal-watcher';
 export { Sealer, sealOnce } from './sealer';
 export { publicKeyFromText } from './seal-encoding';
-export { verifyTrail, type Anchor } from './verify';
+export { verifyTrail } from './verify';

@@ -1,19 +1,9 @@
 import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import type postgres from 'postgres';
-import { reviewAnchors } from './anchor';
+import { reviewAnchors, type Anchor } from './anchor';
 import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
 import { retainedRanges } from './retention-record';
 import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
-
-/** A signed head published outside the database (`npm run audit:anchor`), as verify reads it back. */
-export interface Anchor {
-  readonly sequence: number;
-  readonly hash: string;
-  /** Where it was read from (`parseAnchors`), for messages; its place in the list otherwise. */
-  readonly line?: number;
-  /** The line as read, to tell a line repeated verbatim from a head anchored again. */
-  readonly text?: string;
-}
 
 export interface VerifyOptions {
   /** The key seals must be signed with: the one you trust, not the one the database names. */

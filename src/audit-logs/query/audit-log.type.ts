@@ -1,11 +1,11 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { ConnectionType } from '../api/connection';
-import { bigintNodeType, globalIdOfResource } from '../api/global-id';
-import { Node } from '../api/node';
-import type { PageSpec } from '../api/page';
-import { Role } from '../api/role.enum';
-import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../audit';
+import { ConnectionType } from '../../api/connection';
+import { bigintNodeType, globalIdOfResource } from '../../api/global-id';
+import { Node } from '../../api/node';
+import type { PageSpec } from '../../api/page';
+import { Role } from '../../api/role.enum';
+import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../../audit';
 
 /** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
 export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {

@@ -1,12 +1,13 @@
 import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, notInArray, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
-import { resourceOfGlobalId } from '../api/global-id';
-import type { PageRequest } from '../api/page';
-import { auditLogs, auditRowHashes, type AuditLogRow } from '../audit';
-import { InvalidInput } from '../core/errors';
-import { keysetPage, type KeysetPage } from '../core/keyset-page';
-import type { Db } from '../db/database';
+import { resourceOfGlobalId } from '../../api/global-id';
+import type { PageRequest } from '../../api/page';
+import { auditLogs, auditRowHashes, type AuditLogRow } from '../../audit';
+import { InvalidInput } from '../../core/errors';
+import { keysetPage, type KeysetPage } from '../../core/keyset-page';
+import type { Db } from '../../db/database';
 import type { AuditLogFilter } from './audit-log.inputs';
+import { MAX_FILTER_ACTIONS } from './audit-log.limits';
 import { AuditLogOrder } from './audit-log.order';
 
 /** Where `totalCount` stops counting: a page of the trail never waits for more than this many rows. */
@@ -140,8 +141,6 @@ const ORDERS: Record<TimeOrder, { sort: typeof asc; after: SQL }> = {
   [AuditLogOrder.OLDEST_FIRST]: { sort: asc, after: sql`>` },
 };
 
-/** Most actions one `actions` filter may list: more than the trail defines, few enough to read one index range each. */
-export const MAX_FILTER_ACTIONS = 20;
 
 /**
  * The distinct actions of an `actions` filter listing several, when the page reads one branch per

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../audit';
-import type { Db } from '../db/database';
+import { hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../../audit';
+import type { Db } from '../../db/database';
 import type { AuditIntegrity, AuditSeal } from './audit-integrity.type';
-import type { RowIntegrity } from './audit-log.type';
+import type { RowIntegrity } from '../query/audit-log.type';
 
 /** The seal chain as the API shows it: each row's hash and seal, and how far sealing has come. */
 export class AuditIntegrityService {

@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../api/context';
-import type { AuditLogRow } from '../audit';
-import { InvalidInput } from '../core/errors';
+import type { Context } from '../../api/context';
+import type { AuditLogRow } from '../../audit';
+import { InvalidInput } from '../../core/errors';
 import { viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 

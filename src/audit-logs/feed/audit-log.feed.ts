@@ -1,13 +1,13 @@
-import type { Context } from '../api/context';
-import { encodeCursor, readPageArgs } from '../api/page';
-import { InvalidInput } from '../core/errors';
-import { VIEW_AUDIT_LOGS } from './audit-log.actions';
-import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
-import type { AuditLogFilter } from './audit-log.inputs';
-import { rowMatches } from './audit-log.match';
-import { AuditLogService } from './audit-log.service';
+import type { Context } from '../../api/context';
+import { encodeCursor, readPageArgs } from '../../api/page';
+import { InvalidInput } from '../../core/errors';
+import { VIEW_AUDIT_LOGS } from '../query/audit-log.actions';
+import { disclosuresOf, type Disclosure } from '../query/audit-log.disclosure';
+import type { AuditLogFilter } from '../query/audit-log.inputs';
+import { rowMatches } from '../query/audit-log.match';
+import { AuditLogService } from '../query/audit-log.service';
 import { isAfter, type SealedEntry, type SealedStream } from './audit-log.stream';
-import { AUDIT_LOG_PAGE, type AuditLog } from './audit-log.type';
+import { AUDIT_LOG_PAGE, type AuditLog } from '../query/audit-log.type';
 
 /** What a live feed's subscriber passes: which rows, and where to resume. */
 export interface FeedArgs {

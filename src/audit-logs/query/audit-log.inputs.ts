@@ -1,7 +1,7 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
-import { AfterArg, FirstArg } from '../api/page';
-import { Role } from '../api/role.enum';
-import { MAX_FILTER_ACTIONS } from './audit-log.service';
+import { AfterArg, FirstArg } from '../../api/page';
+import { Role } from '../../api/role.enum';
+import { MAX_FILTER_ACTIONS } from './audit-log.limits';
 import { AuditLogOrder } from './audit-log.order';
 import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
 

@@ -1,9 +1,9 @@
 import { Args, Ctx, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../api/context';
-import { auditActions } from '../audit';
-import { auditStatsDetails, viewAuditLogs } from './audit-log.actions';
-import { noteView, recordingRefusal } from './audit-log.recording';
+import type { Context } from '../../api/context';
+import { auditActions } from '../../audit';
+import { auditStatsDetails, viewAuditLogs } from '../query/audit-log.actions';
+import { noteView, recordingRefusal } from '../query/audit-log.recording';
 import { AuditStatsArgs } from './audit-stats.inputs';
 import { AuditStatsService } from './audit-stats.service';
 import { AuditActionInfo, AuditStats } from './audit-stats.type';

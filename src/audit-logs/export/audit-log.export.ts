@@ -1,7 +1,8 @@
 import type postgres from 'postgres';
-import type { RequestAudit } from '../audit';
-import { InvalidInput } from '../core/errors';
-import { EXPORT_AUDIT_LOGS } from './audit-log.actions';
+import type { RequestAudit } from '../../audit';
+import { InvalidInput } from '../../core/errors';
+import { EXPORT_AUDIT_LOGS } from '../query/audit-log.actions';
+import type { ExportedRow } from './audit-log.exported-row';
 import { ocsfApiActivity } from './audit-log.ocsf';
 
 /** The formats an export is written in. */
@@ -15,25 +16,6 @@ export interface ExportWindow {
   readonly format: ExportFormat;
 }
 
-/** One row of the trail as exported: every column, `occurredAt` with its microseconds. */
-export interface ExportedRow {
-  readonly id: string;
-  readonly occurredAt: string;
-  readonly userId: string | null;
-  readonly userRole: string | null;
-  readonly action: string;
-  readonly resourceType: string | null;
-  readonly resourceId: string | null;
-  readonly resourceIds: string[];
-  readonly ownerIds: string[];
-  readonly outcome: string;
-  readonly adminBypass: boolean;
-  readonly details: Record<string, unknown>;
-  readonly requestId: string | null;
-  readonly operationName: string | null;
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-}
 
 const COLUMNS: readonly (keyof ExportedRow)[] = [
   'id', 'occurredAt', 'userId', 'userRole', 'action', 'resourceType', 'resourceId', 'resourceIds', 'ownerIds',

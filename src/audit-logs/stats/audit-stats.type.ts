@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Role } from '../api/role.enum';
-import { AuditOutcome } from './audit-log.type';
+import { Role } from '../../api/role.enum';
+import { AuditOutcome } from '../query/audit-log.type';
 
 /** What `auditStats` can group by: the columns its rollups keep. Values are the keys' field names. */
 export enum AuditStatsKey {

@@ -1,15 +1,15 @@
 import { Arg, Args, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Context } from '../api/context';
-import { readPageArgs } from '../api/page';
+import type { Context } from '../../api/context';
+import { readPageArgs } from '../../api/page';
 import { auditQueryDetails, viewAuditLogs } from './audit-log.actions';
 import { AuditLogsArgs } from './audit-log.inputs';
 import { noteView, recordingRefusal } from './audit-log.recording';
 import { AuditLogService } from './audit-log.service';
 import { AuditLogOrder } from './audit-log.order';
 import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE, AuditLog, AuditLogConnection } from './audit-log.type';
-import { AuditIntegrityService } from './audit-integrity.service';
-import { AuditIntegrity } from './audit-integrity.type';
+import { AuditIntegrityService } from '../integrity/audit-integrity.service';
+import { AuditIntegrity } from '../integrity/audit-integrity.type';
 
 /**
  * The audit trail, for admins only (see `audit-log.rules.ts`). Every query of it is itself

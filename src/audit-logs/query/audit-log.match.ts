@@ -1,5 +1,5 @@
-import { resourceOfGlobalId } from '../api/global-id';
-import type { AuditLogRow } from '../audit';
+import { resourceOfGlobalId } from '../../api/global-id';
+import type { AuditLogRow } from '../../audit';
 import type { AuditLogFilter } from './audit-log.inputs';
 
 /**

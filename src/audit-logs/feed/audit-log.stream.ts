@@ -1,11 +1,11 @@
-import type { SealWatcher } from '../audit';
-import type { AuditLogRow } from '../audit';
-import type { Logger } from '../config/logger';
-import { InvalidInput } from '../core/errors';
-import type { Db } from '../db/database';
-import { AuditIntegrityService } from './audit-integrity.service';
-import { AuditLogService } from './audit-log.service';
-import { AuditLog } from './audit-log.type';
+import type { SealWatcher } from '../../audit';
+import type { AuditLogRow } from '../../audit';
+import type { Logger } from '../../config/logger';
+import { InvalidInput } from '../../core/errors';
+import type { Db } from '../../db/database';
+import { AuditIntegrityService } from '../integrity/audit-integrity.service';
+import { AuditLogService } from '../query/audit-log.service';
+import { AuditLog } from '../query/audit-log.type';
 
 /** A sealed row as the feed delivers it, with its place in the seal order. */
 export interface SealedEntry {

@@ -1,5 +1,5 @@
-import { Role } from '../auth/viewer';
-import type { ExportedRow } from './audit-log.export';
+import { Role } from '../../auth/viewer';
+import type { ExportedRow } from './audit-log.exported-row';
 
 /**
  * A row of the trail as an OCSF 1.1 "API Activity" event (class 6003, category 6 "Application

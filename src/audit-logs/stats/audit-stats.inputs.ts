@@ -1,5 +1,5 @@
 import { ArgsType, Field, Int } from 'type-graphql';
-import { AuditLogFilter } from './audit-log.inputs';
+import { AuditLogFilter } from '../query/audit-log.inputs';
 import { AuditStatsBucketSize, AuditStatsKey, AuditStatsOrder } from './audit-stats.type';
 
 /** How many buckets one `auditStats` answers at most: a month of hours is 744. */

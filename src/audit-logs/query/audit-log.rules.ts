@@ -1,8 +1,8 @@
 import { rule } from 'graphql-shield';
-import type { Context } from '../api/context';
-import { isAdmin } from '../auth/viewer';
+import type { Context } from '../../api/context';
+import { isAdmin } from '../../auth/viewer';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
+import { Forbidden, Unauthenticated, type ClientError } from '../../core/errors';
 import { auditQueryDetails, auditStatsDetails, viewAuditLogs } from './audit-log.actions';
 import { AUDIT_LOG_NODE } from './audit-log.type';
 

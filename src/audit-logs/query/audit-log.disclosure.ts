@@ -1,5 +1,5 @@
-import type { AuditEvent, AuditLogRow } from '../audit';
-import type { Viewer } from '../auth/viewer';
+import type { AuditEvent, AuditLogRow } from '../../audit';
+import type { Viewer } from '../../auth/viewer';
 import { EXPORT_AUDIT_LOGS, VIEW_AUDIT_LOGS } from './audit-log.actions';
 
 /**

@@ -1,4 +1,4 @@
-import { defineAuditAction } from '../audit';
+import { defineAuditAction } from '../../audit';
 
 /** Recorded for every query of the audit trail, allowed or denied. */
 export const VIEW_AUDIT_LOGS = defineAuditAction({

@@ -1,8 +1,8 @@
 import { Args, ArgsType, Field, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
-import { AfterArg } from '../api/page';
+import { AfterArg } from '../../api/page';
 import { openAuditLogFeed, type FeedContext, type FeedEntry } from './audit-log.feed';
-import { AuditLogFilter } from './audit-log.inputs';
-import { AuditLog } from './audit-log.type';
+import { AuditLogFilter } from '../query/audit-log.inputs';
+import { AuditLog } from '../query/audit-log.type';
 
 @ObjectType({ description: 'A row of the trail as the live feed delivers it.' })
 export class AuditLogAdded {

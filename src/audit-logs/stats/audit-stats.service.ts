@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../audit';
-import { InvalidInput } from '../core/errors';
-import type { Db } from '../db/database';
-import type { AuditLogFilter } from './audit-log.inputs';
+import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../../audit';
+import { InvalidInput } from '../../core/errors';
+import type { Db } from '../../db/database';
+import type { AuditLogFilter } from '../query/audit-log.inputs';
 import { AUDIT_STATS_MAX_BUCKETS } from './audit-stats.inputs';
 import { AuditStatsBucketSize, AuditStatsKey, AuditStatsOrder, type AuditStats, type AuditStatsKeys } from './audit-stats.type';
 
