@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import type { TokenPolicy } from './token-policy';
-import { parseDuration } from './duration';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
-import { DEFAULT_RATE_LIMITS, DEFAULT_WEBSOCKET_LIMITS, type RateLimits, type WebSocketLimits } from './door-limits';
+import { parseRateLimits, parseWebSocketLimits, type RateLimits, type WebSocketLimits } from './door-limits';
+import { ConfigError, nonEmpty, parseBoolean, parseDurationSetting, parseInteger, parseMilliseconds } from './settings';
 import type { MetricsExposure } from './metrics-exposure';
 import { parseSigningKey } from './signing-key';
 
@@ -52,10 +52,7 @@ export interface AppConfig {
   readonly auditSealIntervalMs: number;
 }
 
-/** A setting that makes the server refuse to start; its message is one line meant for operators. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from './settings';
 
 /**
  * Reads and checks the environment. Throws {@link ConfigError} for settings that would make a
@@ -124,19 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     trustProxy: parseTrustProxy(nonEmpty(env.TRUST_PROXY)),
     queryLimits: parseQueryLimits(env),
-    rateLimits: {
-      windowSeconds: parseDurationSetting('RATE_LIMIT_WINDOW', env.RATE_LIMIT_WINDOW, DEFAULT_RATE_LIMITS.windowSeconds, 1, 3600),
-      perCaller: parseInteger('RATE_LIMIT_PER_CALLER', env.RATE_LIMIT_PER_CALLER, DEFAULT_RATE_LIMITS.perCaller, 0, 10_000_000),
-      perAnonymousAddress: parseInteger('RATE_LIMIT_ANONYMOUS', env.RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMITS.perAnonymousAddress, 0, 10_000_000),
-      perProcess: parseInteger('RATE_LIMIT_PER_PROCESS', env.RATE_LIMIT_PER_PROCESS, DEFAULT_RATE_LIMITS.perProcess, 0, 100_000_000),
-    },
-    webSocketLimits: {
-      maxPayloadBytes: parseInteger('WS_MAX_PAYLOAD', env.WS_MAX_PAYLOAD, DEFAULT_WEBSOCKET_LIMITS.maxPayloadBytes, 1024, 16 * 1024 * 1024),
-      connectionInitTimeoutMs: parseInteger('WS_CONNECTION_INIT_TIMEOUT_MS', env.WS_CONNECTION_INIT_TIMEOUT_MS, DEFAULT_WEBSOCKET_LIMITS.connectionInitTimeoutMs, 100, 60_000),
-      maxSubscriptionsPerConnection: parseInteger('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_WEBSOCKET_LIMITS.maxSubscriptionsPerConnection, 1, 1000),
-      maxSubscriptions: parseInteger('WS_MAX_SUBSCRIPTIONS', env.WS_MAX_SUBSCRIPTIONS, DEFAULT_WEBSOCKET_LIMITS.maxSubscriptions, 1, 100_000),
-      tokenRecheckSeconds: parseDurationSetting('WS_TOKEN_RECHECK_INTERVAL', env.WS_TOKEN_RECHECK_INTERVAL, DEFAULT_WEBSOCKET_LIMITS.tokenRecheckSeconds, 1, 3600),
-    },
+    rateLimits: parseRateLimits(env),
+    webSocketLimits: parseWebSocketLimits(env),
     metrics: parseMetricsExposure(env, production, port),
     auditSigningKey: parseAuditSigningKey(production, env.AUDIT_SIGNING_KEY),
     auditSealIntervalMs: parseInteger('AUDIT_SEAL_INTERVAL_MS', env.AUDIT_SEAL_INTERVAL_MS, 1000, 50, 3_600_000),
@@ -181,41 +167,6 @@ function parseQueryLimits(env: NodeJS.ProcessEnv): QueryLimits {
     maxDirectives: limit('maxDirectives'),
     maxCost: limit('maxCost'),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function parseInteger(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (nonEmpty(value) === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** A duration setting (`90`, `90s`, `30m`, `8h`, `1d`), in seconds. */
-function parseDurationSetting(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (nonEmpty(value) === undefined) return fallback;
-  const seconds = parseDuration(value!);
-  if (seconds === undefined || seconds < min || seconds > max) {
-    throw new ConfigError(`${name} must be a duration from ${min}s to ${max}s (e.g. 30s, 15m, 8h, 1d), got "${value}"`);
-  }
-  return seconds;
-}
-
-/** A PostgreSQL timeout in milliseconds: 0 turns it off, 2^31 - 1 (about 24 days) is the most it takes. */
-function parseMilliseconds(name: string, env: NodeJS.ProcessEnv, fallback: number): number {
-  return parseInteger(name, env[name], fallback, 0, 2_147_483_647);
-}
-
-function parseBoolean(name: string, value: string | undefined): boolean {
-  const normalized = nonEmpty(value)?.toLowerCase();
-  if (normalized === undefined || normalized === 'false' || normalized === '0') return false;
-  if (normalized === 'true' || normalized === '1') return true;
-  throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string {

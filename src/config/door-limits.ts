@@ -1,3 +1,5 @@
+import { parseDurationSetting, parseInteger } from './settings';
+
 /**
  * How much one caller, and one process, may ask of the API through any door (HTTP `/graphql`,
  * `/audit/export`, the WebSocket feed). Every refusal is recorded, but as one summary row per
@@ -72,3 +74,25 @@ export const DEFAULT_WEBSOCKET_LIMITS: WebSocketLimits = {
   maxSubscriptions: 1_000,
   tokenRecheckSeconds: 60,
 };
+
+/** The rate limits from `RATE_LIMIT_*`. */
+export function parseRateLimits(env: NodeJS.ProcessEnv): RateLimits {
+  return {
+    windowSeconds: parseDurationSetting('RATE_LIMIT_WINDOW', env.RATE_LIMIT_WINDOW, DEFAULT_RATE_LIMITS.windowSeconds, 1, 3600),
+    perCaller: parseInteger('RATE_LIMIT_PER_CALLER', env.RATE_LIMIT_PER_CALLER, DEFAULT_RATE_LIMITS.perCaller, 0, 10_000_000),
+    perAnonymousAddress: parseInteger('RATE_LIMIT_ANONYMOUS', env.RATE_LIMIT_ANONYMOUS, DEFAULT_RATE_LIMITS.perAnonymousAddress, 0, 10_000_000),
+    perProcess: parseInteger('RATE_LIMIT_PER_PROCESS', env.RATE_LIMIT_PER_PROCESS, DEFAULT_RATE_LIMITS.perProcess, 0, 100_000_000),
+  };
+}
+
+/** The WebSocket door's bounds from `WS_*`. */
+export function parseWebSocketLimits(env: NodeJS.ProcessEnv): WebSocketLimits {
+  const limit = (name: string, fallback: number, min: number, max: number) => parseInteger(name, env[name], fallback, min, max);
+  return {
+    maxPayloadBytes: limit('WS_MAX_PAYLOAD', DEFAULT_WEBSOCKET_LIMITS.maxPayloadBytes, 1024, 16 * 1024 * 1024),
+    connectionInitTimeoutMs: limit('WS_CONNECTION_INIT_TIMEOUT_MS', DEFAULT_WEBSOCKET_LIMITS.connectionInitTimeoutMs, 100, 60_000),
+    maxSubscriptionsPerConnection: limit('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULT_WEBSOCKET_LIMITS.maxSubscriptionsPerConnection, 1, 1000),
+    maxSubscriptions: limit('WS_MAX_SUBSCRIPTIONS', DEFAULT_WEBSOCKET_LIMITS.maxSubscriptions, 1, 100_000),
+    tokenRecheckSeconds: parseDurationSetting('WS_TOKEN_RECHECK_INTERVAL', env.WS_TOKEN_RECHECK_INTERVAL, DEFAULT_WEBSOCKET_LIMITS.tokenRecheckSeconds, 1, 3600),
+  };
+}
