@@ -13,7 +13,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { sealOnce } from '#src/audit/index';
+import { sealOnce } from '#src/audit/operations';
 import { publicKeyText } from '#src/audit/integrity/seal-encoding';
 import { connectDatabase } from '#src/db/database';
 import { runMigrations } from '#src/db/migrate';

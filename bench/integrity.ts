@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sealOnce, verifyTrail } from '#src/audit/index';
+import { sealOnce, verifyTrail } from '#src/audit/operations';
 import type { Database } from '#src/db/database';
 
 /** How long after it was written a row was sealed, in seconds, over the rows of `action`. */

@@ -1,6 +1,7 @@
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context } from '#src/api/context';
-import { AuditTrail, discardingAuditSink, postgresAuditSink, type AuditSink } from '#src/audit/index';
+import { AuditTrail, discardingAuditSink } from '#src/audit/wiring';
+import { postgresAuditSink, type AuditSink } from '#src/audit/operations';
 import { Role, type Viewer } from '#src/auth/viewer';
 import { buildExecutableSchema } from '#src/graphql/schema';
 import type { ItemRow } from '#src/items/item.table';

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { AuditTrail, discardingAuditSink, ensureAuditMonths, loadOrCreateDevSigningKey, Sealer, startAuditUpkeep } from './audit';
+import { AuditTrail, discardingAuditSink, ensureAuditMonths, loadOrCreateDevSigningKey, Sealer, startAuditUpkeep } from './audit/wiring';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';

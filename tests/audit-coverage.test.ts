@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { pgTable, text, bigint } from 'drizzle-orm/pg-core';
 import { createUnionType, Field, ID, InterfaceType, Mutation, ObjectType, Query, Resolver, buildSchema, type ClassType } from 'type-graphql';
-import { AuditedObject, AuditedReads, assertAuditCoverage, auditedResource } from '../src/audit';
+import { AuditedObject, AuditedReads, auditedResource } from '../src/audit';
+import { assertAuditCoverage } from '../src/audit/wiring';
 import { ItemResolver } from '../src/items/item.resolver';
 import { Item } from '../src/items/item.type';
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createPrivateKey } from 'node:crypto';
-import { dropAuditMonthsBefore, sealOnce } from '../src/audit';
+import { dropAuditMonthsBefore, sealOnce } from '../src/audit/operations';
 import { connectDatabase } from '../src/db/database';
 import { tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectInvalidInput } from './support/errors';

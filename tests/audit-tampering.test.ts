@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { sealOnce } from '../src/audit';
+import { sealOnce } from '../src/audit/operations';
 import { signToken } from '../src/auth/token-signer';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { postGraphQL } from './support/graphql-http';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { sealOnce } from '../src/audit';
+import { sealOnce } from '../src/audit/operations';
 import { connectDatabase, type Database } from '../src/db/database';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';

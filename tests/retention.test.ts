@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import postgres from 'postgres';
-import { startAuditUpkeep } from '../src/audit';
+import { startAuditUpkeep } from '../src/audit/wiring';
 import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/config/logger';
 import { connectDatabase } from '../src/db/database';

@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { headAnchor } from '../audit';
+import { headAnchor } from '../audit/operations';
 import { openTrail, setting } from './audit-database';
 
 /**

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { createPublicKey } from 'node:crypto';
-import { publicKeyFromText, readDevSigningKey } from '../audit';
+import { publicKeyFromText, readDevSigningKey } from '../audit/operations';
 import { ConfigError } from '../config/config';
 import { parseSigningKey } from '../config/signing-key';
 import { connectDatabase, type Database } from '../db/database';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit';
+import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit/operations';
 import { ConfigError } from '../config/config';
 import { openTrail, sealSigningKey, setting } from './audit-database';
 import { failureLine } from '../core/failure';

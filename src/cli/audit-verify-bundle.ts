@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { parseAnchors, publicKeyFromText, verifyBundle, type VerifyBundleResult } from '../audit';
+import { parseAnchors, publicKeyFromText, verifyBundle, type VerifyBundleResult } from '../audit/operations';
 import { ConfigError } from '../config/config';
 
 /**

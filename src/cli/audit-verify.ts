@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseAnchors, verifyTrail } from '../audit';
+import { parseAnchors, verifyTrail } from '../audit/operations';
 import { openTrail, trustedPublicKey } from './audit-database';
 import { verifyBundleCommand } from './audit-verify-bundle';
 

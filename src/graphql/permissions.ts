@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { deny, rule, shield } from 'graphql-shield';
 import type { Context } from '../api/context';
-import { ACCESS_DENIED } from '../audit';
+import { ACCESS_DENIED } from '../audit/wiring';
 import { decodeGlobalId } from '../api/global-id';
 import { auditTrailAccess, canReadAuditTrail } from '../audit-logs/query/audit-log.rules';
 import { AUDIT_LOG_NODE } from '../audit-logs/query/audit-log.type';

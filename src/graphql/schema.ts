@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
-import { assertAuditCoverage, settleBeforeAudit } from '../audit';
+import { assertAuditCoverage, settleBeforeAudit } from '../audit/wiring';
 import { describeAuditActions } from '../audit-logs/query/audit-log.descriptions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
 import { AuditLogResolver } from '../audit-logs/query/audit-log.resolver';

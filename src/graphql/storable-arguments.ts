@@ -1,6 +1,7 @@
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import type { IMiddlewareFieldMap, IMiddlewareFunction, IMiddlewareTypeMap } from 'graphql-middleware';
-import { INVALID_ARGUMENT, type AuditContext } from '../audit';
+import { type AuditContext } from '../audit';
+import { INVALID_ARGUMENT } from '../audit/wiring';
 import { InvalidInput } from '../core/errors';
 
 /**

@@ -8,7 +8,7 @@ import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Context } from '../api/context';
-import { ApolloServerPluginAuditTrail } from '../audit';
+import { ApolloServerPluginAuditTrail } from '../audit/wiring';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';

@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { INVALID_ARGUMENT } from '../audit';
+import { INVALID_ARGUMENT } from '../audit/wiring';
 import { EXPORT_AUDIT_LOGS } from '../audit-logs/query/audit-log.actions';
 import { exportWindowOf, ExportNotRecorded, runAuditExport, type ExportOutput } from '../audit-logs/export/audit-log.export';
 import { isAdmin } from '../auth/viewer';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type postgres from 'postgres';
-import { auditTrailWritable } from '../audit';
+import { auditTrailWritable } from '../audit/wiring';
 import type { Logger } from '../config/logger';
 
 /** How long `/readyz` waits for the database before it answers 503. */

@@ -4,7 +4,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SealWatcher } from '../audit';
+import { SealWatcher } from '../audit/wiring';
 import { finishFeed, type FeedContext } from '../audit-logs/feed/audit-log.feed';
 import { SealedStream } from '../audit-logs/feed/audit-log.stream';
 import type { WebSocketLimits } from '../config/door-limits';

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditObserver } from '../audit';
+import type { AuditObserver } from '../audit/wiring';
 import { DEFAULT_QUERY_LIMITS } from '../config/query-limits';
 import type { PoolUsage } from '../db/pool-usage';
 import { GraphQLRequestMetrics } from './graphql-requests';

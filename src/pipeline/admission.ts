@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AUTHENTICATE, REQUEST_LIMITED, type AuditTrail, type RequestAudit } from '../audit';
+import { type RequestAudit } from '../audit';
+import { AUTHENTICATE, REQUEST_LIMITED, type AuditTrail } from '../audit/wiring';
 import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Viewer } from '../auth/viewer';

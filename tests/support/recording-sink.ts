@@ -1,4 +1,5 @@
-import { AuditTrail, type AuditEvent, type AuditSink } from '../../src/audit';
+import { AuditTrail } from '../../src/audit/wiring';
+import { type AuditEvent, type AuditSink } from '../../src/audit/operations';
 import { Role, type Viewer } from '../../src/auth/viewer';
 import type { Db } from '../../src/db/database';
 

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type postgres from 'postgres';
-import { writeBundle, type Anchor, type BundleCounts, type RequestAudit } from '../../audit';
+import { type RequestAudit } from '../../audit';
+import { writeBundle, type Anchor, type BundleCounts } from '../../audit/operations';
 import { EXPORT_STATEMENT_TIMEOUT_MS, recordedExport } from './audit-log.export';
 
 /** What a bundle export covers and where it goes (docs/integrity.md, Export bundles). */

@@ -1,5 +1,5 @@
-import type { SealWatcher } from '../../audit';
-import type { AuditLogRow } from '../../audit';
+import type { SealWatcher } from '../../audit/operations';
+import type { AuditLogRow } from '../../audit/operations';
 import type { Logger } from '../../config/logger';
 import { InvalidInput } from '../../core/errors';
 import type { Db } from '../../db/database';

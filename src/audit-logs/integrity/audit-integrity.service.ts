@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../../audit';
+import { hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../../audit/operations';
 import type { Db } from '../../db/database';
 import type { AuditIntegrity, AuditSeal } from './audit-integrity.type';
 import type { RowIntegrity } from '../query/audit-log.type';

@@ -1,5 +1,5 @@
 import { isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
-import { auditActions } from '../../audit';
+import { auditActions } from '../../audit/operations';
 import { ACTIONS_DESCRIPTION } from './audit-log.inputs';
 
 /**

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditLogRow } from '../../audit';
+import type { AuditEvent, AuditLogRow } from '../../audit/operations';
 import type { Viewer } from '../../auth/viewer';
 import { EXPORT_AUDIT_LOGS, VIEW_AUDIT_LOGS } from './audit-log.actions';
 

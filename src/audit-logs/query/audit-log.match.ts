@@ -1,5 +1,5 @@
 import { resourceOfGlobalId } from '../../api/global-id';
-import type { AuditLogRow } from '../../audit';
+import type { AuditLogRow } from '../../audit/operations';
 import type { AuditLogFilter } from './audit-log.inputs';
 
 /**

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../api/context';
-import type { AuditLogRow } from '../../audit';
+import type { AuditLogRow } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import { viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';

@@ -2,7 +2,7 @@ import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, n
 import { unionAll } from 'drizzle-orm/pg-core';
 import { resourceOfGlobalId } from '../../api/global-id';
 import type { PageRequest } from '../../api/page';
-import { auditLogs, auditRowHashes, type AuditLogRow } from '../../audit';
+import { auditLogs, auditRowHashes, type AuditLogRow } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import { keysetPage, type KeysetPage } from '../../core/keyset-page';
 import type { Db } from '../../db/database';

@@ -5,7 +5,7 @@ import { bigintNodeType, globalIdOfResource } from '../../api/global-id';
 import { Node } from '../../api/node';
 import type { PageSpec } from '../../api/page';
 import { Role } from '../../api/role.enum';
-import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../../audit';
+import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../../audit/operations';
 
 /** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
 export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {

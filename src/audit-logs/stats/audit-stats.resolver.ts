@@ -1,7 +1,7 @@
 import { Args, Ctx, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../api/context';
-import { auditActions } from '../../audit';
+import { auditActions } from '../../audit/operations';
 import { auditStatsDetails, viewAuditLogs } from '../query/audit-log.actions';
 import { noteView, recordingRefusal } from '../query/audit-log.recording';
 import { AuditStatsArgs } from './audit-stats.inputs';

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../../audit';
+import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import type { Db } from '../../db/database';
 import type { AuditLogFilter } from '../query/audit-log.inputs';

@@ -1,0 +1,32 @@
+/**
+ * The audit trail, as the tools that read, check and keep it see it: its tables and rows, the
+ * catalogue of actions, row hashes, seals, verification, anchors, export bundles and retention.
+ * For the command-line tools, the trail's own query features (`src/audit-logs/`) and the
+ * benchmarks.
+ */
+export { auditLogs, type AuditLogRow } from './audit-log.table';
+export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
+export type { AuditEvent } from './audit-event';
+export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';
+export { auditActions } from './audit-actions';
+export { postgresAuditSink, type AuditSink } from './audit-sink';
+export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './audit-retention';
+export {
+  auditRowHashes,
+  BundleError,
+  hashedColumnsSql,
+  headAnchor,
+  parseAnchors,
+  publicKeyFromText,
+  readDevSigningKey,
+  rowHash,
+  sealOnce,
+  SealWatcher,
+  verifyBundle,
+  verifyTrail,
+  writeBundle,
+  type Anchor,
+  type BundleCounts,
+  type HashedRow,
+  type VerifyBundleResult,
+} from './integrity';
