@@ -1,4 +1,4 @@
-import { GroupCommit } from '../src/audit/group-commit';
+import { GroupCommit } from '../src/audit/storage/group-commit';
 
 /*
  * In process: how the group commit batches rows. Its effect on the database is covered by every

@@ -4,11 +4,11 @@
  * (`./wiring`), and so do the tools that read, check and keep the trail (`./operations`);
  * `tests/layers.test.ts` holds every folder to its doors.
  */
-export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './audited-resource';
-export { AuditedObject } from './audited-object';
-export { AuditedReads } from './audited-reads';
-export { OwnedRecords, type OwnedRecordsScope } from './owned-records';
-export { defineAuditAction, type AuditAction } from './audit-actions';
-export type { AuditContext } from './audit-context';
-export type { RequestAudit } from './request-audit';
-export { WITHHELD } from './record-snapshot';
+export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './model/audited-resource';
+export { AuditedObject } from './model/audited-object';
+export { AuditedReads } from './model/audited-reads';
+export { OwnedRecords, type OwnedRecordsScope } from './model/owned-records';
+export { defineAuditAction, type AuditAction } from './model/audit-actions';
+export type { AuditContext } from './record/audit-context';
+export type { RequestAudit } from './record/request-audit';
+export { WITHHELD } from './model/record-snapshot';

@@ -4,13 +4,13 @@
  * For the command-line tools, the trail's own query features (`src/audit-logs/`) and the
  * benchmarks.
  */
-export { auditLogs, type AuditLogRow } from './audit-log.table';
-export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
-export type { AuditEvent } from './audit-event';
-export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-outcome';
-export { auditActions } from './audit-actions';
-export { postgresAuditSink, type AuditSink } from './audit-sink';
-export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './audit-retention';
+export { auditLogs, type AuditLogRow } from './storage/audit-log.table';
+export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './storage/audit-stats.table';
+export type { AuditEvent } from './record/audit-event';
+export { AUDIT_OUTCOMES, type AuditOutcome } from './model/audit-outcome';
+export { auditActions } from './model/audit-actions';
+export { postgresAuditSink, type AuditSink } from './storage/audit-sink';
+export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './storage/audit-retention';
 export {
   auditRowHashes,
   BundleError,

@@ -3,13 +3,13 @@
  * schema's checks, upkeep and sealing, and the actions the request pipeline records itself. For
  * `server.ts` and the layers that carry requests (`http`, `graphql`, `pipeline`, `metrics`).
  */
-export { AuditTrail, type AuditTrailOptions } from './audit-trail';
-export { discardingAuditSink } from './audit-sink';
-export type { AuditObserver } from './audit-observer';
-export { auditTrailWritable } from './audit-trail-writable';
-export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './plugin';
-export { assertAuditCoverage } from './audited-reads';
-export { settleBeforeAudit } from './root-fields';
-export { ensureAuditMonths, startAuditUpkeep } from './audit-upkeep';
+export { AuditTrail, type AuditTrailOptions } from './record/audit-trail';
+export { discardingAuditSink } from './storage/audit-sink';
+export type { AuditObserver } from './record/audit-observer';
+export { auditTrailWritable } from './storage/audit-trail-writable';
+export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './graphql/plugin';
+export { assertAuditCoverage } from './model/audited-reads';
+export { settleBeforeAudit } from './graphql/root-fields';
+export { ensureAuditMonths, startAuditUpkeep } from './storage/audit-upkeep';
 export { loadOrCreateDevSigningKey, Sealer, SealWatcher } from './integrity';
-export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED } from './request-actions';
+export { ACCESS_DENIED, AUTHENTICATE, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED } from './model/request-actions';

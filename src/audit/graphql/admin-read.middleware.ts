@@ -12,10 +12,10 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { MiddlewareFn } from 'type-graphql';
-import { isAdmin } from '../auth/viewer';
-import type { AuditContext } from './audit-context';
-import { auditedResourceOf } from './audited-object';
-import type { AuditedResource } from './audited-resource';
+import { isAdmin } from '../../auth/viewer';
+import type { AuditContext } from '../record/audit-context';
+import { auditedResourceOf } from '../model/audited-object';
+import type { AuditedResource } from '../model/audited-resource';
 
 /**
  * TypeGraphQL middleware on every field that returns records of an `@AuditedObject` type, directly

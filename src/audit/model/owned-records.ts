@@ -1,12 +1,12 @@
 import { and, eq, getTableColumns, type InferInsertModel, type InferSelectModel, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { isAdmin, type Viewer } from '../auth/viewer';
-import { NotFound } from '../core/errors';
-import type { Db, DbExecutor } from '../db/database';
-import { AccessDenied } from './access-denied';
+import { isAdmin, type Viewer } from '../../auth/viewer';
+import { NotFound } from '../../core/errors';
+import type { Db, DbExecutor } from '../../db/database';
+import { AccessDenied } from '../record/access-denied';
 import type { AuditAction } from './audit-actions';
 import type { AuditedResource } from './audited-resource';
-import type { PreparedChange, RequestAudit } from './request-audit';
+import type { PreparedChange, RequestAudit } from '../record/request-audit';
 
 type Row<T extends PgTable> = InferSelectModel<T>;
 /** What a creation supplies: everything but the owner, who is always the caller. */

@@ -8,7 +8,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { Extensions, UseMiddleware } from 'type-graphql';
-import { AdminReadAudit } from './admin-read.middleware';
+import { AdminReadAudit } from '../graphql/admin-read.middleware';
 import { auditedResourceOf } from './audited-object';
 
 const AUDITED_READS = 'auditedReads';

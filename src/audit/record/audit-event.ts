@@ -1,5 +1,5 @@
-import type { Viewer } from '../auth/viewer';
-import type { AuditOutcome } from './audit-outcome';
+import type { Viewer } from '../../auth/viewer';
+import type { AuditOutcome } from '../model/audit-outcome';
 
 /** What a feature says happened; the audit module adds who, when and from where. */
 export interface AuditEvent {

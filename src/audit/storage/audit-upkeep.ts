@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { ConfigError } from '../config/config';
-import type { Logger } from '../config/logger';
-import type { Db } from '../db/database';
-import { describeFailure } from '../core/failure';
+import { ConfigError } from '../../config/config';
+import type { Logger } from '../../config/logger';
+import type { Db } from '../../db/database';
+import { describeFailure } from '../../core/failure';
 
 /**
  * How often each server tends the trail's months. They are created three months ahead, so a

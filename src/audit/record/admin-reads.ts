@@ -1,5 +1,5 @@
 import type { AuditEvent } from './audit-event';
-import type { AuditedResource } from './audited-resource';
+import type { AuditedResource } from '../model/audited-resource';
 
 interface ReadsOfType {
   readonly resource: AuditedResource;

@@ -1,4 +1,4 @@
-import type { ClientError } from '../core/errors';
+import type { ClientError } from '../../core/errors';
 
 /**
  * Thrown inside a change when the caller may not make it. The audit module records a `denied` row

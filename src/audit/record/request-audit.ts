@@ -1,13 +1,13 @@
-import { InvalidInput } from '../core/errors';
-import type { Db, DbExecutor } from '../db/database';
+import { InvalidInput } from '../../core/errors';
+import type { Db, DbExecutor } from '../../db/database';
 import { AccessDenied } from './access-denied';
 import { AdminReads, adminReadOfRecord } from './admin-reads';
-import { assertDefinedAction } from './audit-actions';
+import { assertDefinedAction } from '../model/audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
-import type { AuditSink } from './audit-sink';
-import type { AuditedResource } from './audited-resource';
-import { describeFailure } from '../core/failure';
+import type { AuditSink } from '../storage/audit-sink';
+import type { AuditedResource } from '../model/audited-resource';
+import { describeFailure } from '../../core/failure';
 import { MergedEvents } from './merged-events';
 
 /** The action and resource a change is about, known before it starts. */

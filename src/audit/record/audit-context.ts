@@ -1,4 +1,4 @@
-import type { Viewer } from '../auth/viewer';
+import type { Viewer } from '../../auth/viewer';
 import type { RequestAudit } from './request-audit';
 
 /** What the audit middleware and plugin need of the GraphQL context; the app's context extends it. */

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
-import { Role } from '../auth/viewer';
-import { AUDIT_OUTCOMES } from './audit-outcome';
-import { xid8 } from './integrity/column-types';
+import { Role } from '../../auth/viewer';
+import { AUDIT_OUTCOMES } from '../model/audit-outcome';
+import { xid8 } from '../integrity/column-types';
 
 const OUTCOME_LIST = sql.raw(AUDIT_OUTCOMES.map((outcome) => `'${outcome}'`).join(', '));
 

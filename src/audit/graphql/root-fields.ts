@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { AuditContext } from './audit-context';
+import type { AuditContext } from '../record/audit-context';
 
 type Resolve = (parent: unknown, args: unknown, context: AuditContext, info: GraphQLResolveInfo) => unknown;
 

@@ -1,11 +1,11 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import type { Db, DbExecutor } from '../db/database';
-import type { AuditEvent, AuditRequest } from './audit-event';
-import type { AuditObserver } from './audit-observer';
+import type { Db, DbExecutor } from '../../db/database';
+import type { AuditEvent, AuditRequest } from '../record/audit-event';
+import type { AuditObserver } from '../record/audit-observer';
 import { auditLogs, type NewAuditLogRow } from './audit-log.table';
 import { GroupCommit } from './group-commit';
-import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from './row-limits';
+import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from '../record/row-limits';
 
 /** The columns the database stamps (migrations 0005 and later), whatever an INSERT says. */
 const STAMPED = new Set(['id', 'occurred_at', 'xact_id']);

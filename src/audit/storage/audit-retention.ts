@@ -1,10 +1,10 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { and, gte, lt, sql } from 'drizzle-orm';
-import type { Db, DbExecutor } from '../db/database';
-import { defineAuditAction } from './audit-actions';
+import type { Db, DbExecutor } from '../../db/database';
+import { defineAuditAction } from '../model/audit-actions';
 import { writeAuditRows } from './audit-sink';
 import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
-import { signRetention, type RemovedFromSeal } from './integrity/retention-record';
+import { signRetention, type RemovedFromSeal } from '../integrity/retention-record';
 
 /** Dropping whole months of the trail: the only way rows ever leave it. */
 export const AUDIT_RETENTION = defineAuditAction({

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Logger } from '../../config/logger';
-import type { AuditContext } from '../audit-context';
+import type { Logger } from '../../../config/logger';
+import type { AuditContext } from '../../record/audit-context';
 
 /** Options for {@link ApolloServerPluginAuditTrail}. */
 export interface AuditTrailPluginOptions {

@@ -1,7 +1,7 @@
-import type { Db } from '../db/database';
+import type { Db } from '../../db/database';
 import type { AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
-import { postgresAuditSink, type AuditSink } from './audit-sink';
+import { postgresAuditSink, type AuditSink } from '../storage/audit-sink';
 import { RequestAudit } from './request-audit';
 
 /** What {@link AuditTrail} writes with. */
