@@ -139,6 +139,13 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(await privilegesOf(roles.serving)).toEqual(SERVING_PRIVILEGES);
     });
 
+    it("refused by PostgreSQL, says so in one line that holds no SQL (run as the serving role, which may not migrate)", async () => {
+      const refused = await run(MIGRATE_CLI, [], { MIGRATION_DATABASE_URL: urls.serving });
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toMatch(/^PostgreSQL refused: permission denied for [a-z]+ [^\n]+\n$/);
+      expect(refused.stderr).not.toMatch(/create|select|insert|params/i);
+    });
+
     it('stores only a SCRAM secret of the password', async () => {
       const [row] = await admin<{ rolpassword: string }[]>`select rolpassword from pg_authid where rolname = ${roles.serving}`;
       expect(row!.rolpassword).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);

@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { headAnchor } from '../audit/operations';
 import { openTrail, setting } from './audit-database';
+import { runCommand } from './command';
 
 /**
  * `npm run audit:anchor`: prints the chain's signed head as one JSON line and appends it to
@@ -25,11 +26,4 @@ async function main(): Promise<number> {
   }
 }
 
-// exitCode, not exit(): stdout to a pipe is written asynchronously and exit() would cut it off.
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    process.stderr.write(`could not anchor: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+runCommand(main, { verb: 'anchor', failureStatus: 2 });

@@ -12,7 +12,7 @@ import { InvalidInput } from '../core/errors';
 import { connectDatabase } from '../db/database';
 import { commandLineRun } from '../pipeline';
 import { openTrail, sealSigningKey, setting } from './audit-database';
-import { failureLine } from '../core/failure';
+import { runCommand } from './command';
 
 const USAGE =
   'usage: [DATABASE_URL=<url>] npm run -s audit:export -- --from <date> --to <date> [--format ndjson|csv|ocsf] [--output FILE]\n' +
@@ -38,9 +38,9 @@ async function main(): Promise<void> {
     },
   });
   const url = setting('DATABASE_URL') ?? setting('MIGRATION_DATABASE_URL');
-  if (!values.from || !values.to) throw new Error(USAGE);
+  if (!values.from || !values.to) throw new ConfigError(USAGE);
   const bundle = values.bundle;
-  if (bundle === undefined ? values.anchors !== undefined : values.format !== undefined || values.output !== undefined || bundle === '') throw new Error(USAGE);
+  if (bundle === undefined ? values.anchors !== undefined : values.format !== undefined || values.output !== undefined || bundle === '') throw new ConfigError(USAGE);
 
   // Two connections: the export's snapshot holds one while its audit row is written on the other.
   // Without a URL, the embedded database under DATA_DIR, which serves one (see streamAuditLogs).
@@ -52,9 +52,10 @@ async function main(): Promise<void> {
       window = exportWindowOf(bundle === undefined ? values : { from: values.from, to: values.to });
     } catch (error) {
       // Refused as over HTTP: recorded by the argument's name, never its value.
-      if (error instanceof InvalidInput) audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: error.field } }, 'npm run audit:export');
+      if (!(error instanceof InvalidInput)) throw error;
+      audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: error.field } }, 'npm run audit:export');
       await audit.flush();
-      throw error;
+      throw new ConfigError(`--${error.message}`);
     }
     if (bundle !== undefined) {
       const signingKey = await sealSigningKey('a bundle');
@@ -102,15 +103,4 @@ async function anchorsFile(file: string): Promise<{ text: string; anchors: Retur
   }
 }
 
-main().catch((error: unknown) => {
-  const message =
-    error instanceof InvalidInput
-      ? `--${error.message}`
-      : error instanceof Error && error.message === USAGE
-        ? USAGE
-        : error instanceof ConfigError || error instanceof BundleError
-          ? error.message
-          : failureLine(error, 'export');
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-});
+runCommand(main, { verb: 'export', expected: [BundleError] });

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit/operations';
-import { ConfigError } from '../config/config';
 import { openTrail, sealSigningKey, setting } from './audit-database';
-import { failureLine } from '../core/failure';
+import { runCommand } from './command';
 
 const USAGE = 'usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';
 
@@ -52,10 +51,4 @@ function parseBefore(text: string): Date {
 const describe = (month: Pick<DroppedAuditMonth, 'name' | 'from' | 'to'>) =>
   `${month.name} [${month.from.toISOString()}, ${month.to.toISOString()})`;
 
-/** One line on stderr: our own message, or {@link failureLine}'s. */
-const reasonOf = (error: unknown) => (error instanceof RetentionError || error instanceof ConfigError ? error.message : failureLine(error, 'retention'));
-
-main().catch((error: unknown) => {
-  process.stderr.write(`${reasonOf(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, { verb: 'retention', expected: [RetentionError] });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseAnchors, verifyTrail } from '../audit/operations';
 import { openTrail, trustedPublicKey } from './audit-database';
 import { verifyBundleCommand } from './audit-verify-bundle';
+import { runCommand } from './command';
 
 /**
  * `npm run audit:verify [-- --public-key KEY] [--anchors FILE]`: recomputes every row hash and the
@@ -39,11 +40,4 @@ async function main(): Promise<number> {
   }
 }
 
-// exitCode, not exit(): stdout to a pipe is written asynchronously and exit() would cut it off.
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    process.stderr.write(`could not verify: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+runCommand(main, { verb: 'verify', failureStatus: 2 });

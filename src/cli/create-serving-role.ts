@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '../db/database';
-import { createServingRole, SERVING_PRIVILEGES } from '../db/serving-role';
+import { createServingRole, SERVING_PRIVILEGES, ServingRoleError } from '../db/serving-role';
+import { runCommand } from './command';
+import { ConfigError } from '../config/settings';
 
 const USAGE =
   'usage: MIGRATION_DATABASE_URL=<owner> [SERVING_ROLE_PASSWORD=<password>] npm run db:create-serving-role -- --role <name>';
@@ -14,7 +16,7 @@ const USAGE =
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string' } } });
   const ownerUrl = process.env.MIGRATION_DATABASE_URL?.trim();
-  if (!values.role || !ownerUrl) throw new Error(USAGE);
+  if (!values.role || !ownerUrl) throw new ConfigError(USAGE);
   const password = process.env.SERVING_ROLE_PASSWORD || undefined;
 
   const database = connectDatabase(ownerUrl, { maxConnections: 1 });
@@ -28,7 +30,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, { verb: 'creating the serving role', expected: [ServingRoleError] });

@@ -1,5 +1,7 @@
 import { connectDatabase, type Database } from '../db/database';
 import { runMigrations, withMigrationLock } from '../db/migrate';
+import { runCommand } from './command';
+import { ConfigError } from '../config/settings';
 
 /**
  * `npm run db:migrate`: applies pending migrations as the owner role, MIGRATION_DATABASE_URL
@@ -8,7 +10,7 @@ import { runMigrations, withMigrationLock } from '../db/migrate';
  */
 async function main(): Promise<void> {
   const url = setting('MIGRATION_DATABASE_URL') ?? setting('DATABASE_URL');
-  if (!url) throw new Error('set MIGRATION_DATABASE_URL to the connection URL of the role that owns the tables');
+  if (!url) throw new ConfigError('set MIGRATION_DATABASE_URL to the connection URL of the role that owns the tables');
   const database = connectDatabase(url, { maxConnections: 1 });
   try {
     // Counted under the lock too, so a replica migrating meanwhile does not skew the figures.
@@ -35,7 +37,4 @@ async function appliedMigrations(database: Database): Promise<number> {
   return row!.count;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, { verb: 'migration' });

@@ -4,6 +4,7 @@ import { isAcceptableSubject, MAX_SUBJECT_LENGTH } from '../auth/token-claims';
 import { signToken } from '../auth/token-signer';
 import { ConfigError, loadConfig } from '../config/config';
 import { parseDuration } from '../config/duration';
+import { runCommand } from './command';
 
 const USAGE = 'usage: npm run token -- --sub <user id> [--role admin|user] [--expires 8h] [--issuer iss] [--audience aud]';
 
@@ -45,7 +46,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${token}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runCommand(main, { verb: 'token' });
