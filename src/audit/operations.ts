@@ -14,6 +14,7 @@ export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedA
 export {
   auditRowHashes,
   BundleError,
+  chainProgress,
   hashedColumnsSql,
   headAnchor,
   parseAnchors,

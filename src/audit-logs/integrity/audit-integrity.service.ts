@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../../audit/operations';
+import { chainProgress, hashedColumnsSql, rowHash, type AuditLogRow, type HashedRow } from '../../audit/operations';
 import type { Db } from '../../db/database';
-import type { AuditIntegrity, AuditSeal } from './audit-integrity.type';
+import type { AuditIntegrity } from './audit-integrity.type';
 import type { RowIntegrity } from '../query/audit-log.type';
 
 /** The seal chain as the API shows it: each row's hash and seal, and how far sealing has come. */
@@ -23,26 +23,12 @@ export class AuditIntegrityService {
   }
 
   async status(): Promise<AuditIntegrity> {
-    const [head] = await this.db.execute<Omit<AuditSeal, 'sealedAt'> & { sealedAt: string } & Record<string, unknown>>(
-      sql`select sequence::int as sequence, hash, previous_hash as "previousHash", horizon::text as horizon, row_count as "rowCount",
-                 first_id::text as "firstId", last_id::text as "lastId", sealed_at as "sealedAt", public_key as "publicKey", signature
-          from audit_seals order by sequence desc limit 1`,
-    );
-    // The rows no seal covers: those after the newest seal that can be real (a horizon past the
-    // transactions that have ended was never a database's, so it cannot hide them), with no row hash.
-    // Served by the xact_id index, which reads only the rows not sealed yet.
-    const [unsealed] = await this.db.execute<{ count: number; age: number | null }>(
-      sql`select count(*)::int as count, extract(epoch from clock_timestamp() - min(a.occurred_at))::float8 as age
-          from audit_logs a
-          where a.xact_id >= coalesce((select s.horizon from audit_seals s where s.horizon <= pg_snapshot_xmin(pg_current_snapshot())
-                                       order by s.sequence desc limit 1), '0'::xid8)
-            and not exists (select from audit_row_hashes h where h.id = a.id)`,
-    );
+    const { head, unsealedRows, oldestUnsealedAgeSeconds } = await chainProgress(this.db);
     return {
       headSeal: head ? { ...head, sealedAt: new Date(head.sealedAt) } : null,
       publicKey: head?.publicKey ?? null,
-      unsealedRows: unsealed!.count,
-      oldestUnsealedAgeSeconds: unsealed!.age,
+      unsealedRows,
+      oldestUnsealedAgeSeconds,
     };
   }
 }

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { microsecondsUtc } from './row-hash';
+import { headSeal } from './chain-store';
 
 /** A signed head published outside the database (`npm run audit:anchor`), as verify reads it back. */
 export interface Anchor {
@@ -21,11 +21,7 @@ export interface AnchorLine extends Anchor {
 
 /** The chain's head seal as an anchor; `undefined` before the first seal. */
 export async function headAnchor(sql: postgres.Sql): Promise<AnchorLine | undefined> {
-  const [head] = await sql.unsafe<AnchorLine[]>(
-    `select sequence::int as sequence, hash, horizon::text as horizon, ${microsecondsUtc('sealed_at')} as "sealedAt",
-            public_key as "publicKey", signature
-     from audit_seals order by sequence desc limit 1`,
-  );
+  const head = await headSeal(sql);
   return head && { sequence: head.sequence, hash: head.hash, horizon: head.horizon, sealedAt: head.sealedAt, publicKey: head.publicKey, signature: head.signature };
 }
 

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import canonicalize from 'canonicalize';
 import type postgres from 'postgres';
-import { encodeRow, HASHED_COLUMNS, hashedColumnsSql, microsecondsUtc, type HashedRow } from './row-hash';
+import { encodeRow, HASHED_COLUMNS, hashedColumnsSql, type HashedRow } from './row-hash';
 import { publicKeyText, type Seal } from './seal-encoding';
 import type { Anchor } from './anchor';
+import { HEAD_SEQUENCE_SQL, sealKeys, sealsAfter } from './chain-store';
 
 /**
  * A verifiable export bundle (docs/integrity.md, Export bundles): a directory holding a window of the trail's
@@ -166,7 +167,7 @@ export async function writeBundle(sql: postgres.Sql, options: WriteBundleOptions
     if (options.statementTimeoutMs !== undefined) await tx`select set_config('statement_timeout', ${String(options.statementTimeoutMs)}, true)`;
     const [window] = await tx<{ rows: number; unsealed: number; first: number | null; last: number | null; head: number }[]>`
       select count(h.id)::int as rows, (count(*) - count(h.id))::int as unsealed, min(h.seal)::int as first, max(h.seal)::int as last,
-             (select coalesce(max(sequence), 0)::int from audit_seals) as head
+             ${tx.unsafe(HEAD_SEQUENCE_SQL)} as head
       from audit_logs a left join audit_row_hashes h on h.id = a.id
       where a.occurred_at >= ${from}::timestamptz and a.occurred_at < ${to}::timestamptz`;
     const firstSeal = window!.first;
@@ -176,11 +177,9 @@ export async function writeBundle(sql: postgres.Sql, options: WriteBundleOptions
       if (later.length > 0) lastSeal = Math.min(...later);
     }
     if (firstSeal !== null) {
-      const keys = await tx<{ key: string }[]>`
-        select distinct public_key as key from audit_seals where sequence between ${firstSeal} and ${lastSeal}`;
-      const other = keys.find(({ key }) => key !== publicKey);
+      const other = (await sealKeys(tx, firstSeal, lastSeal!)).find((key) => key !== publicKey);
       if (other) {
-        throw new BundleError(`the signing key's public half ${publicKey} is not the key the seals name (${other.key}): its bundle would not verify`);
+        throw new BundleError(`the signing key's public half ${publicKey} is not the key the seals name (${other}): its bundle would not verify`);
       }
     }
     await options.begin({
@@ -274,13 +273,7 @@ class Runs {
 async function* sealsOf(tx: postgres.TransactionSql, first: number, last: number): AsyncGenerator<Seal> {
   let after = first - 1;
   for (;;) {
-    const batch = await tx.unsafe<Seal[]>(
-      `select sequence::int as sequence, from_xact::text as "fromXact", horizon::text as horizon, row_count as "rowCount",
-              first_id::text as "firstId", last_id::text as "lastId", rows_hash as "rowsHash", previous_hash as "previousHash",
-              ${microsecondsUtc('sealed_at')} as "sealedAt", public_key as "publicKey", hash, signature
-       from audit_seals where sequence > $1 and sequence <= $2 order by sequence limit ${SEALS_PER_READ}`,
-      [after, last],
-    );
+    const batch = await sealsAfter(tx, after, SEALS_PER_READ, last);
     yield* batch;
     if (batch.length < SEALS_PER_READ) return;
     after = batch.at(-1)!.sequence;

@@ -1,6 +1,7 @@
 /** Tamper evidence for the trail: row hashes, the signed seal chain, its verifier and anchors (docs/integrity.md). */
 export { headAnchor, parseAnchors, type Anchor } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
+export { chainProgress, type ChainProgress } from './chain-store';
 export { BUNDLE_FILES, BUNDLE_FORMAT, BundleError, writeBundle, type BundleCounts, type BundleManifest, type WriteBundleOptions } from './bundle';
 export { verifyBundle, type VerifyBundleOptions, type VerifyBundleResult } from './bundle-verify';
 export { loadOrCreateDevSigningKey, readDevSigningKey } from './dev-signing-key';

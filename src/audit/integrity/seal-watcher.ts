@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/database';
+import { HEAD_SEQUENCE_SQL } from './chain-store';
 
 /** How often a process reads the head of the seal chain while a live feed waits for it. */
 const POLL_MS = 250;
@@ -44,7 +45,7 @@ export class SealWatcher {
 
   private async poll(): Promise<void> {
     try {
-      const [row] = await this.db.execute<{ head: number }>(sql`select coalesce(max(sequence), 0)::int as head from audit_seals`);
+      const [row] = await this.db.execute<{ head: number }>(sql`select ${sql.raw(HEAD_SEQUENCE_SQL)} as head`);
       const grew = this.head !== undefined && row!.head > this.head;
       this.head = row!.head;
       if (grew) for (const wake of [...this.waiting]) wake();

@@ -2,6 +2,7 @@ import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import type postgres from 'postgres';
 import type { Logger } from '../../config/logger';
+import { headSeal } from './chain-store';
 import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
 import { GENESIS_HASH, publicKeyText, sealHash, signSealHash, type Seal } from './seal-encoding';
 
@@ -33,8 +34,7 @@ export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise
     const [lease] = await tx<{ held: boolean }[]>`select audit_seal_begin(${options.holder}, ${options.leaseMs}) as held`;
     if (!lease!.held) return { leased: false };
     const nothing = { leased: true };
-    const [head] = await tx<{ sequence: number; horizon: string; hash: string }[]>`
-      select sequence::int as sequence, horizon::text as horizon, hash from audit_seals order by sequence desc limit 1`;
+    const head = await headSeal(tx);
     const [snapshot] = await tx<{ horizon: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon`;
     const fromXact = head?.horizon ?? '0';
     const horizon = snapshot!.horizon;

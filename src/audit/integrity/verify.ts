@@ -1,7 +1,8 @@
 import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import type postgres from 'postgres';
 import { reviewAnchors, type Anchor } from './anchor';
-import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
+import { SEALED_HORIZON_SQL, sealsAfter } from './chain-store';
+import { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
 import { retainedRanges } from './retention-record';
 import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
 
@@ -54,9 +55,7 @@ const ROWS_PER_QUERY = 5_000;
 /** A row of a batch's windows joined to its stored hash; the row's columns are null when it is missing, the hash's when unsealed. */
 type RowAndHash = HashedRow & { seal: number | null; row_hash: Buffer | null; hashed_id: string | null };
 
-interface StoredSeal extends Seal {
-  readonly sequence: number;
-}
+type StoredSeal = Seal;
 
 /** What a batch of seals says about its rows, checked once the batch's rows were read. */
 interface SealTally {
@@ -110,13 +109,7 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
     const batchSize = options.sealsPerBatch ?? 500;
     for (;;) {
       // Seals in keyset batches; the rows of each batch are streamed below.
-      const batch = await sql.unsafe<StoredSeal[]>(
-        `select sequence::int as sequence, from_xact::text as "fromXact", horizon::text as horizon, row_count as "rowCount",
-                first_id::text as "firstId", last_id::text as "lastId", rows_hash as "rowsHash", previous_hash as "previousHash",
-                ${microsecondsUtc('sealed_at')} as "sealedAt", public_key as "publicKey", hash, signature
-         from audit_seals where sequence > $1 order by sequence limit ${batchSize}`,
-        [previous?.sequence ?? 0],
-      );
+      const batch = await sealsAfter(sql, previous?.sequence ?? 0, batchSize);
       if (batch.length === 0) break;
       for (const seal of batch) {
         checkChainLink(seal, previous, trustedKey, options.publicKey);
@@ -344,7 +337,7 @@ function rollupRecount(sql: postgres.Sql): postgres.PendingQuery<BadBucket[]> {
   return sql.unsafe<BadBucket[]>(
     `with sealed as materialized (
        select occurred_at, user_id, action, outcome, user_role, resource_type, admin_bypass from audit_logs
-       where xact_id < coalesce((select horizon from audit_seals order by sequence desc limit 1), '0'::xid8)
+       where xact_id < ${SEALED_HORIZON_SQL}
      ), hourly as materialized (
        select date_bin('1 hour', occurred_at, ${origin}) as bucket_start, ${ROLLUP_KEY.join(', ')}, count(*) as count
        from sealed group by 1, 2, 3, 4, 5, 6

@@ -5,6 +5,7 @@ import { defineAuditAction } from '../model/audit-actions';
 import { writeAuditRows } from './audit-sink';
 import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 import { signRetention, type RemovedFromSeal } from '../integrity/retention-record';
+import { SEALED_HORIZON_SQL } from '../integrity/chain-store';
 
 /** Dropping whole months of the trail: the only way rows ever leave it. */
 export const AUDIT_RETENTION = defineAuditAction({
@@ -88,11 +89,11 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: Ke
     const dropped: DroppedAuditMonth[] = [];
     // Rows no seal covers yet would leave the trail without ever having been sealed: verify could
     // not tell them from rows that never existed.
-    const [head] = await tx.execute<{ horizon: string }>(sql`select horizon::text from audit_seals order by sequence desc limit 1`);
+    const [sealed] = await tx.execute<{ horizon: string }>(sql`select ${sql.raw(SEALED_HORIZON_SQL)}::text as horizon`);
     for (const month of await auditMonthsBefore(tx, before)) {
       const table = sql.identifier(month.name);
       const [unsealed] = await tx.execute<{ rows: number }>(
-        sql`select count(*)::int as rows from ${table} where xact_id >= ${head?.horizon ?? '0'}::xid8`,
+        sql`select count(*)::int as rows from ${table} where xact_id >= ${sealed!.horizon}::xid8`,
       );
       if (unsealed!.rows > 0) {
         throw new RetentionError(`${month.name} holds ${unsealed!.rows} row(s) no seal covers yet; run again once the sealer has sealed them (docs/integrity.md)`);
