@@ -46,7 +46,7 @@ it("writes the admin's reads, stamped with the operation name, before answering"
   expect(response.http.status ?? 200).toBe(200);
   expect(contextValue.audit.request.operationName).toBe('Peek');
   expect(body?.data).toEqual({ item: { title: 'secret' } });
-  expect(sink.events).toEqual([expect.objectContaining({ action: 'admin_view_item', resourceId: '7', outcome: 'success' })]);
+  expect(sink.events).toEqual([expect.objectContaining({ action: expect.objectContaining({ name: 'admin_view_item', resourceType: 'item', activity: 'read' }), resourceId: '7', outcome: 'success' })]);
 });
 
 it('answers 503 with no data when the reads cannot be written', async () => {

@@ -8,7 +8,7 @@ export { auditedResource, type AuditedResource, type AuditedResourceOptions } fr
 export { AuditedObject } from './model/audited-object';
 export { AuditedReads } from './model/audited-reads';
 export { OwnedRecords, type OwnedRecordsScope } from './model/owned-records';
-export { defineAuditAction, type AuditAction } from './model/audit-actions';
+export { defineAuditAction, type AuditAction, type AuditActivity } from './model/audit-actions';
 export type { AuditContext } from './record/audit-context';
 export type { RequestAudit } from './record/request-audit';
 export { WITHHELD } from './model/record-snapshot';

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     } catch (error) {
       // Refused as over HTTP: recorded by the argument's name, never its value.
       if (!(error instanceof InvalidInput)) throw error;
-      audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: error.field } }, 'npm run audit:export');
+      audit.denied({ action: INVALID_ARGUMENT, details: { argument: error.field } }, 'npm run audit:export');
       await audit.flush();
       throw new ConfigError(`--${error.message}`);
     }

@@ -12,7 +12,7 @@ import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
  * PCI DSS 10.2.1.4); all of a request's refusals make one row, written before the response leaves.
  */
 function refuse(context: Context, info: GraphQLResolveInfo, error: ClientError, reason: string): ClientError {
-  context.audit.denied({ action: ACCESS_DENIED.name, details: { reason } }, `${info.parentType.name}.${info.fieldName}`);
+  context.audit.denied({ action: ACCESS_DENIED, details: { reason } }, `${info.parentType.name}.${info.fieldName}`);
   return error;
 }
 

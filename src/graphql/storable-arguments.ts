@@ -41,7 +41,7 @@ const checkArguments: IMiddlewareFunction = (resolve, parent, args: Record<strin
     const fault = unstorableIn(args[name], name);
     if (!fault) continue;
     // The attempt is recorded, by the argument's path only: its value is what cannot be stored.
-    context.audit.denied({ action: INVALID_ARGUMENT.name, details: { argument: fault.field } }, `${info.parentType.name}.${info.fieldName}`);
+    context.audit.denied({ action: INVALID_ARGUMENT, details: { argument: fault.field } }, `${info.parentType.name}.${info.fieldName}`);
     throw fault;
   }
   return resolve(parent, args, context, info);

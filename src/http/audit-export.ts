@@ -23,7 +23,7 @@ export interface AuditExportOptions {
 }
 
 const VIA = 'GET /audit/export';
-const exportEvent = { action: EXPORT_AUDIT_LOGS.name, resourceType: EXPORT_AUDIT_LOGS.resourceType } as const;
+const exportEvent = { action: EXPORT_AUDIT_LOGS } as const;
 
 /**
  * `GET /audit/export?from&to&format=ndjson|csv|ocsf` with an admin's bearer token: the rows of a
@@ -52,7 +52,7 @@ export function auditExportRoute(options: AuditExportOptions): Router {
         window = exportWindowOf(req.query);
       } catch (error) {
         if (!(error instanceof InvalidInput)) throw error;
-        return await refuse(error, { argument: error.field }, { action: INVALID_ARGUMENT.name, resourceType: INVALID_ARGUMENT.resourceType });
+        return await refuse(error, { argument: error.field }, { action: INVALID_ARGUMENT });
       }
       if (running >= maxConcurrent) {
         return await refuse(new RateLimited(`At most ${maxConcurrent} exports run at once; try again shortly.`, 5), { reason: 'too_many_exports' });

@@ -77,7 +77,7 @@ export class Metrics {
     });
     this.audit = {
       rowsWritten(rows) {
-        for (const { action, outcome } of rows) rowsWritten.inc({ action, outcome });
+        for (const { action, outcome } of rows) rowsWritten.inc({ action: action.name, outcome });
       },
       groupCommitEnded(seconds, rows, committed) {
         flushDuration.observe({ result: committed ? 'committed' : 'failed' }, seconds);

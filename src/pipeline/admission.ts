@@ -60,7 +60,7 @@ export class Admission {
     await this.take({ viewer, origin }, door);
     if (rejected) {
       const audit = this.open({ viewer: undefined, origin }, requestId);
-      audit.denied({ action: AUTHENTICATE.name, details: { reason: rejected.reason } });
+      audit.denied({ action: AUTHENTICATE, details: { reason: rejected.reason } });
       await audit.flush();
       throw new Unauthenticated(rejected.message, 401);
     }
@@ -80,7 +80,7 @@ export class Admission {
     } catch (error) {
       if (!(error instanceof TokenRejected)) throw error;
       const audit = this.open(admitted);
-      audit.denied({ action: AUTHENTICATE.name, details: { reason: error.reason } });
+      audit.denied({ action: AUTHENTICATE, details: { reason: error.reason } });
       await audit.flush();
       throw new Unauthenticated(error.message, 401);
     }
@@ -116,7 +116,7 @@ export class Admission {
       summaries.map(async ({ limit, viewer, origin, doors, count }) => {
         const audit = this.open({ viewer, origin });
         const details = { reason: limit, refused: count, windowSeconds: this.options.rateLimits.windowSeconds, doors: [...doors] };
-        audit.denied({ action: REQUEST_LIMITED.name, details });
+        audit.denied({ action: REQUEST_LIMITED, details });
         await audit.flush().catch((error: unknown) => this.options.logger.error({ err: error, limit }, 'audit trail write failed for refused requests'));
       }),
     );

@@ -177,7 +177,7 @@ export class ExportNotRecorded extends Error {
   override readonly name = 'ExportNotRecorded';
 }
 
-const exportEvent = { action: EXPORT_AUDIT_LOGS.name, resourceType: EXPORT_AUDIT_LOGS.resourceType } as const;
+const exportEvent = { action: EXPORT_AUDIT_LOGS } as const;
 
 /**
  * Exports `window` for the request behind `audit` into `output`. The `export_audit_logs` row (the

@@ -1,3 +1,4 @@
+import { auditActionNamed, type AuditActivity } from '../../audit/operations';
 import { Role } from '../../auth/viewer';
 import type { ExportedRow } from './audit-log.exported-row';
 
@@ -69,11 +70,14 @@ function userOf(row: ExportedRow): Record<string, unknown> {
   return row.userRole === Role.ADMIN ? { uid: row.userId, type_id: 2, type: 'Admin' } : { uid: row.userId, type_id: 1, type: 'User' };
 }
 
-/** OCSF activity ids: 1 Create, 2 Read, 3 Update, 4 Delete, 99 Other (refusals, retention, logons). */
-function activityOf(action: string): { id: number; name: string } {
-  if (action.startsWith('create_')) return { id: 1, name: 'Create' };
-  if (/^(admin_view|view|list|export)_/.test(action)) return { id: 2, name: 'Read' };
-  if (action.startsWith('update_')) return { id: 3, name: 'Update' };
-  if (action.startsWith('delete_')) return { id: 4, name: 'Delete' };
-  return { id: 99, name: 'Other' };
-}
+/** OCSF's activity for each kind the actions declare. */
+const OCSF_ACTIVITIES: Record<AuditActivity, { id: number; name: string }> = {
+  create: { id: 1, name: 'Create' },
+  read: { id: 2, name: 'Read' },
+  update: { id: 3, name: 'Update' },
+  delete: { id: 4, name: 'Delete' },
+  other: { id: 99, name: 'Other' },
+};
+
+/** The activity the row's action declares; Other for an action no code defines any more. */
+const activityOf = (action: string) => OCSF_ACTIVITIES[auditActionNamed(action)?.activity ?? 'other'];

@@ -33,7 +33,7 @@ export interface FeedContext extends Context {
 }
 
 const FIELD = 'Subscription.auditLogAdded';
-const feedEvent = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_AUDIT_LOGS.resourceType } as const;
+const feedEvent = { action: VIEW_AUDIT_LOGS } as const;
 /**
  * Rows a feed may have waiting while it records and sends earlier ones; a feed further behind ends
  * (complete), and its subscriber resumes from the last cursor it received.

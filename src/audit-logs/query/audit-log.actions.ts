@@ -4,13 +4,14 @@ import { defineAuditAction } from '../../audit';
 export const VIEW_AUDIT_LOGS = defineAuditAction({
   name: 'view_audit_logs',
   resourceType: 'audit_log',
+  activity: 'read',
   description:
     'every `auditLogs` / `auditLog` / `auditIntegrity` / `auditStats` query, allowed or refused (also for bad input), and every refused `auditActions`; one row per request, whose `resource_type`, `resource_ids` and `owner_ids` name the owned records whose data it showed (`admin_bypass` when they are others\'); for a live feed, its start, each delivered batch that carries owned records (naming them, before it is sent) and its end',
   details: '`{ filter, first, after, order }`, `{ id }`, `{ integrity: true }`, `{ filter, groupBy, bucket, first, order }` (`auditStats`) or `{ actions: true }` of the first query, `fields`, `count`; `reason: "invalid_input"` and `field` when refused for bad input; a feed\'s `{ filter, after, feed: "started" | "delivered" | "ended" }` with `rows` or `rowsDelivered`',
 });
 
 /** The fields of a `view_audit_logs` row, minus what the query asked for. */
-export const viewAuditLogs = { action: VIEW_AUDIT_LOGS.name, resourceType: VIEW_AUDIT_LOGS.resourceType } as const;
+export const viewAuditLogs = { action: VIEW_AUDIT_LOGS } as const;
 
 /** What a query of the trail asked for, as stored in `details`: `{ filter, first, after }`, and `order` when it is not the default. */
 export function auditQueryDetails(args: { filter?: unknown; first?: unknown; after?: unknown; order?: unknown }): Record<string, unknown> {
@@ -21,6 +22,7 @@ export function auditQueryDetails(args: { filter?: unknown; first?: unknown; aft
 export const EXPORT_AUDIT_LOGS = defineAuditAction({
   name: 'export_audit_logs',
   resourceType: 'audit_log',
+  activity: 'read',
   description:
     'every export of the trail (`GET /audit/export`, `npm run audit:export`), written before the first row is sent; refused (outcome `denied`) or cut short (outcome `error`)',
   details:

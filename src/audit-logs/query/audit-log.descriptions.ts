@@ -22,7 +22,8 @@ export function describeAuditActions(schema: GraphQLSchema): void {
 /** The table of actions in docs/audit-trail.md, one row per defined action. */
 export function auditActionTable(): string {
   const rows = auditActions().map(
-    (action) => `| \`${action.name}\` | ${action.resourceType ? `\`${action.resourceType}\`` : '—'} | ${action.description} | ${action.details} |`,
+    (action) =>
+      `| \`${action.name}\` | ${action.resourceType ? `\`${action.resourceType}\`` : '—'} | ${action.activity} | ${action.description} | ${action.details} |`,
   );
-  return ['| action | resource type | when | details |', '|---|---|---|---|', ...rows].join('\n');
+  return ['| action | resource type | activity (OCSF) | when | details |', '|---|---|---|---|---|', ...rows].join('\n');
 }

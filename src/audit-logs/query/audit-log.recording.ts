@@ -1,11 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../api/context';
+import type { AuditAction } from '../../audit';
 import type { AuditLogRow } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import { viewAuditLogs } from './audit-log.actions';
 import { disclosuresOf, type Disclosure } from './audit-log.disclosure';
 
-type ViewEvent = Disclosure & { action: string; details: Record<string, unknown> };
+type ViewEvent = Disclosure & { action: AuditAction; details: Record<string, unknown> };
 
 /** Records the query as a `view_audit_logs` read of what `rows` disclose. */
 export function noteView(context: Context, info: GraphQLResolveInfo, rows: readonly AuditLogRow[], view: ViewEvent): void {

@@ -1,9 +1,17 @@
+/**
+ * What kind of access an action is, as OCSF's API Activity class counts it (`activity_id` 1
+ * Create, 2 Read, 3 Update, 4 Delete, 99 Other: refusals, logons, retention).
+ */
+export type AuditActivity = 'create' | 'read' | 'update' | 'delete' | 'other';
+
 /** One kind of event the trail records, as dashboards filter on it and auditors read it. */
 export interface AuditAction {
   /** The exact, stable string stored in `action`, e.g. `update_item`. */
   readonly name: string;
   /** The `resource_type` its rows carry, or null when it is about the request itself. */
   readonly resourceType: string | null;
+  /** What kind of access it is: exports name it for SIEMs (OCSF `activity_id`). */
+  readonly activity: AuditActivity;
   /** When it is recorded. */
   readonly description: string;
   /** What its rows keep in `details`. */
@@ -23,12 +31,12 @@ export function defineAuditAction(action: AuditAction): AuditAction {
   return action;
 }
 
+/** The action stored as `name`; `undefined` for one no code defines (any more). */
+export function auditActionNamed(name: string): AuditAction | undefined {
+  return registry.get(name);
+}
+
 /** Every defined action, in the order the features defined them. */
 export function auditActions(): readonly AuditAction[] {
   return [...registry.values()];
-}
-
-/** Throws for an action nobody defined, so no row can carry an undocumented action. */
-export function assertDefinedAction(name: string): void {
-  if (!registry.has(name)) throw new Error(`audit action ${name} is not defined (defineAuditAction)`);
 }

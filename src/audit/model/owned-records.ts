@@ -52,8 +52,7 @@ export class OwnedRecords<T extends PgTable> {
     if (!row || this.mayAccess(row)) return row;
     const ownerId = this.ownerOf(row);
     this.scope.audit.denied({
-      action: this.resource.actions.view.name,
-      resourceType: this.resource.type,
+      action: this.resource.actions.view,
       resourceId: String(id),
       ownerIds: [ownerId],
       details: { reason: 'not_owner', ownerId },
@@ -68,8 +67,7 @@ export class OwnedRecords<T extends PgTable> {
   mayList(ownerId: string): boolean {
     if (isAdmin(this.scope.viewer) || ownerId === this.scope.viewer.id) return true;
     this.scope.audit.denied({
-      action: this.resource.actions.list.name,
-      resourceType: this.resource.type,
+      action: this.resource.actions.list,
       ownerIds: [ownerId],
       details: { reason: 'not_owner', ownerId },
     });
@@ -79,7 +77,7 @@ export class OwnedRecords<T extends PgTable> {
   /** Inserts a record owned by the viewer. */
   create(values: NewRecord<T, AuditedResource<T>['ownerField']>): Promise<Row<T>> {
     const { resource, scope } = this;
-    return scope.audit.change({ action: resource.actions.create.name, resourceType: resource.type }, async (tx) => {
+    return scope.audit.change({ action: resource.actions.create }, async (tx) => {
       const [created] = (await tx
         .insert(this.table)
         .values({ ...values, [resource.ownerField]: scope.viewer.id })
@@ -134,7 +132,7 @@ export class OwnedRecords<T extends PgTable> {
     id: unknown,
     describe: (tx: DbExecutor, before: Row<T>) => Pick<PreparedChange<R>, 'details' | 'complete'>,
   ): Promise<R> {
-    const target = { action: action.name, resourceType: this.resource.type, resourceId: String(id) };
+    const target = { action, resourceId: String(id) };
     return this.scope.audit.change(target, async (tx) => {
       const before = await this.lockForChange(tx, id);
       return { resourceId: target.resourceId, ownerId: this.ownerOf(before), adminBypass: this.bypasses(before), ...describe(tx, before) };

@@ -4,6 +4,7 @@ import { defineAuditAction } from './audit-actions';
 export const AUTHENTICATE = defineAuditAction({
   name: 'authenticate',
   resourceType: null,
+  activity: 'other',
   description: 'a request with a bearer token that is refused (outcome `denied`)',
   details:
     '`{ reason }`, one of `malformed`, `bad_signature`, `keys_unavailable`, `no_expiry`, `expired`, `not_yet_valid`, `too_long_lived`, `wrong_issuer`, `wrong_audience`, `bad_subject`; never the token\'s contents',
@@ -13,6 +14,7 @@ export const AUTHENTICATE = defineAuditAction({
 export const ACCESS_DENIED = defineAuditAction({
   name: 'access_denied',
   resourceType: null,
+  activity: 'other',
   description: 'a call of a query or mutation the caller may not make, e.g. anonymously (outcome `denied`)',
   details: '`{ reason, fields: ["Mutation.createItem", …], count }`: one row per request and reason',
 });
@@ -21,6 +23,7 @@ export const ACCESS_DENIED = defineAuditAction({
 export const INVALID_ARGUMENT = defineAuditAction({
   name: 'invalid_argument',
   resourceType: null,
+  activity: 'other',
   description: 'a call refused because an argument holds what cannot be stored: NUL, an unpaired surrogate, a date outside years 1–9999 (outcome `denied`)',
   details: '`{ argument, fields, count }`: the path of the first such argument, never its value',
 });
@@ -29,6 +32,7 @@ export const INVALID_ARGUMENT = defineAuditAction({
 export const QUERY_REFUSED = defineAuditAction({
   name: 'query_refused',
   resourceType: null,
+  activity: 'other',
   description: 'a GraphQL document over a query limit, refused before execution (outcome `denied`)',
   details: '`{ limit, max, measured }`, never the document',
 });
@@ -37,6 +41,7 @@ export const QUERY_REFUSED = defineAuditAction({
 export const REQUEST_LIMITED = defineAuditAction({
   name: 'request_limited',
   resourceType: null,
+  activity: 'other',
   description:
     'requests refused by a rate or capacity limit (HTTP 429, `RATE_LIMITED`), one row per caller, limit and window however many were refused (outcome `denied`)',
   details:

@@ -36,9 +36,8 @@ export class AdminReads {
 export function adminReadEvent({ resource, owners, fields }: ReadsOfType): AuditEvent {
   const ids = [...owners.keys()];
   return {
-    action: resource.actions.adminRead.name,
+    action: resource.actions.adminRead,
     outcome: 'success',
-    resourceType: resource.type,
     resourceId: ids.length === 1 ? ids[0] : null,
     resourceIds: ids.length === 1 ? [] : ids,
     ownerIds: [...new Set(owners.values())],

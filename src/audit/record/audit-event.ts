@@ -1,11 +1,13 @@
 import type { Viewer } from '../../auth/viewer';
+import type { AuditAction } from '../model/audit-actions';
 import type { AuditOutcome } from '../model/audit-outcome';
 
 /** What a feature says happened; the audit module adds who, when and from where. */
 export interface AuditEvent {
-  /** A name from the action registry (`defineAuditAction`), such as `update_item`. */
-  readonly action: string;
+  /** What happened: an action from `defineAuditAction`, such as `update_item`. */
+  readonly action: AuditAction;
   readonly outcome: AuditOutcome;
+  /** The type of the records it is about, when not the action's own (a query of the trail that showed items). */
   readonly resourceType?: string | null;
   readonly resourceId?: string | null;
   /** The records it is about when there are several, in place of `resourceId`. */

@@ -12,7 +12,7 @@ export class MergedEvents {
   private readonly groups = new Map<string, Group>();
 
   add(event: AuditEvent, field?: string): void {
-    const key = `${event.action}\u0000${event.resourceType ?? ''}\u0000${String(event.details?.reason ?? '')}`;
+    const key = `${event.action.name}\u0000${event.resourceType ?? ''}\u0000${String(event.details?.reason ?? '')}`;
     let group = this.groups.get(key);
     if (!group) {
       group = { first: event, fields: new Set(), count: 0, resourceIds: new Set(), ownerIds: new Set(), adminBypass: false };

@@ -2,7 +2,7 @@ import { InvalidInput } from '../../core/errors';
 import type { Db, DbExecutor } from '../../db/database';
 import { AccessDenied } from './access-denied';
 import { AdminReads, adminReadOfRecord } from './admin-reads';
-import { assertDefinedAction } from '../model/audit-actions';
+import type { AuditAction } from '../model/audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
 import type { AuditSink } from '../storage/audit-sink';
@@ -12,8 +12,7 @@ import { MergedEvents } from './merged-events';
 
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
-  readonly action: string;
-  readonly resourceType: string;
+  readonly action: AuditAction;
   /** Unknown for creations until the row exists. */
   readonly resourceId?: string;
 }
@@ -94,13 +93,11 @@ export class RequestAudit {
 
   /** Queues a successful read by `field` (e.g. `Query.auditLogs`); one row per kind is written by {@link flush}. */
   noteRead(event: Omit<AuditEvent, 'outcome'>, field: string): void {
-    assertDefinedAction(event.action);
     this.reads.add({ ...event, outcome: 'success' }, field);
   }
 
   /** Queues a refused attempt; one row per kind and reason is written by {@link flush}, outside any transaction. */
   denied(event: Omit<AuditEvent, 'outcome'>, field?: string): void {
-    assertDefinedAction(event.action);
     this.denials.add({ ...event, outcome: 'denied' }, field);
   }
 
@@ -109,7 +106,6 @@ export class RequestAudit {
    * `details` name the failure, never its message. Written by {@link flush}.
    */
   failed(event: Omit<AuditEvent, 'outcome'>, error: unknown): void {
-    assertDefinedAction(event.action);
     this.failures.push({ ...event, outcome: 'error', details: { ...event.details, ...describeFailure(error) } });
   }
 
@@ -144,7 +140,6 @@ export class RequestAudit {
    * rather than call this.
    */
   async change<T>(target: ChangeTarget, prepare: (tx: DbExecutor) => Promise<PreparedChange<T>>): Promise<T> {
-    assertDefinedAction(target.action);
     const changeRead = this.changeRead?.taken === false ? this.changeRead : undefined;
     if (changeRead) changeRead.taken = true;
     let committed: { result: T; rows: readonly AuditEvent[] };
@@ -154,7 +149,6 @@ export class RequestAudit {
         const rows: AuditEvent[] = [
           {
             action: target.action,
-            resourceType: target.resourceType,
             resourceId: change.resourceId,
             ownerIds: [change.ownerId],
             outcome: 'success',
@@ -164,7 +158,7 @@ export class RequestAudit {
           },
         ];
         // An admin's read of the record the change returns, if it is someone else's.
-        const read = changeRead?.resource.type === target.resourceType && change.adminBypass ? changeRead : undefined;
+        const read = changeRead?.resource.type === target.action.resourceType && change.adminBypass ? changeRead : undefined;
         if (read) rows.push(adminReadOfRecord(read.resource, change.resourceId, change.ownerId, read.fields));
         const [result] = await Promise.all([change.complete(), this.sink.writeInTransaction(tx, this.request, rows)]);
         if (read) read.recorded.add(change.resourceId);

@@ -11,6 +11,7 @@ import { SEALED_HORIZON_SQL } from '../integrity/chain-store';
 export const AUDIT_RETENTION = defineAuditAction({
   name: 'audit_retention',
   resourceType: null,
+  activity: 'other',
   description:
     'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction and signed with the seal-signing key',
   details:
@@ -124,7 +125,7 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: Ke
       signingKey,
     );
     const request = { viewer: undefined, requestId, ip: null, userAgent: null, operationName: 'audit:retention' };
-    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION.name, outcome: 'success', details: { ...details } }]);
+    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION, outcome: 'success', details: { ...details } }]);
     const [record] = await tx.execute<{ id: string }>(sql`select id::text from audit_logs where request_id = ${requestId}`);
     return { dropped, recordId: record!.id };
   });

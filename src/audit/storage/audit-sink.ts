@@ -89,8 +89,8 @@ function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
   return {
     userId: request.viewer?.id ?? null,
     userRole: request.viewer?.role ?? null,
-    action: event.action,
-    resourceType: event.resourceType ?? null,
+    action: event.action.name,
+    resourceType: event.resourceType === undefined ? event.action.resourceType : event.resourceType,
     resourceId: event.resourceId ?? null,
     resourceIds: [...(event.resourceIds ?? [])],
     ownerIds: [...(event.ownerIds ?? [])],

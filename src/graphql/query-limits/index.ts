@@ -91,7 +91,7 @@ export { checkOperation, type CheckedOperation, type OperationCheckOptions, type
 
 /** Records a refused document as one denied `query_refused` row of its request: the figures, never the document. */
 export function noteRefusal(audit: RequestAudit, refusal: QueryRefusal): void {
-  audit.denied({ action: QUERY_REFUSED.name, details: { ...refusal } });
+  audit.denied({ action: QUERY_REFUSED, details: { ...refusal } });
 }
 
 /** The first limit among a failed validation's errors, if a limit is why it failed. */
