@@ -8,7 +8,14 @@ import { ConfigError } from '../config/config';
 export interface EmbeddedPostgres {
   /** Connection URL for postgres.js. */
   readonly url: string;
+  /** Its data directory as a tar file, to start another from (see {@link EmbeddedOptions.from}). */
+  dump(): Promise<Blob>;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** For an in-memory database: starts as this dump of another (`dump()`) rather than empty. Default: empty. */
+  readonly from?: Blob;
 }
 
 /**
@@ -19,7 +26,7 @@ export interface EmbeddedPostgres {
  * of concurrent connections, so callers must use a pool of exactly one connection. One process at
  * a time may open a `dataDir`: a second is refused with {@link ConfigError}.
  */
-export async function startEmbeddedPostgres(dataDir: string | undefined): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string | undefined, options: EmbeddedOptions = {}): Promise<EmbeddedPostgres> {
   let pgDir: string | undefined;
   let release = async () => {};
   if (dataDir) {
@@ -28,11 +35,12 @@ export async function startEmbeddedPostgres(dataDir: string | undefined): Promis
     release = await claim(path.join(dataDir, 'pglite.pid'), dataDir);
   }
   try {
-    const pglite = await PGlite.create(pgDir);
+    const pglite = await PGlite.create(pgDir, options.from ? { loadDataDir: options.from } : {});
     const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
     await server.start();
     return {
       url: `postgres://postgres@${server.getServerConn()}/postgres`,
+      dump: () => pglite.dumpDataDir('none'),
       async stop() {
         await server.stop();
         await pglite.close();

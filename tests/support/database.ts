@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { databaseUrl, templateName } from './template-database';
@@ -15,9 +16,9 @@ export interface TestDatabase {
 /** What a test database starts as. */
 export interface TestDatabaseOptions {
   /**
-   * Every migration applied, copied from the run's template (`tests/support/global-setup.ts`), for
-   * files that start a server on it rather than test migrating; on PGlite the server migrates it.
-   * Defaults to false: an empty database.
+   * Every migration applied, copied from the run's template or, on PGlite, loaded from its snapshot
+   * (`tests/support/global-setup.ts`), for files that start a server on it rather than test
+   * migrating. Defaults to false: an empty database.
    */
   readonly migrated?: boolean;
 }
@@ -29,7 +30,9 @@ export interface TestDatabaseOptions {
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres(undefined);
+    const snapshot = process.env.TEST_PGLITE_SNAPSHOT;
+    const from = options.migrated && snapshot ? new Blob([await readFile(snapshot)]) : undefined;
+    const embedded = await startEmbeddedPostgres(undefined, { from });
     // Idempotent like the PostgreSQL branch: a test may drop early and `stop()` drops again.
     let stopped: Promise<void> | undefined;
     return { url: embedded.url, embedded: true, drop: () => (stopped ??= embedded.stop()) };
