@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
-import { BUNDLE_FILES, manifestText, signManifest, type BundleManifest } from '../src/audit/integrity/bundle';
+import { BUNDLE_FILES, manifestText, signManifest, type BundleManifest } from '../src/audit/integrity/bundle-format';
 import { verifyBundle } from '../src/audit/integrity/bundle-verify';
 import { bundleReport } from '../src/cli/audit-verify-bundle';
 import { independentBundleProblems, independentRowHashes } from './support/independent-verifier';

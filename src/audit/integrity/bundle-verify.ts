@@ -1,12 +1,11 @@
-import { createHash, type Hash, type KeyObject } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import canonicalize from 'canonicalize';
 import { parseAnchors } from './anchor';
-import { BUNDLE_FILES, BUNDLE_FORMAT, manifestSignatureValid, manifestText, type BundleFile, type BundleManifest } from './bundle';
+import { BUNDLE_FILES, BUNDLE_FORMAT, manifestSignatureValid, manifestText, type BundleFile, type BundleManifest } from './bundle-format';
 import { HASHED_COLUMNS } from './row-hash';
+import { DECIMAL, fail, Fault, LineReader, parseRowLine, parseSealLine, type BundleFailure, type RowLine } from './bundle-lines';
 import { GENESIS_HASH, publicKeyFromText, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
 import type { Anchor } from './anchor';
 
@@ -20,16 +19,6 @@ export interface VerifyBundleOptions {
   readonly anchors?: readonly Anchor[];
 }
 
-interface BundleFailure {
-  readonly ok: false;
-  /** The file at fault, when known. */
-  readonly file?: string;
-  /** Its line (1-based). */
-  readonly line?: number;
-  readonly seal?: number;
-  readonly row?: string;
-  readonly reason: string;
-}
 
 export type VerifyBundleResult = (
   | {
@@ -59,16 +48,7 @@ export type VerifyBundleResult = (
   readonly trusted?: { readonly publicKey: string; readonly given: boolean };
 };
 
-class Fault extends Error {
-  constructor(readonly failure: BundleFailure) {
-    super(failure.reason);
-  }
-}
-const fail = (failure: Omit<BundleFailure, 'ok'>): never => {
-  throw new Fault({ ok: false, ...failure });
-};
 
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HEX_64 = /^[0-9a-f]{64}$/;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ISO_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -233,13 +213,6 @@ async function readManifest(dir: string): Promise<BundleManifest> {
 /** Decimal ids compared as numbers: no leading zeros, so the longer is the larger. */
 const compareIds = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
-/** A line of `rows.ndjson`. */
-interface RowLine {
-  readonly line: number;
-  readonly id: string;
-  readonly seal: number;
-  readonly row: readonly unknown[];
-}
 
 interface ChainCheck {
   readonly rows: number;
@@ -390,103 +363,3 @@ const hashOf = (row: RowLine): string => createHash('sha256').update(canonicaliz
 /** The order of a row line's place against (seal, id). */
 const comparePositions = (row: RowLine, seal: number, id: string): number => row.seal - seal || compareIds(row.id, id);
 
-function parseRowLine(text: string, line: number): RowLine {
-  const at = { file: BUNDLE_FILES.rows, line };
-  let value: { id?: unknown; seal?: unknown; row?: unknown } | undefined;
-  try {
-    value = JSON.parse(text) as typeof value;
-  } catch {
-    fail({ ...at, reason: 'it is not JSON' });
-  }
-  if (typeof value !== 'object' || value === null || typeof value.id !== 'string' || !DECIMAL.test(value.id) || Object.keys(value).length !== 3) {
-    fail({ ...at, reason: 'it is not a row line: {"id", "seal", "row"}' });
-  }
-  const id = value!.id as string;
-  if (!Number.isSafeInteger(value!.seal) || (value!.seal as number) < 1 || !Array.isArray(value!.row) || value!.row.length !== HASHED_COLUMNS.length) {
-    fail({ ...at, row: id, reason: `it is not a row line: {"id", "seal", "row"} with the ${HASHED_COLUMNS.length} hashed columns` });
-  }
-  const row = value!.row as unknown[];
-  if (row[0] !== id) fail({ ...at, row: id, reason: `its row encodes id ${String(row[0])}` });
-  return { line, id, seal: value!.seal as number, row };
-}
-
-interface SealLine extends Seal {
-  readonly rows?: readonly [string, string][];
-}
-
-function parseSealLine(text: string, line: number): SealLine {
-  const at = { file: BUNDLE_FILES.seals, line };
-  let seal: Record<string, unknown>;
-  try {
-    seal = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return fail({ ...at, reason: 'it is not JSON' });
-  }
-  const strings = ['fromXact', 'horizon', 'firstId', 'lastId', 'rowsHash', 'previousHash', 'sealedAt', 'publicKey', 'hash', 'signature'];
-  const members = new Set(['sequence', 'rowCount', 'rows', ...strings]);
-  const ok =
-    typeof seal === 'object' &&
-    seal !== null &&
-    !Array.isArray(seal) &&
-    Object.keys(seal).every((name) => members.has(name)) &&
-    Number.isSafeInteger(seal.sequence) &&
-    Number.isSafeInteger(seal.rowCount) &&
-    strings.every((name) => typeof seal[name] === 'string') &&
-    DECIMAL.test(seal.fromXact as string) &&
-    DECIMAL.test(seal.horizon as string) &&
-    (seal.rows === undefined || (Array.isArray(seal.rows) && seal.rows.length > 0));
-  if (!ok) fail({ ...at, ...(Number.isSafeInteger(seal?.sequence) ? { seal: seal.sequence as number } : {}), reason: 'it is not a seal line' });
-  return seal as unknown as SealLine;
-}
-
-/** A file's lines, read as a stream, with the SHA-256 and size of its bytes. */
-class LineReader {
-  private readonly chunks: AsyncIterator<Buffer>;
-  private readonly decoder = new StringDecoder('utf8');
-  private readonly digest: Hash = createHash('sha256');
-  private bytes = 0;
-  private lines: string[] = [];
-  private index = 0;
-  private carry = '';
-  private ended = false;
-  /** The number of the line last returned. */
-  lineNumber = 0;
-  /** Whether the file is empty or ends with a line break (known once read to the end). */
-  endsWithNewline = true;
-
-  constructor(file: string) {
-    this.chunks = createReadStream(file, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  /** The next line without its line break; `undefined` at the end. */
-  async next(): Promise<string | undefined> {
-    while (this.index >= this.lines.length) {
-      if (this.ended) return undefined;
-      const chunk = await this.chunks.next();
-      this.lines = [];
-      this.index = 0;
-      if (chunk.done) {
-        this.ended = true;
-        const rest = this.carry + this.decoder.end();
-        this.carry = '';
-        if (rest !== '') {
-          this.endsWithNewline = false;
-          this.lines = [rest];
-        }
-        continue;
-      }
-      this.digest.update(chunk.value);
-      this.bytes += chunk.value.length;
-      const parts = (this.carry + this.decoder.write(chunk.value)).split('\n');
-      this.carry = parts.pop()!;
-      this.lines = parts;
-    }
-    this.lineNumber += 1;
-    return this.lines[this.index++];
-  }
-
-  /** Its SHA-256 and size, once read to the end. */
-  file(): BundleFile {
-    return { sha256: this.digest.digest('hex'), bytes: this.bytes };
-  }
-}

@@ -2,7 +2,8 @@
 export { headAnchor, parseAnchors, type Anchor } from './anchor';
 export { auditRowHashes } from './audit-seal.table';
 export { chainProgress, type ChainProgress } from './chain-store';
-export { BUNDLE_FILES, BUNDLE_FORMAT, BundleError, writeBundle, type BundleCounts, type BundleManifest, type WriteBundleOptions } from './bundle';
+export { BUNDLE_FILES, BUNDLE_FORMAT, type BundleManifest } from './bundle-format';
+export { BundleError, writeBundle, type BundleCounts, type WriteBundleOptions } from './bundle';
 export { verifyBundle, type VerifyBundleOptions, type VerifyBundleResult } from './bundle-verify';
 export { loadOrCreateDevSigningKey, readDevSigningKey } from './dev-signing-key';
 export { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
