@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { createPrivateKey } from 'node:crypto';
 import { dropAuditMonthsBefore, sealOnce } from '../src/audit/operations';
+import { AuditTrail } from '../src/audit/wiring';
 import { connectDatabase } from '../src/db/database';
+import { commandLineRun } from '../src/pipeline';
 import { tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectInvalidInput } from './support/errors';
 import { admin, alice, startTestServer, TEST_AUDIT_SIGNING_KEY, type TestServer } from './support/test-server';
@@ -306,7 +308,8 @@ describe('retention of a month', () => {
     expect((await stats(['action'], 'DAY', march)).buckets.length).toBeGreaterThan(0);
     const owner = connectDatabase(server.database.url, { maxConnections: 1 });
     try {
-      const result = await dropAuditMonthsBefore(owner.db, new Date('2024-04-01T00:00:00Z'), signingKey);
+      const audit = commandLineRun(new AuditTrail({ db: owner.db }), 'audit:retention');
+      const result = await dropAuditMonthsBefore(owner.db, new Date('2024-04-01T00:00:00Z'), signingKey, audit);
       expect(result.dropped.map((month) => month.name)).toContain('audit_logs_2024_03');
     } finally {
       await owner.close();

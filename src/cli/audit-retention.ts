@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from '../audit/operations';
+import { AuditTrail } from '../audit/wiring';
+import { commandLineRun } from '../pipeline';
 import { openTrail, sealSigningKey, setting } from './audit-database';
 import { runCommand } from './command';
 
@@ -26,7 +28,8 @@ async function main(): Promise<void> {
       process.stdout.write(`dry run: ${months.length} month(s) end on or before ${before.toISOString()}; nothing dropped\n`);
       return;
     }
-    const { dropped, recordId } = await dropAuditMonthsBefore(database.db, before, key!);
+    const audit = commandLineRun(new AuditTrail({ db: database.db }), 'audit:retention');
+    const { dropped, recordId } = await dropAuditMonthsBefore(database.db, before, key!, audit);
     for (const month of dropped) process.stdout.write(`dropped ${describe(month)}, ${month.rows} row(s)\n`);
     process.stdout.write(
       recordId === undefined

@@ -109,6 +109,17 @@ export class RequestAudit {
     this.failures.push({ ...event, outcome: 'error', details: { ...event.details, ...describeFailure(error) } });
   }
 
+  /**
+   * Writes a `success` row for `event` in the caller's transaction `tx`, so that it commits with the
+   * work it records or not at all (retention's row with the months it drops). For work that is not
+   * a change of a declared resource, which {@link change} records.
+   */
+  async recordInTransaction(tx: DbExecutor, event: Omit<AuditEvent, 'outcome'>): Promise<void> {
+    const row: AuditEvent = { ...event, outcome: 'success' };
+    await this.sink.writeInTransaction(tx, this.request, [row]);
+    this.observer?.rowsWritten([row]);
+  }
+
   /** Keeps {@link flush} waiting until `result` settles: a root field still running may yet record something. */
   settles<T>(result: T): T {
     if (isThenable(result)) {

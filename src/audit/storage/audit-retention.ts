@@ -1,8 +1,8 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { and, gte, lt, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../../db/database';
 import { defineAuditAction } from '../model/audit-actions';
-import { writeAuditRows } from './audit-sink';
+import type { RequestAudit } from '../record/request-audit';
 import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 import { signRetention, type RemovedFromSeal } from '../integrity/retention-record';
 import { SEALED_HORIZON_SQL } from '../integrity/chain-store';
@@ -74,10 +74,11 @@ function monthOf(name: string): AuditMonth | undefined {
  * the rollups) and the row says so, or nothing changed. The record names, for each month, the seals
  * whose rows it removed and how many, and is signed with `signingKey`, the key that signs the seals:
  * verify accepts rows missing from the chain only as a signed retention removed them, once the next
- * seal covers its row. Only the owner of `audit_logs` may drop its partitions; the current month is
- * never dropped.
+ * seal covers its row. The row is `audit`'s, written in the transaction through its sink like
+ * every other row (a command line run's: `commandLineRun`). Only the owner of `audit_logs` may drop
+ * its partitions; the current month is never dropped.
  */
-export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: KeyObject, now = new Date()): Promise<RetentionResult> {
+export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: KeyObject, audit: RequestAudit, now = new Date()): Promise<RetentionResult> {
   const thisMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   if (before.getTime() > thisMonth.getTime()) {
     throw new RetentionError(`--before must be on or before ${thisMonth.toISOString().slice(0, 10)}: the current month is never dropped`);
@@ -114,7 +115,7 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: Ke
     }
     if (dropped.length === 0) return { dropped };
     const [who] = await tx.execute<{ role: string }>(sql`select current_user as role`);
-    const requestId = randomUUID();
+    const { requestId } = audit.request;
     const details = signRetention(
       {
         retentionId: requestId,
@@ -124,8 +125,7 @@ export async function dropAuditMonthsBefore(db: Db, before: Date, signingKey: Ke
       },
       signingKey,
     );
-    const request = { viewer: undefined, requestId, ip: null, userAgent: null, operationName: 'audit:retention' };
-    await writeAuditRows(tx, request, [{ action: AUDIT_RETENTION, outcome: 'success', details: { ...details } }]);
+    await audit.recordInTransaction(tx, { action: AUDIT_RETENTION, details: { ...details } });
     const [record] = await tx.execute<{ id: string }>(sql`select id::text from audit_logs where request_id = ${requestId}`);
     return { dropped, recordId: record!.id };
   });

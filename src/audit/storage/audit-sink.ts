@@ -46,7 +46,7 @@ async function insertAuditRows(executor: DbExecutor, rows: readonly Record<strin
 const rowsOf = (request: AuditRequest, events: readonly AuditEvent[]) => events.map((event) => byColumnName(toRow(request, event)));
 
 /** Stores `events` of `request` through `executor` (a transaction, for rows that must commit with it). */
-export const writeAuditRows = (executor: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]) =>
+const writeAuditRows = (executor: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]) =>
   insertAuditRows(executor, rowsOf(request, events));
 
 /**
