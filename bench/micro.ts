@@ -7,6 +7,7 @@ import { buildExecutableSchema } from '#src/graphql/schema';
 import type { ItemRow } from '#src/items/item.table';
 import { Item, ItemConnection } from '#src/items/item.type';
 import { median } from './stats';
+import { AUDIT_ACTIONS } from '#src/graphql/audit-actions';
 
 const ITEM_COUNT = 1000;
 const ITEM_FIELDS = ['id', 'title', 'description', 'ownerId', 'createdAt', 'updatedAt'];
@@ -110,7 +111,7 @@ function contextFor(variant: Variant): Context {
   const request = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, operationName: null };
   // No resolver below the replaced root field touches the database.
   const db = undefined as unknown as Context['db'];
-  return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink }).forRequest(request) };
+  return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request) };
 }
 
 function run(variant: Variant): ExecutionResult | Promise<ExecutionResult> {

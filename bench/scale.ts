@@ -22,6 +22,7 @@ import { AuditStatsService } from '#src/audit-logs/stats/audit-stats.service';
 import { AUDIT_LOG_NODE, AUDIT_LOG_PAGE } from '#src/audit-logs/query/audit-log.type';
 import { encodeCursor } from '#src/api/page';
 import { connectDatabase, type Database } from '#src/db/database';
+import { AUDIT_ACTIONS } from '#src/graphql/audit-actions';
 import { auditStatsCases, rollUpSeededTrail, rollupSizes } from './audit-stats';
 import { createBenchDatabase, DEFAULT_ADMIN_URL } from './database';
 import { compareSideBySide, type SideStats } from './load';
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     await viewRowCost(on, off, admin, runs * 10, AUDIT_LOG_NODE.globalId(String(seeded.firstId + 12345)));
     await commitCost(direct, runs * 10);
 
-    const stats = new AuditStatsService(direct.db);
+    const stats = new AuditStatsService(direct.db, AUDIT_ACTIONS);
     log(`\n| auditStats, 30 days | buckets | p50 / p95 ms |`);
     log('| --- | ---: | ---: |');
     for (const testCase of auditStatsCases(SEED_START, new Date(SEED_START.getTime() + SEED_DAYS * 86_400_000))) {

@@ -13,6 +13,7 @@ import { startHttpServer } from './http/app';
 import { AuditIntegrityService } from './audit-logs/integrity/audit-integrity.service';
 import { Metrics } from './metrics';
 import { Admission } from './pipeline';
+import { AUDIT_ACTIONS } from './graphql/audit-actions';
 
 /** A started API: its base URL and how to shut it down cleanly. */
 export interface Server {
@@ -73,7 +74,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     });
     const admission = new Admission({
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
-      auditTrail: new AuditTrail({ db: database.db, ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
+      auditTrail: new AuditTrail({ db: database.db, actions: AUDIT_ACTIONS, ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
       rateLimits: config.rateLimits,
       logger,
     });

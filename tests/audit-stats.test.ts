@@ -3,6 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { dropAuditMonthsBefore, sealOnce } from '../src/audit/operations';
 import { AuditTrail } from '../src/audit/wiring';
 import { connectDatabase } from '../src/db/database';
+import { AUDIT_ACTIONS } from '../src/graphql/audit-actions';
 import { commandLineRun } from '../src/pipeline';
 import { tracedRequest, TRACED_USER_AGENT, type StoredAuditRow } from './support/audit-rows';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError, expectInvalidInput } from './support/errors';
@@ -308,7 +309,7 @@ describe('retention of a month', () => {
     expect((await stats(['action'], 'DAY', march)).buckets.length).toBeGreaterThan(0);
     const owner = connectDatabase(server.database.url, { maxConnections: 1 });
     try {
-      const audit = commandLineRun(new AuditTrail({ db: owner.db }), 'audit:retention');
+      const audit = commandLineRun(new AuditTrail({ db: owner.db, actions: AUDIT_ACTIONS }), 'audit:retention');
       const result = await dropAuditMonthsBefore(owner.db, new Date('2024-04-01T00:00:00Z'), signingKey, audit);
       expect(result.dropped.map((month) => month.name)).toContain('audit_logs_2024_03');
     } finally {

@@ -2,6 +2,7 @@ import { EXPORT_ENCODINGS, exportWindowOf } from '../src/audit-logs/export/audit
 import type { ExportedRow } from '../src/audit-logs/export/audit-log.exported-row';
 import { ocsfApiActivity } from '../src/audit-logs/export/audit-log.ocsf';
 import { InvalidInput } from '../src/core/errors';
+import { AUDIT_ACTIONS } from '../src/graphql/audit-actions';
 import { auditRowsOfRequest } from './support/audit-rows';
 import { CREATE_ITEM, ITEM_QUERY, UPDATE_ITEM } from './support/items';
 import { ocsfApiActivityViolations } from './support/ocsf-api-activity';
@@ -94,8 +95,8 @@ const PLAIN_ROW: ExportedRow = {
 /** How the CSV export writes `userAgent` (its last column) as a cell, exactly. */
 function csvCellOf(userAgent: string): string {
   const { line } = EXPORT_ENCODINGS.csv;
-  const before = line(PLAIN_ROW).slice(0, -'\r\n'.length);
-  return line({ ...PLAIN_ROW, userAgent }).slice(before.length, -'\r\n'.length);
+  const before = line(PLAIN_ROW, AUDIT_ACTIONS).slice(0, -'\r\n'.length);
+  return line({ ...PLAIN_ROW, userAgent }, AUDIT_ACTIONS).slice(before.length, -'\r\n'.length);
 }
 
 describe('CSV cells', () => {
@@ -137,7 +138,7 @@ describe('CSV cells', () => {
 
 describe('ocsfApiActivity', () => {
   it('gives a row without a user or an IP (a command line run) an actor and a source', () => {
-    const event = ocsfApiActivity({ ...PLAIN_ROW, userId: null, userRole: null, ip: null, action: 'export_audit_logs', resourceType: null });
+    const event = ocsfApiActivity({ ...PLAIN_ROW, userId: null, userRole: null, ip: null, action: 'export_audit_logs', resourceType: null }, AUDIT_ACTIONS);
     expect(ocsfApiActivityViolations(event)).toEqual([]);
     expect(event).toMatchObject({ actor: { user: { name: 'anonymous', type_id: 0, type: 'Unknown' } }, src_endpoint: { name: 'unknown' } });
     expect((event.actor as any).user).not.toHaveProperty('uid');
@@ -145,7 +146,7 @@ describe('ocsfApiActivity', () => {
   });
 
   it('has a checker that finds what OCSF 1.1 API Activity lacks', () => {
-    const event = ocsfApiActivity(PLAIN_ROW);
+    const event = ocsfApiActivity(PLAIN_ROW, AUDIT_ACTIONS);
     expect(ocsfApiActivityViolations(event)).toEqual([]);
     const without = (name: string) => Object.fromEntries(Object.entries(event).filter(([key]) => key !== name));
     expect(ocsfApiActivityViolations(without('actor'))).toEqual(['at event: api_activity requires actor']);

@@ -10,6 +10,6 @@ describe('emitted files', () => {
 
   it("docs/audit-trail.md's table of audit actions matches the action registry", async () => {
     const document = await readFile(ACTION_TABLE_FILE, 'utf8');
-    expect(document).toBe(await withActionTable(document));
+    expect(document).toBe(withActionTable(document));
   });
 });

@@ -5,7 +5,7 @@ import { graphql, type GraphQLSchema } from 'graphql';
 import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver, buildSchema } from 'type-graphql';
 import type { Context } from '../src/api/context';
 import { AuditedObject, AuditedReads, OwnedRecords, WITHHELD, auditedResource } from '../src/audit';
-import { AuditTrail, assertAuditCoverage } from '../src/audit/wiring';
+import { AuditActionRegistry, AuditTrail, BUILT_IN_AUDIT_ACTIONS, assertAuditCoverage } from '../src/audit/wiring';
 import { Role, type Viewer } from '../src/auth/viewer';
 import { connectDatabase, type Database } from '../src/db/database';
 import { runMigrations } from '../src/db/migrate';
@@ -82,7 +82,8 @@ beforeAll(async () => {
   );
   schema = await buildSchema({ resolvers: [NoteResolver], validate: false });
   assertAuditCoverage(schema);
-  trail = new AuditTrail({ db: database.db });
+  // The resource's actions join the trail's own in the registry, as src/graphql/audit-actions.ts lists items'.
+  trail = new AuditTrail({ db: database.db, actions: new AuditActionRegistry([...BUILT_IN_AUDIT_ACTIONS, ...Object.values(noteResource.actions)]) });
 });
 afterAll(async () => {
   await database.close();
@@ -191,5 +192,17 @@ describe('a second audited resource, declared in the test', () => {
     const { result, rows } = await run(alice, `mutation { deleteNote(id: "${noteId}") }`);
     expect(result.errors?.[0]?.message).toBe('note not found');
     expect(rows).toEqual([expect.objectContaining({ action: 'delete_note', outcome: 'denied', details: { reason: 'not_found' } })]);
+  });
+});
+
+describe('a resource whose actions the server does not list', () => {
+  it('is refused before anything is written: a row can only carry an action of the registry', async () => {
+    const unlisted = new AuditTrail({ db: database.db, actions: new AuditActionRegistry(BUILT_IN_AUDIT_ACTIONS) });
+    const audit = unlisted.forRequest({ viewer: alice, requestId: 'note-unlisted', ip: null, userAgent: null, operationName: null });
+    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer: alice, db: database.db, audit } satisfies Context });
+    // In process, unformatted: over HTTP the client would see only INTERNAL_SERVER_ERROR.
+    expect(result.errors?.[0]?.message).toBe("audit action create_note is not in the server's registry (src/graphql/audit-actions.ts)");
+    expect(await database.sql`select id from notes where body = 'unlisted'`).toHaveLength(0);
+    expect(await database.sql`select id from audit_logs where request_id = 'note-unlisted'`).toHaveLength(0);
   });
 });

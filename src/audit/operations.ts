@@ -8,7 +8,7 @@ export { auditLogs, type AuditLogRow } from './storage/audit-log.table';
 export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './storage/audit-stats.table';
 export type { AuditEvent } from './record/audit-event';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './model/audit-outcome';
-export { auditActionNamed, auditActions, type AuditActivity } from './model/audit-actions';
+export type { AuditActionRegistry, AuditActivity } from './model/audit-actions';
 export { postgresAuditSink, type AuditSink } from './storage/audit-sink';
 export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './storage/audit-retention';
 export {

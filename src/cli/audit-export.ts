@@ -13,6 +13,7 @@ import { connectDatabase } from '../db/database';
 import { commandLineRun } from '../pipeline';
 import { openTrail, sealSigningKey, setting } from './audit-database';
 import { runCommand } from './command';
+import { AUDIT_ACTIONS } from '../graphql/audit-actions';
 
 const USAGE =
   'usage: [DATABASE_URL=<url>] npm run -s audit:export -- --from <date> --to <date> [--format ndjson|csv|ocsf] [--output FILE]\n' +
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   // Without a URL, the embedded database under DATA_DIR, which serves one (see streamAuditLogs).
   const database = url ? connectDatabase(url, { maxConnections: 2 }) : await openTrail();
   try {
-    const audit = commandLineRun(new AuditTrail({ db: database.db }), 'audit:export');
+    const audit = commandLineRun(new AuditTrail({ db: database.db, actions: AUDIT_ACTIONS }), 'audit:export');
     let window;
     try {
       window = exportWindowOf(bundle === undefined ? values : { from: values.from, to: values.to });

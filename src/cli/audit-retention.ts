@@ -4,6 +4,7 @@ import { AuditTrail } from '../audit/wiring';
 import { commandLineRun } from '../pipeline';
 import { openTrail, sealSigningKey, setting } from './audit-database';
 import { runCommand } from './command';
+import { AUDIT_ACTIONS } from '../graphql/audit-actions';
 
 const USAGE = 'usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention -- --before <YYYY-MM-DD> [--dry-run]';
 
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       process.stdout.write(`dry run: ${months.length} month(s) end on or before ${before.toISOString()}; nothing dropped\n`);
       return;
     }
-    const audit = commandLineRun(new AuditTrail({ db: database.db }), 'audit:retention');
+    const audit = commandLineRun(new AuditTrail({ db: database.db, actions: AUDIT_ACTIONS }), 'audit:retention');
     const { dropped, recordId } = await dropAuditMonthsBefore(database.db, before, key!, audit);
     for (const month of dropped) process.stdout.write(`dropped ${describe(month)}, ${month.rows} row(s)\n`);
     process.stdout.write(

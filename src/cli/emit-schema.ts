@@ -6,7 +6,7 @@ import { runCommand } from './command';
 /** `npm run schema:emit`: rewrites `schema.graphql` and the action table of `docs/audit-trail.md` from the code. */
 async function main(): Promise<void> {
   await writeFile(SCHEMA_FILE, await printApiSchema());
-  await writeFile(ACTION_TABLE_FILE, await withActionTable(await readFile(ACTION_TABLE_FILE, 'utf8')));
+  await writeFile(ACTION_TABLE_FILE, withActionTable(await readFile(ACTION_TABLE_FILE, 'utf8')));
   process.stdout.write(`wrote ${SCHEMA_FILE} and the action table in ${ACTION_TABLE_FILE}\n`);
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { printSchema } from 'graphql';
 import { auditActionTable } from '../audit-logs/query/audit-log.descriptions';
+import { AUDIT_ACTIONS } from './audit-actions';
 import { buildApiSchema } from './schema';
 
 /** The committed SDL, at the project root (`src/` and `dist/` are at the same depth). */
@@ -18,13 +19,11 @@ export async function printApiSchema(): Promise<string> {
 
 /**
  * `document` (the text of {@link ACTION_TABLE_FILE}) with the table of audit actions between its
- * markers rebuilt from the action registry (the schema is built first, so every feature has
- * defined its actions).
+ * markers rebuilt from the server's action registry.
  */
-export async function withActionTable(document: string): Promise<string> {
-  await buildApiSchema();
+export function withActionTable(document: string): string {
   const start = document.indexOf(TABLE_START);
   const end = document.indexOf(TABLE_END);
   if (start < 0 || end < start) throw new Error(`${ACTION_TABLE_FILE} lacks the markers ${TABLE_START} … ${TABLE_END}`);
-  return `${document.slice(0, start + TABLE_START.length)}\n${auditActionTable()}\n${document.slice(end)}`;
+  return `${document.slice(0, start + TABLE_START.length)}\n${auditActionTable(AUDIT_ACTIONS)}\n${document.slice(end)}`;
 }

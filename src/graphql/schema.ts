@@ -3,6 +3,7 @@ import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { assertAuditCoverage, settleBeforeAudit } from '../audit/wiring';
 import { describeAuditActions } from '../audit-logs/query/audit-log.descriptions';
+import { AUDIT_ACTIONS } from './audit-actions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
 import { AuditLogResolver } from '../audit-logs/query/audit-log.resolver';
 import { AuditLogFeedResolver } from '../audit-logs/feed/audit-log-feed.resolver';
@@ -29,7 +30,7 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
     pubSub: { publish: unusedPubSub, subscribe: unusedPubSub },
   });
   assertAuditCoverage(schema);
-  describeAuditActions(schema);
+  describeAuditActions(schema, AUDIT_ACTIONS);
   return schema;
 }
 

@@ -2,6 +2,7 @@ import { AuditTrail } from '../../src/audit/wiring';
 import { type AuditEvent, type AuditSink } from '../../src/audit/operations';
 import { Role, type Viewer } from '../../src/auth/viewer';
 import type { Db } from '../../src/db/database';
+import { AUDIT_ACTIONS } from '../../src/graphql/audit-actions';
 
 /** An audit sink that keeps events in memory, or fails every write when told to. */
 export class RecordingSink implements AuditSink {
@@ -24,6 +25,6 @@ export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };
 /** A context for in-process execution whose rows go to `sink`; nothing touches a database. */
 export function inProcessContext(sink: AuditSink, viewer: Viewer = ADMIN) {
   const db = undefined as unknown as Db;
-  const trail = new AuditTrail({ db, sink });
+  const trail = new AuditTrail({ db, sink, actions: AUDIT_ACTIONS });
   return { viewer, db, audit: trail.forRequest({ viewer, requestId: 'in-process', ip: null, userAgent: null, operationName: null }) };
 }

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { RequestAudit } from '../../audit';
+import type { AuditActionRegistry } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import { EXPORT_AUDIT_LOGS } from '../query/audit-log.actions';
 import type { ExportedRow } from './audit-log.exported-row';
@@ -77,7 +78,8 @@ export interface ExportEncoding {
   readonly contentType: string;
   readonly extension: string;
   readonly header?: string;
-  line(row: ExportedRow): string;
+  /** A row's line; `actions` are the server's (OCSF names each action's activity). */
+  line(row: ExportedRow, actions: AuditActionRegistry): string;
 }
 
 export const EXPORT_ENCODINGS: Readonly<Record<ExportFormat, ExportEncoding>> = {
@@ -88,7 +90,7 @@ export const EXPORT_ENCODINGS: Readonly<Record<ExportFormat, ExportEncoding>> = 
     header: `${COLUMNS.join(',')}\r\n`,
     line: (row) => `${COLUMNS.map((column) => csvCell(row[column])).join(',')}\r\n`,
   },
-  ocsf: { contentType: 'application/x-ndjson', extension: 'ocsf.ndjson', line: (row) => `${JSON.stringify(ocsfApiActivity(row))}\n` },
+  ocsf: { contentType: 'application/x-ndjson', extension: 'ocsf.ndjson', line: (row, actions) => `${JSON.stringify(ocsfApiActivity(row, actions))}\n` },
 };
 
 /**
@@ -198,7 +200,7 @@ export async function runAuditExport(sql: postgres.Sql, audit: RequestAudit, win
         if (encoding.header) await output.write(encoding.header);
       },
       async (rows) => {
-        await output.write(rows.map((row) => encoding.line(row)).join(''));
+        await output.write(rows.map((row) => encoding.line(row, audit.actions)).join(''));
         sent(rows.length);
       },
     ),

@@ -1,4 +1,4 @@
-import { auditActionNamed, type AuditActivity } from '../../audit/operations';
+import type { AuditActionRegistry, AuditActivity } from '../../audit/operations';
 import { Role } from '../../auth/viewer';
 import type { ExportedRow } from './audit-log.exported-row';
 
@@ -10,8 +10,8 @@ import type { ExportedRow } from './audit-log.exported-row';
  * attribute is left out rather than `null`. What OCSF has no attribute for goes under `unmapped`,
  * keyed by column.
  */
-export function ocsfApiActivity(row: ExportedRow): Record<string, unknown> {
-  const activity = activityOf(row.action);
+export function ocsfApiActivity(row: ExportedRow, actions: AuditActionRegistry): Record<string, unknown> {
+  const activity = OCSF_ACTIVITIES[actions.named(row.action)?.activity ?? 'other'];
   const success = row.outcome === 'success';
   const resources = (row.resourceId !== null ? [row.resourceId] : row.resourceIds).map((uid) => ({
     uid,
@@ -70,7 +70,7 @@ function userOf(row: ExportedRow): Record<string, unknown> {
   return row.userRole === Role.ADMIN ? { uid: row.userId, type_id: 2, type: 'Admin' } : { uid: row.userId, type_id: 1, type: 'User' };
 }
 
-/** OCSF's activity for each kind the actions declare. */
+/** OCSF's activity for each kind the actions declare; an action the server no longer lists is Other. */
 const OCSF_ACTIVITIES: Record<AuditActivity, { id: number; name: string }> = {
   create: { id: 1, name: 'Create' },
   read: { id: 2, name: 'Read' },
@@ -79,5 +79,3 @@ const OCSF_ACTIVITIES: Record<AuditActivity, { id: number; name: string }> = {
   other: { id: 99, name: 'Other' },
 };
 
-/** The activity the row's action declares; Other for an action no code defines any more. */
-const activityOf = (action: string) => OCSF_ACTIVITIES[auditActionNamed(action)?.activity ?? 'other'];

@@ -33,3 +33,6 @@ export const EXPORT_AUDIT_LOGS = defineAuditAction({
 export function auditStatsDetails(args: { filter?: unknown; groupBy?: unknown; bucket?: unknown; first?: unknown; order?: unknown }): Record<string, unknown> {
   return { filter: args.filter ?? null, groupBy: args.groupBy ?? null, bucket: args.bucket ?? null, first: args.first ?? null, order: args.order ?? null };
 }
+
+/** The actions of querying, following and exporting the trail, for the server's registry. */
+export const AUDIT_LOG_ACTIONS = [VIEW_AUDIT_LOGS, EXPORT_AUDIT_LOGS] as const;

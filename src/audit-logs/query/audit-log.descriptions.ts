@@ -1,5 +1,5 @@
 import { isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
-import { auditActions } from '../../audit/operations';
+import type { AuditActionRegistry } from '../../audit/operations';
 import { ACTIONS_DESCRIPTION } from './audit-log.inputs';
 
 /**
@@ -7,8 +7,9 @@ import { ACTIONS_DESCRIPTION } from './audit-log.inputs';
  * and `actions`, once every feature has defined its actions (at schema build), so the schema
  * lists exactly the actions the server records.
  */
-export function describeAuditActions(schema: GraphQLSchema): void {
-  const names = auditActions()
+export function describeAuditActions(schema: GraphQLSchema, actions: AuditActionRegistry): void {
+  const names = actions
+    .all()
     .map((action) => action.name)
     .join(', ');
   const auditLog = schema.getType('AuditLog');
@@ -20,8 +21,8 @@ export function describeAuditActions(schema: GraphQLSchema): void {
 }
 
 /** The table of actions in docs/audit-trail.md, one row per defined action. */
-export function auditActionTable(): string {
-  const rows = auditActions().map(
+export function auditActionTable(actions: AuditActionRegistry): string {
+  const rows = actions.all().map(
     (action) =>
       `| \`${action.name}\` | ${action.resourceType ? `\`${action.resourceType}\`` : '—'} | ${action.activity} | ${action.description} | ${action.details} |`,
   );

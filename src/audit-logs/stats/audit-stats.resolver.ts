@@ -1,7 +1,6 @@
 import { Args, Ctx, Info, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../api/context';
-import { auditActions } from '../../audit/operations';
 import { auditStatsDetails, viewAuditLogs } from '../query/audit-log.actions';
 import { noteView, recordingRefusal } from '../query/audit-log.recording';
 import { AuditStatsArgs } from './audit-stats.inputs';
@@ -16,7 +15,7 @@ export class AuditStatsResolver {
   })
   async auditStats(@Args(() => AuditStatsArgs) args: AuditStatsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditStats> {
     const details = auditStatsDetails(args);
-    const stats = await recordingRefusal(context, info, details, () => new AuditStatsService(context.db).stats(args));
+    const stats = await recordingRefusal(context, info, details, () => new AuditStatsService(context.db, context.audit.actions).stats(args));
     // Counts name no record, so the row discloses none.
     noteView(context, info, [], { ...viewAuditLogs, details });
     return stats;
@@ -24,7 +23,7 @@ export class AuditStatsResolver {
 
   /** The registry itself, not the trail: nothing of the trail is shown, so an admin's read is not recorded. */
   @Query(() => [AuditActionInfo], { description: 'Every action the trail records, with when and what it keeps. Admins only.' })
-  auditActions(): AuditActionInfo[] {
-    return auditActions().map(({ name, resourceType, description, details }) => ({ name, resourceType, description, details }));
+  auditActions(@Ctx() context: Context): AuditActionInfo[] {
+    return context.audit.actions.all().map(({ name, resourceType, description, details }) => ({ name, resourceType, description, details }));
   }
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { auditActions, auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from '../../audit/operations';
+import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily, type AuditActionRegistry } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import type { Db } from '../../db/database';
 import type { AuditLogFilter } from '../query/audit-log.inputs';
@@ -29,12 +29,16 @@ const DAY_MS = 24 * HOUR_MS;
  * none) and its range whole days, else per hour.
  */
 export class AuditStatsService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** The actions the server records: a filter naming another is refused. */
+    private readonly actions: AuditActionRegistry,
+  ) {}
 
   async stats(query: AuditStatsQuery): Promise<AuditStats> {
     const first = checkedFirst(query.first);
     const filter = query.filter ?? {};
-    checkFilter(filter);
+    checkFilter(filter, this.actions);
     const groupBy = [...new Set(query.groupBy)];
     const byUser = groupBy.includes(AuditStatsKey.USER_ID) || filter.userId != null;
     if (byUser && query.bucket === AuditStatsBucketSize.HOUR) {
@@ -95,13 +99,13 @@ function checkedFirst(first: number | null): number {
 }
 
 /** Refuses what the rollups cannot count, and actions the trail never records (they would count 0). */
-function checkFilter(filter: AuditLogFilter): void {
+function checkFilter(filter: AuditLogFilter, actions: AuditActionRegistry): void {
   for (const [field, value] of Object.entries(filter)) {
     if (value != null && !COUNTABLE_FILTER_FIELDS.has(field)) {
       throw new InvalidInput(`filter.${field}`, 'cannot be counted by auditStats, which reads counts per hour or day, not rows: use auditLogs');
     }
   }
-  const known = new Set(auditActions().map((action) => action.name));
+  const known = new Set(actions.all().map((action) => action.name));
   const unknown = 'is not an action the trail records (see auditActions)';
   if (filter.action != null && !known.has(filter.action)) throw new InvalidInput('filter.action', unknown);
   if (filter.actions) {

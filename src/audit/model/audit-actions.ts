@@ -18,25 +18,47 @@ export interface AuditAction {
   readonly details: string;
 }
 
-const registry = new Map<string, AuditAction>();
+/** An action's name: what the `action` column stores and dashboards filter on. */
+const ACTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
- * Adds an action to the registry that the schema's descriptions and the action table of docs/audit-trail.md are
- * generated from. Defining the same name twice is a programming error: two features would share
- * one dashboard filter.
+ * Declares an action: a value, registered nowhere. The server records only the actions listed in
+ * its {@link AuditActionRegistry}, which the schema's descriptions and the action table of
+ * docs/audit-trail.md are generated from.
  */
 export function defineAuditAction(action: AuditAction): AuditAction {
-  if (registry.has(action.name)) throw new Error(`audit action ${action.name} is defined twice`);
-  registry.set(action.name, action);
-  return action;
+  if (!ACTION_NAME.test(action.name)) throw new Error(`audit action name ${JSON.stringify(action.name)} is not snake_case`);
+  return Object.freeze({ ...action });
 }
 
-/** The action stored as `name`; `undefined` for one no code defines (any more). */
-export function auditActionNamed(name: string): AuditAction | undefined {
-  return registry.get(name);
-}
+/**
+ * The actions a server records, listed explicitly where the server is assembled
+ * (`src/graphql/audit-actions.ts`): the trail's own, each declared resource's and each feature's.
+ * A request may record only these; two with one name are a programming error (two features would
+ * share one dashboard filter).
+ */
+export class AuditActionRegistry {
+  private readonly byName = new Map<string, AuditAction>();
 
-/** Every defined action, in the order the features defined them. */
-export function auditActions(): readonly AuditAction[] {
-  return [...registry.values()];
+  constructor(actions: Iterable<AuditAction>) {
+    for (const action of actions) {
+      if (this.byName.has(action.name)) throw new Error(`audit action ${action.name} is listed twice`);
+      this.byName.set(action.name, action);
+    }
+  }
+
+  /** Every action, in the order listed. */
+  all(): readonly AuditAction[] {
+    return [...this.byName.values()];
+  }
+
+  /** The action stored as `name`; `undefined` for one not listed (a row of an action since removed). */
+  named(name: string): AuditAction | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Throws unless `action` is this very one of the registry: no row may carry an action that is not listed. */
+  check(action: AuditAction): void {
+    if (this.byName.get(action.name) !== action) throw new Error(`audit action ${action.name} is not in the server's registry (src/graphql/audit-actions.ts)`);
+  }
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database';
+import type { AuditActionRegistry } from '../model/audit-actions';
 import type { AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
 import { postgresAuditSink, type AuditSink } from '../storage/audit-sink';
@@ -7,6 +8,8 @@ import { RequestAudit } from './request-audit';
 /** What {@link AuditTrail} writes with. */
 export interface AuditTrailOptions {
   readonly db: Db;
+  /** The actions its rows may carry: the server's registry. */
+  readonly actions: AuditActionRegistry;
   /** Where rows go. Defaults to `audit_logs` ({@link postgresAuditSink}); only the benchmark's audit-OFF server passes another. */
   readonly sink?: AuditSink;
   /** Told of every committed row and every group commit (metrics); none by default. */
@@ -22,6 +25,6 @@ export class AuditTrail {
   }
 
   forRequest(request: AuditRequest): RequestAudit {
-    return new RequestAudit(this.options.db, request, this.sink, this.options.observer);
+    return new RequestAudit(this.options.db, request, this.sink, this.options.actions, this.options.observer);
   }
 }

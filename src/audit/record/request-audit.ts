@@ -2,7 +2,7 @@ import { InvalidInput } from '../../core/errors';
 import type { Db, DbExecutor } from '../../db/database';
 import { AccessDenied } from './access-denied';
 import { AdminReads, adminReadOfRecord } from './admin-reads';
-import type { AuditAction } from '../model/audit-actions';
+import type { AuditAction, AuditActionRegistry } from '../model/audit-actions';
 import type { AuditEvent, AuditRequest } from './audit-event';
 import type { AuditObserver } from './audit-observer';
 import type { AuditSink } from '../storage/audit-sink';
@@ -61,6 +61,8 @@ export class RequestAudit {
     private readonly db: Db,
     readonly request: AuditRequest,
     private readonly sink: AuditSink,
+    /** The actions its rows may carry (the server's registry), which features read too (`auditActions`, exports). */
+    readonly actions: AuditActionRegistry,
     private readonly observer?: AuditObserver,
   ) {}
 
@@ -116,6 +118,7 @@ export class RequestAudit {
    */
   async recordInTransaction(tx: DbExecutor, event: Omit<AuditEvent, 'outcome'>): Promise<void> {
     const row: AuditEvent = { ...event, outcome: 'success' };
+    this.actions.check(row.action);
     await this.sink.writeInTransaction(tx, this.request, [row]);
     this.observer?.rowsWritten([row]);
   }
@@ -139,6 +142,7 @@ export class RequestAudit {
       ...this.denials.take(),
       ...this.failures.splice(0),
     ];
+    for (const event of events) this.actions.check(event.action);
     await this.sink.write(this.request, events);
     if (events.length > 0) this.observer?.rowsWritten(events);
   }
@@ -151,6 +155,7 @@ export class RequestAudit {
    * rather than call this.
    */
   async change<T>(target: ChangeTarget, prepare: (tx: DbExecutor) => Promise<PreparedChange<T>>): Promise<T> {
+    this.actions.check(target.action);
     const changeRead = this.changeRead?.taken === false ? this.changeRead : undefined;
     if (changeRead) changeRead.taken = true;
     let committed: { result: T; rows: readonly AuditEvent[] };

@@ -1,22 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { and, gte, lt, sql } from 'drizzle-orm';
 import type { Db, DbExecutor } from '../../db/database';
-import { defineAuditAction } from '../model/audit-actions';
+import { AUDIT_RETENTION } from '../model/built-in-actions';
 import type { RequestAudit } from '../record/request-audit';
 import { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './audit-stats.table';
 import { signRetention, type RemovedFromSeal } from '../integrity/retention-record';
 import { SEALED_HORIZON_SQL } from '../integrity/chain-store';
 
-/** Dropping whole months of the trail: the only way rows ever leave it. */
-export const AUDIT_RETENTION = defineAuditAction({
-  name: 'audit_retention',
-  resourceType: null,
-  activity: 'other',
-  description:
-    'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction and signed with the seal-signing key',
-  details:
-    '`{ retentionId, before, databaseRole, partitions: [{ name, from, to, rows, firstId, lastId, seals: [{ seal, rows }] }], publicKey, signature }`',
-});
 
 /** One month of `audit_logs` (partition `audit_logs_YYYY_MM`), covering [from, to) in UTC. */
 export interface AuditMonth {

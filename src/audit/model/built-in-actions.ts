@@ -1,5 +1,7 @@
 import { defineAuditAction } from './audit-actions';
 
+/* The actions the trail records itself, whatever the features: refusals at the doors and retention. */
+
 /** A request with an invalid, expired or malformed bearer token (a failed logon, PCI DSS 10.2.1.4). */
 export const AUTHENTICATE = defineAuditAction({
   name: 'authenticate',
@@ -47,3 +49,17 @@ export const REQUEST_LIMITED = defineAuditAction({
   details:
     '`{ reason, refused, windowSeconds, doors }`: `reason` the limit, one of `caller_rate`, `anonymous_rate`, `process_rate`, `subscriptions_per_connection`, `subscriptions_per_process`; `refused` how many requests it refused in the window; `doors` `http`, `websocket`',
 });
+
+/** Dropping whole months of the trail: the only way rows ever leave it. */
+export const AUDIT_RETENTION = defineAuditAction({
+  name: 'audit_retention',
+  resourceType: null,
+  activity: 'other',
+  description:
+    'months of the trail dropped by `npm run audit:retention` as the table owner, recorded in the same transaction and signed with the seal-signing key',
+  details:
+    '`{ retentionId, before, databaseRole, partitions: [{ name, from, to, rows, firstId, lastId, seals: [{ seal, rows }] }], publicKey, signature }`',
+});
+
+/** The trail's own actions, which every server's registry lists first. */
+export const BUILT_IN_AUDIT_ACTIONS = [AUTHENTICATE, ACCESS_DENIED, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED, AUDIT_RETENTION] as const;
