@@ -1,25 +1,21 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import { isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
-import { viewerOf, type Context } from '../api/context';
+import type { Context } from '../api/context';
+import type { NodeSource } from '../api/feature';
 import { decodeGlobalId } from '../api/global-id';
 import { Node } from '../api/node';
 import { AuditedReads } from '../audit';
-import { AuditLogResolver } from '../audit-logs/query/audit-log.resolver';
-import { AUDIT_LOG_NODE } from '../audit-logs/query/audit-log.type';
 import { InvalidInput } from '../core/errors';
-import { ItemResolver } from '../items/item.resolver';
-import { ITEM_NODE } from '../items/item.type';
-import { ViewerResolver } from '../viewer/viewer.resolver';
-import { VIEWER_NODE } from '../viewer/viewer.type';
+import { NODE_SOURCES } from './features';
 
 /** Most ids one `nodes` call takes: each is answered by a query of its own. */
 export const MAX_NODE_IDS = 100;
 
 /**
- * Relay's `node(id:)` and `nodes(ids:)`: each id is answered by its type's own query, so scoping
- * and the audit trail treat it exactly as that query (`item(id:)`, `auditLog(id:)`, `me`);
- * `@AuditedReads()` records an admin's reads of someone else's items, and `permissions.ts` lets
- * only admins fetch audit entries.
+ * Relay's `node(id:)` and `nodes(ids:)`: each id is answered by its type's own query, as the
+ * features declare (`nodes` of each `<name>.feature.ts`), so scoping and the audit trail treat it
+ * exactly as that query (`item(id:)`, `auditLog(id:)`, `me`); `@AuditedReads()` records an admin's
+ * reads of someone else's records, and `permissions.ts` applies each type's own access.
  */
 @Resolver()
 export class NodeResolver {
@@ -48,19 +44,33 @@ export class NodeResolver {
   }
 }
 
-const NODE_TYPES = [ITEM_NODE, AUDIT_LOG_NODE, VIEWER_NODE];
-
 /** Throws `BAD_USER_INPUT` on `field` unless `id` is a well-formed id of a type node() fetches. */
 function checkNodeId(id: string, field: string): void {
+  const source = nodeSourceOf(id, field);
+  if (!source) throw new InvalidInput(field, 'is not the id of an object node() fetches');
+  source.type.parse(id, field);
+}
+
+/** The feature that answers ids of `id`'s type; undefined for a type node() does not fetch. */
+export function nodeSourceOf(id: string, field: string): NodeSource | undefined {
   const { type } = decodeGlobalId(id, field);
-  if (!type || !NODE_TYPES.includes(type as never)) throw new InvalidInput(field, 'is not the id of an object node() fetches');
-  type.parse(id, field);
+  return NODE_SOURCES.find((source) => source.type === type);
 }
 
 /** The object behind a checked id, through its type's own query. */
 async function fetchNode(id: string, context: Context, info: GraphQLResolveInfo): Promise<Node | null> {
-  const { type } = decodeGlobalId(id, 'id');
-  if (type === ITEM_NODE) return new ItemResolver().item(id, context);
-  if (type === AUDIT_LOG_NODE) return new AuditLogResolver().auditLog(id, context, info);
-  return VIEWER_NODE.parse(id, 'id') === viewerOf(context).id ? new ViewerResolver().me(context) : null;
+  return nodeSourceOf(id, 'id')!.fetch(id, context, info);
+}
+
+/**
+ * Fails the schema build for an object type that implements `Node` without a feature answering
+ * `node()` for its ids (`nodes` in its `<name>.feature.ts`): a client's refetch would fail.
+ */
+export function assertNodeSources(schema: GraphQLSchema): void {
+  const answered = new Set(NODE_SOURCES.map((source) => source.type.name));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isObjectType(type) && type.getInterfaces().some((face) => face.name === 'Node') && !answered.has(type.name)) {
+      throw new Error(`${type.name} implements Node, but no feature answers node() for its ids: list its node type in its <name>.feature.ts`);
+    }
+  }
 }

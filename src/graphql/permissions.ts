@@ -1,10 +1,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { deny, rule, shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { ACCESS_DENIED } from '../audit/wiring';
-import { decodeGlobalId } from '../api/global-id';
-import { auditTrailAccess, canReadAuditTrail } from '../audit-logs/query/audit-log.rules';
-import { AUDIT_LOG_NODE } from '../audit-logs/query/audit-log.type';
+import type { AccessCheck } from '../api/feature';
+import { API_FEATURES } from './features';
+import { nodeSourceOf } from './node.resolver';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 
 /**
@@ -21,52 +22,48 @@ const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Co
 );
 
 /**
- * `node(id:)` of an audit entry is a read of the trail, allowed and recorded as `auditLog(id:)`;
- * `nodes(ids:)` naming any audit entry is allowed to admins only, likewise.
+ * `node(id:)` and `nodes(ids:)`: each id's type decides, as its own query would (an audit entry
+ * only for admins, recorded as `auditLog(id:)`); ids of types without an access of their own, and
+ * ids that are not ids at all (the resolver answers BAD_USER_INPUT), need a signed-in caller.
  */
-const canFetchNodes = rule({ cache: 'no_cache' })((_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
-  if ((args.ids ?? [args.id]).some(namesAuditLog)) return auditTrailAccess(args, context, info);
+const canFetchNodes = rule({ cache: 'no_cache' })(async (_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
+  const checks = new Set<AccessCheck>();
+  for (const id of args.ids ?? [args.id]) {
+    try {
+      const access = id === undefined ? undefined : nodeSourceOf(id, 'id')?.access;
+      if (access) checks.add(access);
+    } catch {
+      // not an id at all: the resolver answers BAD_USER_INPUT
+    }
+  }
+  for (const check of checks) {
+    const allowed = await check(args, context, info);
+    if (allowed !== true) return allowed;
+  }
   return context.viewer ? true : refuse(context, info, new Unauthenticated(), 'unauthenticated');
 });
 
-function namesAuditLog(id: string | undefined): boolean {
-  try {
-    return id !== undefined && decodeGlobalId(id, 'id').type === AUDIT_LOG_NODE;
-  } catch {
-    return false; // not an id at all: the resolver answers BAD_USER_INPUT
+const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
+
+/** The rules of one root type: deny by default, `node`/`nodes` for Query, then each feature's. */
+function rulesOf(root: (typeof ROOT_TYPES)[number]): Record<string, IRules> {
+  const rules: Record<string, IRules> = { '*': deny, ...(root === 'Query' ? { node: canFetchNodes, nodes: canFetchNodes } : {}) };
+  for (const feature of API_FEATURES) {
+    for (const [field, access] of Object.entries(feature.access[root] ?? {})) {
+      if (field in rules) throw new Error(`${root}.${field} is given an access twice: one feature owns each root field`);
+      rules[field] = access === 'signedIn' ? isAuthenticated : access;
+    }
   }
+  return rules;
 }
 
 /**
- * Who may call which root field. Anything not listed is denied, so a new operation is closed
- * until someone decides who may use it. Nested types are reachable only through these fields.
+ * Who may call which root field, as each feature declares it (`access` in its `<name>.feature.ts`).
+ * Anything not listed is denied, so a new operation is closed until someone decides who may use
+ * it. Nested types are reachable only through these fields.
  */
 export const permissions = shield(
-  {
-    Query: {
-      '*': deny,
-      me: isAuthenticated,
-      item: isAuthenticated,
-      items: isAuthenticated,
-      auditLogs: canReadAuditTrail,
-      auditLog: canReadAuditTrail,
-      node: canFetchNodes,
-      nodes: canFetchNodes,
-      auditIntegrity: canReadAuditTrail,
-      auditStats: canReadAuditTrail,
-      auditActions: canReadAuditTrail,
-    },
-    Subscription: {
-      '*': deny,
-      auditLogAdded: canReadAuditTrail,
-    },
-    Mutation: {
-      '*': deny,
-      createItem: isAuthenticated,
-      updateItem: isAuthenticated,
-      deleteItem: isAuthenticated,
-    },
-  },
+  Object.fromEntries(ROOT_TYPES.map((root) => [root, rulesOf(root)])) as Parameters<typeof shield>[0],
   {
     // Resolver errors (BAD_USER_INPUT, NOT_FOUND, ...) pass through instead of becoming "Not Authorised!".
     allowExternalErrors: true,

@@ -4,13 +4,10 @@ import { buildSchema } from 'type-graphql';
 import { assertAuditCoverage, settleBeforeAudit } from '../audit/wiring';
 import { describeAuditActions } from '../audit-logs/query/audit-log.descriptions';
 import { AUDIT_ACTIONS } from './audit-actions';
-// TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported.
-import { AuditLogResolver } from '../audit-logs/query/audit-log.resolver';
-import { AuditLogFeedResolver } from '../audit-logs/feed/audit-log-feed.resolver';
-import { AuditStatsResolver } from '../audit-logs/stats/audit-stats.resolver';
-import { ViewerResolver } from '../viewer/viewer.resolver';
-import { ItemResolver } from '../items/item.resolver';
-import { NodeResolver } from './node.resolver';
+// TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported:
+// the features' in their folders' order, then node().
+import { API_FEATURES } from './features';
+import { assertNodeSources, NodeResolver } from './node.resolver';
 import { permissions } from './permissions';
 import { storableArguments } from './storable-arguments';
 
@@ -23,13 +20,14 @@ const unusedPubSub = (): never => {
 /** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
 export async function buildApiSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [ViewerResolver, ItemResolver, AuditLogResolver, AuditStatsResolver, AuditLogFeedResolver, NodeResolver],
+    resolvers: [...API_FEATURES.flatMap((feature) => feature.resolvers), NodeResolver] as unknown as [Function, ...Function[]],
     validate: false,
     // TypeGraphQL insists on a PubSub once there is a subscription, even though the only one brings
     // its own `subscribe` (the sealed stream in the database, shared by every process).
     pubSub: { publish: unusedPubSub, subscribe: unusedPubSub },
   });
   assertAuditCoverage(schema);
+  assertNodeSources(schema);
   describeAuditActions(schema, AUDIT_ACTIONS);
   return schema;
 }
