@@ -5,6 +5,7 @@ import { Node } from '../src/api/node';
 import { ACTION_TABLE_FILE, SCHEMA_FILE, printApiSchema, withActionTable } from '../src/graphql/emitted-files';
 import { API_FEATURES } from '../src/graphql/features';
 import { assertNodeSources } from '../src/graphql/node.resolver';
+import { permissionsFor } from '../src/graphql/permissions';
 
 // Both are emitted from the code: run `npm run schema:emit` after changing types or actions.
 describe('emitted files', () => {
@@ -37,5 +38,12 @@ describe('features, found by their <name>.feature.ts', () => {
     }
     const schema = await buildSchema({ resolvers: [OrphanResolver], orphanedTypes: [Node], validate: false });
     expect(() => assertNodeSources(schema)).toThrow("Orphan implements Node, but no feature answers node() for its ids: list its node type in its <name>.feature.ts");
+  });
+
+  it('give each root field one owner: two features granting one field an access is refused', () => {
+    const items = API_FEATURES.find((feature) => feature.access.Query && 'items' in feature.access.Query)!;
+    const rival = { resolvers: [], access: { Query: { items: 'signedIn' as const } } };
+    expect(() => permissionsFor([items, rival])).toThrow('Query.items is given an access twice: one feature owns each root field');
+    expect(() => permissionsFor([items])).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import { deny, rule, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { ACCESS_DENIED } from '../audit/wiring';
-import type { AccessCheck } from '../api/feature';
+import type { AccessCheck, ApiFeature } from '../api/feature';
 import { API_FEATURES } from './features';
 import { nodeSourceOf } from './node.resolver';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
@@ -46,9 +46,9 @@ const canFetchNodes = rule({ cache: 'no_cache' })(async (_parent, args: { id?: s
 const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
 
 /** The rules of one root type: deny by default, `node`/`nodes` for Query, then each feature's. */
-function rulesOf(root: (typeof ROOT_TYPES)[number]): Record<string, IRules> {
+function rulesOf(root: (typeof ROOT_TYPES)[number], features: readonly ApiFeature[]): Record<string, IRules> {
   const rules: Record<string, IRules> = { '*': deny, ...(root === 'Query' ? { node: canFetchNodes, nodes: canFetchNodes } : {}) };
-  for (const feature of API_FEATURES) {
+  for (const feature of features) {
     for (const [field, access] of Object.entries(feature.access[root] ?? {})) {
       if (field in rules) throw new Error(`${root}.${field} is given an access twice: one feature owns each root field`);
       rules[field] = access === 'signedIn' ? isAuthenticated : access;
@@ -58,13 +58,13 @@ function rulesOf(root: (typeof ROOT_TYPES)[number]): Record<string, IRules> {
 }
 
 /**
- * Who may call which root field, as each feature declares it (`access` in its `<name>.feature.ts`).
+ * Who may call which root field, as `features` declare it (`access` in each `<name>.feature.ts`).
  * Anything not listed is denied, so a new operation is closed until someone decides who may use
- * it. Nested types are reachable only through these fields.
+ * it; two features giving one field an access is a programming error. Nested types are reachable
+ * only through these fields.
  */
-export const permissions = shield(
-  Object.fromEntries(ROOT_TYPES.map((root) => [root, rulesOf(root)])) as Parameters<typeof shield>[0],
-  {
+export function permissionsFor(features: readonly ApiFeature[]) {
+  return shield(Object.fromEntries(ROOT_TYPES.map((root) => [root, rulesOf(root, features)])) as Parameters<typeof shield>[0], {
     // Resolver errors (BAD_USER_INPUT, NOT_FOUND, ...) pass through instead of becoming "Not Authorised!".
     allowExternalErrors: true,
     fallbackError: (_thrown, _parent, _args, shieldContext, info) => {
@@ -73,5 +73,8 @@ export const permissions = shield(
         ? refuse(context, info, new Forbidden(), 'not_permitted')
         : refuse(context, info, new Unauthenticated(), 'unauthenticated');
     },
-  },
-);
+  });
+}
+
+/** The API's permissions: every feature's. */
+export const permissions = permissionsFor(API_FEATURES);
