@@ -13,7 +13,9 @@ import { startHttpServer } from './http/app';
 import { AuditIntegrityService } from './audit-logs/integrity/audit-integrity.service';
 import { Metrics } from './metrics';
 import { Admission } from './pipeline';
-import { AUDIT_ACTIONS } from './graphql/audit-actions';
+import type { ApiFeature } from './api/feature';
+import { auditActionsOf } from './graphql/audit-actions';
+import { API_FEATURES } from './graphql/features';
 
 /** A started API: its base URL and how to shut it down cleanly. */
 export interface Server {
@@ -34,6 +36,11 @@ export interface ServerOptions {
    */
   readonly audit?: boolean;
   /**
+   * The features it serves. Defaults to the API's, every `<name>.feature.ts` in `src/`; an
+   * application embedding the server (or a test) may add its own.
+   */
+  readonly features?: readonly ApiFeature[];
+  /**
    * Tests and the benchmark on the embedded PGlite only: `false` skips production's check that the
    * serving role cannot rewrite the trail, which a single-role database cannot pass. Defaults to `true`.
    */
@@ -52,6 +59,7 @@ export interface ServerOptions {
  */
 export async function startServer(config: AppConfig, logger: Logger, options: ServerOptions = {}): Promise<Server> {
   const audit = options.audit !== false;
+  const features = options.features ?? API_FEATURES;
   if (!audit) logger.warn('the audit trail is OFF: benchmark only, nothing is recorded');
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   if (embedded) logger.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: using the embedded PGlite database');
@@ -74,11 +82,11 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     });
     const admission = new Admission({
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
-      auditTrail: new AuditTrail({ db: database.db, actions: AUDIT_ACTIONS, ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
+      auditTrail: new AuditTrail({ db: database.db, actions: auditActionsOf(features), ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
       rateLimits: config.rateLimits,
       logger,
     });
-    const http = await startHttpServer({ config, schema: await buildExecutableSchema(), database, admission, logger, metrics });
+    const http = await startHttpServer({ config, schema: await buildExecutableSchema(features), database, admission, logger, metrics });
     const auditUpkeep = startAuditUpkeep(database.db, logger);
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     if (http.metricsUrl) logger.info({ url: `${http.metricsUrl}/metrics` }, 'metrics ready');

@@ -1,145 +1,88 @@
 import 'reflect-metadata';
-import { eq, sql as raw } from 'drizzle-orm';
-import { bigint, pgTable, text } from 'drizzle-orm/pg-core';
-import { graphql, type GraphQLSchema } from 'graphql';
-import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver, buildSchema } from 'type-graphql';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { graphql } from 'graphql';
+import { buildSchema } from 'type-graphql';
 import type { Context } from '../src/api/context';
-import { AuditedObject, AuditedReads, OwnedRecords, WITHHELD, auditedResource } from '../src/audit';
-import { AuditActionRegistry, AuditTrail, BUILT_IN_AUDIT_ACTIONS, assertAuditCoverage } from '../src/audit/wiring';
-import { Role, type Viewer } from '../src/auth/viewer';
-import { connectDatabase, type Database } from '../src/db/database';
-import { runMigrations } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { WITHHELD } from '../src/audit';
+import { AuditActionRegistry, AuditTrail, BUILT_IN_AUDIT_ACTIONS } from '../src/audit/wiring';
+import { Role } from '../src/auth/viewer';
+import { connectDatabase } from '../src/db/database';
+import { API_FEATURES } from '../src/graphql/features';
+import { tracedRequest } from './support/audit-rows';
+import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError } from './support/errors';
+import { admin, alice, bob, startTestServer, type TestServer } from './support/test-server';
+import { feature as notesFeature } from './fixtures/notes/note.feature';
+import { NoteResolver } from './fixtures/notes/note.resolver';
 
 /*
- * The audit module is generic: a resource declared here, and nowhere in `src/`, gets its admin
- * reads, changes, denials and diffs recorded by the same machinery as items, with none of the
- * Item feature's code. In-process schema, real database.
+ * Adding an audited resource, complete: tests/fixtures/notes/ is a feature folder as it would sit in
+ * `src/` (table, migration, audit declaration, type with global ids and a connection, resolver, and
+ * note.feature.ts with its permissions, node() type and actions), and nothing else changes. Served
+ * next to the API's own features over real HTTP, its admin reads, changes, denials and diffs are
+ * recorded by the same machinery as items'.
  */
 
-const notes = pgTable('notes', {
-  id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
-  ownerId: text('owner_id').notNull(),
-  body: text('body').notNull(),
-  pin: text('pin'),
-  internalTag: text('internal_tag'),
-});
-
-const noteResource = auditedResource({ type: 'note', table: notes, owner: 'ownerId', ignore: ['internalTag'], sensitive: ['pin'] });
-
-@ObjectType()
-@AuditedObject(noteResource)
-class Note {
-  @Field(() => ID) id!: string;
-  @Field(() => ID) ownerId!: string;
-  @Field(() => String) body!: string;
-  @Field(() => String, { nullable: true }) pin!: string | null;
-
-  static fromRow(row: typeof notes.$inferSelect): Note {
-    return Object.assign(new Note(), { ...row, id: row.id.toString() });
-  }
-}
-
-const records = (context: Context) => new OwnedRecords(noteResource, { db: context.db, viewer: context.viewer!, audit: context.audit });
-
-@Resolver(() => Note)
-class NoteResolver {
-  @Query(() => [Note]) @AuditedReads()
-  async notes(@Ctx() context: Context): Promise<Note[]> {
-    const rows = await context.db.select().from(notes).where(records(context).visible()).orderBy(notes.id);
-    return rows.map(Note.fromRow);
-  }
-
-  @Mutation(() => Note) @AuditedReads()
-  async createNote(@Arg('body', () => String) body: string, @Arg('pin', () => String, { nullable: true }) pin: string | null, @Ctx() context: Context) {
-    return Note.fromRow(await records(context).create({ body, pin, internalTag: 'x' }));
-  }
-
-  @Mutation(() => Note) @AuditedReads()
-  async updateNote(@Arg('id', () => ID) id: string, @Arg('body', () => String) body: string, @Arg('pin', () => String) pin: string, @Ctx() context: Context) {
-    return Note.fromRow(await records(context).update(BigInt(id), () => ({ body, pin, internalTag: "y" })));
-  }
-
-  @Mutation(() => Boolean)
-  async deleteNote(@Arg('id', () => ID) id: string, @Ctx() context: Context) {
-    await records(context).delete(BigInt(id));
-    return true;
-  }
-}
-
-let testDatabase: TestDatabase;
-let database: Database;
-let schema: GraphQLSchema;
-let trail: AuditTrail;
-let requestCount = 0;
+let server: TestServer;
 
 beforeAll(async () => {
-  testDatabase = await createTestDatabase();
-  database = connectDatabase(testDatabase.url, { maxConnections: testDatabase.embedded ? 1 : 4 });
-  await runMigrations(database.db);
-  await database.db.execute(
-    raw`create table notes (id bigint generated always as identity primary key, owner_id text not null, body text not null, pin text, internal_tag text)`,
-  );
-  schema = await buildSchema({ resolvers: [NoteResolver], validate: false });
-  assertAuditCoverage(schema);
-  // The resource's actions join the trail's own in the registry, as src/graphql/audit-actions.ts lists items'.
-  trail = new AuditTrail({ db: database.db, actions: new AuditActionRegistry([...BUILT_IN_AUDIT_ACTIONS, ...Object.values(noteResource.actions)]) });
+  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature] });
+  // The feature's migration, as `npm run db:migrate` would apply it.
+  await server.sql.unsafe(await readFile(path.join(__dirname, 'fixtures/notes/0001_notes.sql'), 'utf8'));
 });
-afterAll(async () => {
-  await database.close();
-  await testDatabase.drop();
-});
+afterAll(() => server?.stop());
 
-const alice: Viewer = { id: 'alice', role: Role.USER };
-const bob: Viewer = { id: 'bob', role: Role.USER };
-const admin: Viewer = { id: 'root', role: Role.ADMIN };
+const rowsOf = async (query: string, as?: typeof alice) => {
+  const response = await tracedRequest(server, query, as ? { as } : {});
+  return { body: response.body, response, rows: (await response.rows()).map(({ action, resource_type, resource_id, outcome, admin_bypass, details, user_id }) => ({ action, resource_type, resource_id, outcome, admin_bypass, details, user_id })) };
+};
 
-/** Runs one operation as `viewer`, completing its trail as the audit plugin does; returns its rows. */
-async function run(viewer: Viewer, source: string) {
-  const requestId = `note-${++requestCount}`;
-  const audit = trail.forRequest({ viewer, requestId, ip: null, userAgent: null, operationName: null });
-  const result = await graphql({ schema, source, contextValue: { viewer, db: database.db, audit } satisfies Context });
-  await audit.flush();
-  const rows = await database.sql`
-    select action, resource_type, resource_id, outcome, admin_bypass, details, user_id
-    from audit_logs where request_id = ${requestId} order by id`;
-  return { result, rows: [...rows] };
-}
-
-describe('a second audited resource, declared in the test', () => {
+describe('a second audited resource, declared in its own folder and served over HTTP', () => {
   let noteId: string;
+  let rowId: string;
 
-  it('records a creation with its snapshot: ignored fields left out, sensitive ones withheld', async () => {
-    const { result, rows } = await run(alice, 'mutation { createNote(body: "hello", pin: "1234") { id } }');
-    noteId = (result.data as any).createNote.id;
+  it('records a creation with its snapshot (ignored fields left out, sensitive ones withheld) and answers a global id', async () => {
+    const { body, rows } = await rowsOf('mutation { createNote(body: "hello", pin: "1234") { id body } }', alice);
+    noteId = body.data.createNote.id;
+    rowId = Buffer.from(noteId, 'base64url').toString('utf8').replace(/^Note:/, '');
+    expect(Buffer.from(noteId, 'base64url').toString('utf8')).toMatch(/^Note:[0-9]+$/);
     expect(rows).toEqual([
       {
         action: 'create_note',
         resource_type: 'note',
-        resource_id: noteId,
+        resource_id: rowId,
         outcome: 'success',
         admin_bypass: false,
-        details: { after: { id: noteId, ownerId: 'alice', body: 'hello', pin: WITHHELD } },
+        details: { after: { id: rowId, ownerId: 'alice', body: 'hello', pin: WITHHELD } },
         user_id: 'alice',
       },
     ]);
   });
 
-  it("records an admin's read of another user's note, with the fields read", async () => {
-    const { rows } = await run(admin, '{ notes { body } }');
-    expect(rows).toEqual([
-      expect.objectContaining({
-        action: 'admin_view_note',
-        resource_id: noteId,
-        admin_bypass: true,
-        details: { fields: ['body'] },
-      }),
-    ]);
+  it("pages through a connection, and records an admin's read of another user's notes with the fields read", async () => {
+    const { body, rows } = await rowsOf('{ notes(first: 10) { totalCount edges { cursor node { id body } } pageInfo { hasNextPage } } }', admin);
+    expect(body.data.notes).toMatchObject({ totalCount: 1, edges: [{ node: { id: noteId, body: 'hello' } }], pageInfo: { hasNextPage: false } });
+    expect(rows).toEqual([expect.objectContaining({ action: 'admin_view_note', resource_id: rowId, admin_bypass: true, details: { fields: ['id', 'body'] } })]);
+  });
+
+  it("answers node(id:) through the note's own query: the admin's read recorded, another user's answered null and recorded as denied", async () => {
+    const asAdmin = await rowsOf(`{ node(id: "${noteId}") { id ... on Note { body } } }`, admin);
+    expect(asAdmin.body.data).toEqual({ node: { id: noteId, body: 'hello' } });
+    expect(asAdmin.rows).toEqual([expect.objectContaining({ action: 'admin_view_note', resource_id: rowId, admin_bypass: true })]);
+    const asBob = await rowsOf(`{ node(id: "${noteId}") { id } }`, bob);
+    expect(asBob.body.data).toEqual({ node: null });
+    expect(asBob.rows).toEqual([expect.objectContaining({ action: 'view_note', outcome: 'denied', resource_id: rowId, user_id: 'bob' })]);
+  });
+
+  it('refuses an anonymous caller by its declared permissions, recorded as access_denied', async () => {
+    const { response, rows } = await rowsOf('{ notes(first: 1) { totalCount } }');
+    expectFieldError(response, { path: 'notes', data: null, ...AUTHENTICATION_REQUIRED });
+    expect(rows).toEqual([expect.objectContaining({ action: 'access_denied', outcome: 'denied', details: expect.objectContaining({ reason: 'unauthenticated', fields: ['Query.notes'] }) })]);
   });
 
   it("records an admin's change as a bypass, diffing the changed fields and withholding sensitive values", async () => {
-    const { result, rows } = await run(admin, `mutation { updateNote(id: "${noteId}", body: "edited", pin: "9999") { id } }`);
-    expect(result.errors).toBeUndefined();
+    const { body, rows } = await rowsOf(`mutation { updateNote(id: "${noteId}", body: "edited", pin: "9999") { id } }`, admin);
+    expect(body.errors).toBeUndefined();
     expect(rows).toEqual([
       expect.objectContaining({
         action: 'update_note',
@@ -150,59 +93,63 @@ describe('a second audited resource, declared in the test', () => {
       // The note the mutation returns is an admin read too.
       expect.objectContaining({ action: 'admin_view_note', details: { fields: ['id'] } }),
     ]);
-    const [stored] = await database.db.select().from(notes).where(eq(notes.id, BigInt(noteId)));
-    expect(stored).toMatchObject({ body: 'edited', pin: '9999' });
+    const [stored] = await server.sql`select body, pin from notes where id = ${rowId}`;
+    expect(stored).toEqual({ body: 'edited', pin: '9999' });
   });
 
   it("refuses another user's change as NOT_FOUND, records it as denied, and changes nothing", async () => {
-    const { result, rows } = await run(bob, `mutation { updateNote(id: "${noteId}", body: "mine", pin: "0") { id } }`);
-    expect(result.errors?.[0]?.message).toBe('note not found');
+    const { body, rows } = await rowsOf(`mutation { updateNote(id: "${noteId}", body: "mine", pin: "0") { id } }`, bob);
+    expect(body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(rows).toEqual([
-      expect.objectContaining({
-        action: 'update_note',
-        outcome: 'denied',
-        resource_id: noteId,
-        details: { reason: 'not_owner', ownerId: 'alice' },
-        user_id: 'bob',
-      }),
+      expect.objectContaining({ action: 'update_note', outcome: 'denied', resource_id: rowId, details: { reason: 'not_owner', ownerId: 'alice' }, user_id: 'bob' }),
     ]);
-    const [stored] = await database.db.select().from(notes).where(eq(notes.id, BigInt(noteId)));
+    const [stored] = await server.sql`select body from notes where id = ${rowId}`;
     expect(stored!.body).toBe('edited');
   });
 
   it('scopes reads to the owner: another user sees nothing and nothing is recorded', async () => {
-    const { result, rows } = await run(bob, '{ notes { id } }');
-    expect(result.data).toEqual({ notes: [] });
+    const { body, rows } = await rowsOf('{ notes(first: 10) { totalCount edges { node { id } } } }', bob);
+    expect(body.data).toEqual({ notes: { totalCount: 0, edges: [] } });
     expect(rows).toEqual([]);
   });
 
-  it('records a deletion with the snapshot of what was deleted', async () => {
-    const { rows } = await run(alice, `mutation { deleteNote(id: "${noteId}") }`);
-    expect(rows).toEqual([
+  it('records a deletion with the snapshot of what was deleted, and a second one as denied, reason not_found', async () => {
+    const deleted = await rowsOf(`mutation { deleteNote(id: "${noteId}") }`, alice);
+    expect(dataOf(deleted.response)).toEqual({ deleteNote: true });
+    expect(deleted.rows).toEqual([
       expect.objectContaining({
         action: 'delete_note',
         outcome: 'success',
         admin_bypass: false,
-        details: { before: { id: noteId, ownerId: 'alice', body: 'edited', pin: WITHHELD } },
+        details: { before: { id: rowId, ownerId: 'alice', body: 'edited', pin: WITHHELD } },
       }),
     ]);
+    const again = await rowsOf(`mutation { deleteNote(id: "${noteId}") }`, alice);
+    expect(again.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(again.rows).toEqual([expect.objectContaining({ action: 'delete_note', outcome: 'denied', details: { reason: 'not_found' } })]);
   });
 
-  it('records a deletion of a missing note as denied, reason not_found', async () => {
-    const { result, rows } = await run(alice, `mutation { deleteNote(id: "${noteId}") }`);
-    expect(result.errors?.[0]?.message).toBe('note not found');
-    expect(rows).toEqual([expect.objectContaining({ action: 'delete_note', outcome: 'denied', details: { reason: 'not_found' } })]);
+  it('lists its actions in the API the server serves: auditActions names them', async () => {
+    const { body } = await rowsOf('{ auditActions { name resourceType } }', admin);
+    expect(body.data.auditActions).toEqual(
+      expect.arrayContaining(['admin_view_note', 'view_note', 'list_notes', 'create_note', 'update_note', 'delete_note'].map((name) => ({ name, resourceType: 'note' }))),
+    );
   });
 });
 
 describe('a resource whose actions the server does not list', () => {
   it('is refused before anything is written: a row can only carry an action of the registry', async () => {
-    const unlisted = new AuditTrail({ db: database.db, actions: new AuditActionRegistry(BUILT_IN_AUDIT_ACTIONS) });
-    const audit = unlisted.forRequest({ viewer: alice, requestId: 'note-unlisted', ip: null, userAgent: null, operationName: null });
-    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer: alice, db: database.db, audit } satisfies Context });
+    const schema = await buildSchema({ resolvers: [NoteResolver], validate: false });
+    const database = connectDatabase(server.database.url, { maxConnections: 1 });
+    const db = database.db;
+    const unlisted = new AuditTrail({ db, actions: new AuditActionRegistry(BUILT_IN_AUDIT_ACTIONS) });
+    const viewer = { id: 'alice', role: Role.USER };
+    const audit = unlisted.forRequest({ viewer, requestId: 'note-unlisted', ip: null, userAgent: null, operationName: null });
+    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer, db, audit } satisfies Context });
     // In process, unformatted: over HTTP the client would see only INTERNAL_SERVER_ERROR.
     expect(result.errors?.[0]?.message).toBe("audit action create_note is not in the server's registry (src/graphql/audit-actions.ts)");
-    expect(await database.sql`select id from notes where body = 'unlisted'`).toHaveLength(0);
-    expect(await database.sql`select id from audit_logs where request_id = 'note-unlisted'`).toHaveLength(0);
+    expect(await server.sql`select id from notes where body = 'unlisted'`).toHaveLength(0);
+    expect(await server.sql`select id from audit_logs where request_id = 'note-unlisted'`).toHaveLength(0);
+    await database.close();
   });
 });

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ApiFeature, NodeSource } from '../api/feature';
+import type { ApiFeature } from '../api/feature';
 
 /** `src/` (or `dist/` once built): its folders are the layers, some of them features. */
 const SRC = path.resolve(__dirname, '..');
@@ -28,6 +28,3 @@ export const API_FEATURES: readonly ApiFeature[] = readdirSync(SRC, { withFileTy
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       .map((file) => (require(path.join(SRC, folder, file)) as { feature: ApiFeature }).feature),
   );
-
-/** The global-id types `node()` answers, from every feature. */
-export const NODE_SOURCES: readonly NodeSource[] = API_FEATURES.flatMap((feature) => feature.nodes ?? []);

@@ -3,8 +3,7 @@ import { deny, rule, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import type { Context } from '../api/context';
 import { ACCESS_DENIED } from '../audit/wiring';
-import type { AccessCheck, ApiFeature } from '../api/feature';
-import { API_FEATURES } from './features';
+import type { AccessCheck, ApiFeature, NodeSource } from '../api/feature';
 import { nodeSourceOf } from './node.resolver';
 import { Forbidden, Unauthenticated, type ClientError } from '../core/errors';
 
@@ -26,11 +25,12 @@ const isAuthenticated = rule({ cache: 'no_cache' })((_parent, _args, context: Co
  * only for admins, recorded as `auditLog(id:)`); ids of types without an access of their own, and
  * ids that are not ids at all (the resolver answers BAD_USER_INPUT), need a signed-in caller.
  */
-const canFetchNodes = rule({ cache: 'no_cache' })(async (_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
+const canFetchNodes = (sources: readonly NodeSource[]) =>
+  rule({ cache: 'no_cache' })(async (_parent, args: { id?: string; ids?: string[] }, context: Context, info) => {
   const checks = new Set<AccessCheck>();
   for (const id of args.ids ?? [args.id]) {
     try {
-      const access = id === undefined ? undefined : nodeSourceOf(id, 'id')?.access;
+      const access = id === undefined ? undefined : nodeSourceOf(id, 'id', sources)?.access;
       if (access) checks.add(access);
     } catch {
       // not an id at all: the resolver answers BAD_USER_INPUT
@@ -47,7 +47,8 @@ const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
 
 /** The rules of one root type: deny by default, `node`/`nodes` for Query, then each feature's. */
 function rulesOf(root: (typeof ROOT_TYPES)[number], features: readonly ApiFeature[]): Record<string, IRules> {
-  const rules: Record<string, IRules> = { '*': deny, ...(root === 'Query' ? { node: canFetchNodes, nodes: canFetchNodes } : {}) };
+  const fetchNodes = canFetchNodes(features.flatMap((feature) => feature.nodes ?? []));
+  const rules: Record<string, IRules> = { '*': deny, ...(root === 'Query' ? { node: fetchNodes, nodes: fetchNodes } : {}) };
   for (const feature of features) {
     for (const [field, access] of Object.entries(feature.access[root] ?? {})) {
       if (field in rules) throw new Error(`${root}.${field} is given an access twice: one feature owns each root field`);
@@ -75,6 +76,3 @@ export function permissionsFor(features: readonly ApiFeature[]) {
     },
   });
 }
-
-/** The API's permissions: every feature's. */
-export const permissions = permissionsFor(API_FEATURES);

@@ -3,12 +3,13 @@ import { applyMiddleware, type IMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { assertAuditCoverage, settleBeforeAudit } from '../audit/wiring';
 import { describeAuditActions } from '../audit-logs/query/audit-log.descriptions';
-import { AUDIT_ACTIONS } from './audit-actions';
+import type { ApiFeature } from '../api/feature';
+import { auditActionsOf } from './audit-actions';
 // TypeGraphQL orders the schema's fields and types as the resolvers' modules are first imported:
 // the features' in their folders' order, then node().
 import { API_FEATURES } from './features';
-import { assertNodeSources, NodeResolver } from './node.resolver';
-import { permissions } from './permissions';
+import { assertNodeSources, nodeResolverFor } from './node.resolver';
+import { permissionsFor } from './permissions';
 import { storableArguments } from './storable-arguments';
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
@@ -17,18 +18,22 @@ const unusedPubSub = (): never => {
   throw new Error('no subscription of this API uses the TypeGraphQL PubSub');
 };
 
-/** The TypeGraphQL schema, without authorization; `schema.graphql` is printed from it. */
-export async function buildApiSchema(): Promise<GraphQLSchema> {
+/**
+ * The TypeGraphQL schema of `features` (by default the API's, found in `src/`), without
+ * authorization; `schema.graphql` is printed from the API's.
+ */
+export async function buildApiSchema(features: readonly ApiFeature[] = API_FEATURES): Promise<GraphQLSchema> {
+  const sources = features.flatMap((feature) => feature.nodes ?? []);
   const schema = await buildSchema({
-    resolvers: [...API_FEATURES.flatMap((feature) => feature.resolvers), NodeResolver] as unknown as [Function, ...Function[]],
+    resolvers: [...features.flatMap((feature) => feature.resolvers), nodeResolverFor(sources)] as unknown as [Function, ...Function[]],
     validate: false,
     // TypeGraphQL insists on a PubSub once there is a subscription, even though the only one brings
     // its own `subscribe` (the sealed stream in the database, shared by every process).
     pubSub: { publish: unusedPubSub, subscribe: unusedPubSub },
   });
   assertAuditCoverage(schema);
-  assertNodeSources(schema);
-  describeAuditActions(schema, AUDIT_ACTIONS);
+  assertNodeSources(schema, sources);
+  describeAuditActions(schema, auditActionsOf(features));
   return schema;
 }
 
@@ -39,9 +44,9 @@ export async function buildApiSchema(): Promise<GraphQLSchema> {
  * type in an async rule check; all rules live on root fields, so the others are left alone to keep
  * list resolution cheap.
  */
-export async function buildExecutableSchema(): Promise<GraphQLSchema> {
-  const schema = await buildApiSchema();
-  const generated = permissions.generate(schema) as Record<string, IMiddleware>;
+export async function buildExecutableSchema(features: readonly ApiFeature[] = API_FEATURES): Promise<GraphQLSchema> {
+  const schema = await buildApiSchema(features);
+  const generated = permissionsFor(features).generate(schema) as Record<string, IMiddleware>;
   const rootTypes = Object.keys(generated).filter((type) => ROOT_TYPES.has(type));
   // A subscription writes its own rows as it goes (its start before it returns): it must not wait for itself.
   const settle = Object.fromEntries(rootTypes.filter((type) => type !== 'Subscription').map((type) => [type, settleBeforeAudit]));

@@ -8,6 +8,7 @@ import { startServer, type Server } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 import { postGraphQL, type GraphQLResponse } from './graphql-http';
 import { createTestServingRole, type TestServingRole } from './serving-role';
+import type { ApiFeature } from '../../src/api/feature';
 
 export type { GraphQLResponse } from './graphql-http';
 
@@ -41,6 +42,8 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Receives the server's log lines (JSON, level info and up); otherwise `TEST_LOG_LEVEL` to stdout. */
   readonly log?: DestinationStream;
+  /** The features to serve; the API's by default. */
+  readonly features?: readonly ApiFeature[];
 }
 
 /** The configuration every test server runs with: `database`, the test secret, an ephemeral port. */
@@ -80,7 +83,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       Object.assign(settings, { MIGRATION_DATABASE_URL: database.url, DATABASE_URL: servingRole.url });
     }
     const logger = options.log ? createLogger('info', options.log) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-    server = await startServer(loadConfig(settings), logger, { checkServingRole: !database.embedded });
+    server = await startServer(loadConfig(settings), logger, { checkServingRole: !database.embedded, features: options.features });
   } catch (error) {
     await database.drop();
     await servingRole?.drop();
