@@ -21,6 +21,7 @@ import type { Admission, TrustProxy } from '../pipeline';
 import { admitGraphQLRequest, admitRequests } from './admit';
 import { auditExportRoute } from './audit-export';
 import { dashboardRoutes } from './dashboard';
+import { graphiqlRoutes } from './graphiql';
 import { healthRoutes } from './health';
 import { serveLiveFeed } from './live-feed';
 import { jsonErrors } from './json-errors';
@@ -111,6 +112,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(auditExportRoute({ database, admission, logger }));
   if (config.metrics && !config.metrics.listen) app.use(metricsRoute(metrics, config.metrics.token, logger));
   if (config.dashboard) app.use(dashboardRoutes());
+  // Beside the Sandbox, in development only: its packages are development dependencies.
+  if (!config.production) app.use(graphiqlRoutes());
 
   app.use(
     '/graphql',
