@@ -25,6 +25,5 @@ export const API_FEATURES: readonly ApiFeature[] = readdirSync(SRC, { withFileTy
       .filter((file) => FEATURE_FILE.test(file))
       .sort()
       // A declaration is data, read once at start; the folder's own imports stay static.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       .map((file) => (require(path.join(SRC, folder, file)) as { feature: ApiFeature }).feature),
   );
