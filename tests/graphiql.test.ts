@@ -42,6 +42,8 @@ describeWithBrowser('GraphiQL, served by the server for offline use', () => {
 
   it('loads the schema and runs the example query against /graphql, asking for nothing outside the server', async () => {
     await page.waitForSelector('.graphiql-container');
+    // It opens with the server's example operation.
+    await page.waitForSelector('.graphiql-query-editor >> text=query MyItems');
     // The schema arrived (introspection is open in development): the docs name the root type.
     await page.click('[aria-label="Show Documentation Explorer"]');
     await page.waitForSelector('.graphiql-doc-explorer >> text=Query');

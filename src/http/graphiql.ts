@@ -1,5 +1,11 @@
 import path from 'node:path';
 import express, { Router } from 'express';
+import { EXAMPLE_QUERY } from './sandbox';
+
+/** What GraphiQL opens with: how to add a token (under Headers, as JSON), then the Sandbox's example. */
+const GRAPHIQL_EXAMPLE_OPERATION = `# Add your token under Headers, below: {"Authorization": "Bearer <a token from npm run token -- --sub alice>"}
+# (the schema loads without one, in development), then run.
+${EXAMPLE_QUERY}`;
 
 /** The page's own files, served as written (as the dashboard's: the build leaves `src/http/graphiql/` alone). */
 const PAGE = path.resolve(__dirname, '../../src/http/graphiql');
@@ -37,6 +43,9 @@ export function graphiqlRoutes(): Router {
     const location = packageFile(name, file);
     router.get(`/graphiql/vendor/${served}`, (_req, res) => res.sendFile(location));
   }
+  router.get('/graphiql/example.js', (_req, res) => {
+    res.type('application/javascript').send(`globalThis.GRAPHIQL_EXAMPLE = ${JSON.stringify(GRAPHIQL_EXAMPLE_OPERATION)};\n`);
+  });
   router.use('/graphiql', express.static(PAGE));
   return router;
 }

@@ -1,9 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 
-/** The operation the development Sandbox opens with: who you are, and a page of your items. */
-export const SANDBOX_EXAMPLE_OPERATION = `# Put a token from \`npm run token -- --sub alice\` in the Authorization header (Headers, below), then run.
-query MyItems {
+/** The operation the development explorers open with: who you are, and a page of your items. */
+export const EXAMPLE_QUERY = `query MyItems {
   me { id userId role }
   items(first: 5) {
     edges { cursor node { id title updatedAt } }
@@ -12,6 +11,10 @@ query MyItems {
   }
 }
 `;
+
+/** The Sandbox's first tab: how to add a token, then {@link EXAMPLE_QUERY}. */
+export const SANDBOX_EXAMPLE_OPERATION = `# Put a token from \`npm run token -- --sub alice\` in the Authorization header (Headers, below), then run.
+${EXAMPLE_QUERY}`;
 
 /** The header the Sandbox's first tab starts with; a placeholder to replace with a real token. */
 export const SANDBOX_AUTHORIZATION_PLACEHOLDER = 'Bearer <paste a token from npm run token>';
