@@ -1,13 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { BUNDLE_FILES, type BundleFile } from './bundle-format';
+import { BUNDLE_FILES, BUNDLE_FORMAT, manifestText, type BundleFile, type BundleManifest } from './bundle-format';
 import { HASHED_COLUMNS } from './row-hash';
 import type { Seal } from './seal-encoding';
 
 /*
- * Reading a bundle's files for `verifyBundle`: each file's lines as a stream with its SHA-256, and
- * each line parsed, or a fault naming the file and the line.
+ * Reading a bundle's files for `verifyBundle`: its manifest checked for shape and canonical form,
+ * each other file's lines as a stream with its SHA-256, and each line parsed, or a fault naming the
+ * file and the line.
  */
 
 /** What is wrong with a bundle, as precisely as known. */
@@ -34,6 +37,10 @@ export const fail = (failure: Omit<BundleFailure, 'ok'>): never => {
 
 /** A decimal integer as the bundle writes ids and transaction ids: no sign, no leading zeros. */
 export const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** A SHA-256 in lowercase hex. */
+export const HEX_64 = /^[0-9a-f]{64}$/;
+/** An instant as the manifest's window gives it: UTC, milliseconds. */
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A line of `rows.ndjson`. */
 export interface RowLine {
@@ -144,4 +151,65 @@ export class LineReader {
   file(): BundleFile {
     return { sha256: this.digest.digest('hex'), bytes: this.bytes };
   }
+}
+
+/** `manifest.json`, checked to be a manifest of this format in its exact canonical form. */
+export async function readManifest(dir: string): Promise<BundleManifest> {
+  const at = { file: BUNDLE_FILES.manifest };
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, BUNDLE_FILES.manifest), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') fail({ ...at, reason: 'it is missing: no bundle, or one cut short' });
+    throw error;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text!);
+  } catch {
+    fail({ ...at, reason: 'it is not JSON' });
+  }
+  const manifest = value as BundleManifest;
+  const object = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const sequence = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 1);
+  const shapeOk =
+    object(manifest) &&
+    manifest.format === BUNDLE_FORMAT &&
+    object(manifest.window) &&
+    typeof manifest.window.from === 'string' &&
+    ISO_MS.test(manifest.window.from) &&
+    typeof manifest.window.to === 'string' &&
+    ISO_MS.test(manifest.window.to) &&
+    Array.isArray(manifest.columns) &&
+    manifest.columns.join() === HASHED_COLUMNS.join() &&
+    count(manifest.rows) &&
+    count(manifest.unsealedRows) &&
+    Array.isArray(manifest.exported) &&
+    manifest.exported.every((run) => Array.isArray(run) && run.length === 2 && run.every((id) => typeof id === 'string' && DECIMAL.test(id))) &&
+    count(manifest.seals) &&
+    sequence(manifest.firstSeal) &&
+    sequence(manifest.lastSeal) &&
+    (manifest.seals === 0
+      ? manifest.firstSeal === null && manifest.lastSeal === null
+      : manifest.firstSeal !== null && manifest.lastSeal === manifest.firstSeal + manifest.seals - 1) &&
+    object(manifest.files) &&
+    Object.entries(manifest.files).every(
+      ([name, file]) =>
+        Object.values(BUNDLE_FILES).includes(name as never) &&
+        name !== BUNDLE_FILES.manifest &&
+        object(file) &&
+        typeof file.sha256 === 'string' &&
+        HEX_64.test(file.sha256) &&
+        count(file.bytes),
+    ) &&
+    [BUNDLE_FILES.rows, BUNDLE_FILES.seals, BUNDLE_FILES.publicKey].every((name) => Object.hasOwn(manifest.files, name)) &&
+    typeof manifest.publicKey === 'string' &&
+    typeof manifest.signature === 'string';
+  if (!shapeOk) {
+    fail({ ...at, reason: object(manifest) && manifest.format !== BUNDLE_FORMAT ? `its format is not ${BUNDLE_FORMAT}` : `it is not a ${BUNDLE_FORMAT} manifest` });
+  }
+  // Its exact bytes are its canonical encoding, so that no byte of it can change unseen.
+  if (manifestText(manifest) !== text!) fail({ ...at, reason: 'it is not in its canonical form (RFC 8785, one line): it was edited' });
+  return manifest;
 }

@@ -3,9 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { parseAnchors } from './anchor';
-import { BUNDLE_FILES, BUNDLE_FORMAT, manifestSignatureValid, manifestText, type BundleFile, type BundleManifest } from './bundle-format';
-import { HASHED_COLUMNS } from './row-hash';
-import { DECIMAL, fail, Fault, LineReader, parseRowLine, parseSealLine, type BundleFailure, type RowLine } from './bundle-lines';
+import { BUNDLE_FILES, manifestSignatureValid, type BundleFile, type BundleManifest } from './bundle-format';
+import { DECIMAL, fail, Fault, HEX_64, LineReader, parseRowLine, parseSealLine, readManifest, type BundleFailure, type RowLine } from './bundle-lines';
 import { GENESIS_HASH, publicKeyFromText, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
 import type { Anchor } from './anchor';
 
@@ -49,8 +48,6 @@ export type VerifyBundleResult = (
 };
 
 
-const HEX_64 = /^[0-9a-f]{64}$/;
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ISO_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /**
@@ -149,70 +146,8 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
   }
 }
 
-/** `manifest.json`, checked to be a manifest of this format in its exact canonical form. */
-async function readManifest(dir: string): Promise<BundleManifest> {
-  const at = { file: BUNDLE_FILES.manifest };
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, BUNDLE_FILES.manifest), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') fail({ ...at, reason: 'it is missing: no bundle, or one cut short' });
-    throw error;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text!);
-  } catch {
-    fail({ ...at, reason: 'it is not JSON' });
-  }
-  const manifest = value as BundleManifest;
-  const object = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  const sequence = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 1);
-  const shapeOk =
-    object(manifest) &&
-    manifest.format === BUNDLE_FORMAT &&
-    object(manifest.window) &&
-    typeof manifest.window.from === 'string' &&
-    ISO_MS.test(manifest.window.from) &&
-    typeof manifest.window.to === 'string' &&
-    ISO_MS.test(manifest.window.to) &&
-    Array.isArray(manifest.columns) &&
-    manifest.columns.join() === HASHED_COLUMNS.join() &&
-    count(manifest.rows) &&
-    count(manifest.unsealedRows) &&
-    Array.isArray(manifest.exported) &&
-    manifest.exported.every((run) => Array.isArray(run) && run.length === 2 && run.every((id) => typeof id === 'string' && DECIMAL.test(id))) &&
-    count(manifest.seals) &&
-    sequence(manifest.firstSeal) &&
-    sequence(manifest.lastSeal) &&
-    (manifest.seals === 0
-      ? manifest.firstSeal === null && manifest.lastSeal === null
-      : manifest.firstSeal !== null && manifest.lastSeal === manifest.firstSeal + manifest.seals - 1) &&
-    object(manifest.files) &&
-    Object.entries(manifest.files).every(
-      ([name, file]) =>
-        Object.values(BUNDLE_FILES).includes(name as never) &&
-        name !== BUNDLE_FILES.manifest &&
-        object(file) &&
-        typeof file.sha256 === 'string' &&
-        HEX_64.test(file.sha256) &&
-        count(file.bytes),
-    ) &&
-    [BUNDLE_FILES.rows, BUNDLE_FILES.seals, BUNDLE_FILES.publicKey].every((name) => Object.hasOwn(manifest.files, name)) &&
-    typeof manifest.publicKey === 'string' &&
-    typeof manifest.signature === 'string';
-  if (!shapeOk) {
-    fail({ ...at, reason: object(manifest) && manifest.format !== BUNDLE_FORMAT ? `its format is not ${BUNDLE_FORMAT}` : `it is not a ${BUNDLE_FORMAT} manifest` });
-  }
-  // Its exact bytes are its canonical encoding, so that no byte of it can change unseen.
-  if (manifestText(manifest) !== text!) fail({ ...at, reason: 'it is not in its canonical form (RFC 8785, one line): it was edited' });
-  return manifest;
-}
-
 /** Decimal ids compared as numbers: no leading zeros, so the longer is the larger. */
 const compareIds = (a: string, b: string): number => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-
 
 interface ChainCheck {
   readonly rows: number;
