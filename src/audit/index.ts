@@ -2,7 +2,7 @@
  * The audit trail, as features see it: what they declare to have their data audited. *How* rows
  * are built and stored stays inside `src/audit/`. The server's wiring has its own door
  * (`./wiring`), and so do the tools that read, check and keep the trail (`./operations`);
- * `tests/layers.test.ts` holds every folder to its doors.
+ * `tests/project/layers.test.ts` holds every folder to its doors.
  */
 export { auditedResource, type AuditedResource, type AuditedResourceOptions } from './model/audited-resource';
 export { AuditedObject } from './model/audited-object';

@@ -38,7 +38,7 @@ interface PendingQuery extends Promise<unknown> {
  * settles that query. The server reads cursors inside transactions only (the trail's export).
  *
  * A query runs when postgres.js calls its `handle()`, which is not public API: postgres.js is
- * pinned (and patched, see patches/), and tests/pool-usage.test.ts fails if this stops counting.
+ * pinned (and patched, see patches/), and tests/database/pool-usage.test.ts fails if this stops counting.
  */
 export function trackPoolUsage(sql: postgres.Sql): { readonly sql: postgres.Sql; usage(): PoolUsage } {
   let queriesInFlight = 0;
