@@ -38,43 +38,40 @@ export class Metrics {
 
   constructor(options: MetricsOptions = {}) {
     collectDefaultMetrics({ register: this.registry });
+    // Every metric below lives in this server's registry, never prom-client's global one.
     const registers = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers });
+    // prom-client's default buckets hold only when `buckets` is left out, not when it is undefined.
+    const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]) =>
+      new Histogram({ name, help, labelNames, registers, ...(buckets && { buckets }) });
 
-    const duration = new Histogram({
-      name: 'graphql_request_duration_seconds',
-      help: 'Time from a /graphql request arriving to its response sent, by operation name and outcome',
-      labelNames: ['operation', 'outcome'] as const,
-      registers,
-    });
-    const refusedDocuments = new Counter({
-      name: 'graphql_documents_refused_total',
-      help: 'GraphQL documents refused before execution (QUERY_TOO_COMPLEX), by the limit exceeded',
-      labelNames: ['limit'] as const,
-      registers,
-    });
+    const duration = histogram(
+      'graphql_request_duration_seconds',
+      'Time from a /graphql request arriving to its response sent, by operation name and outcome',
+      ['operation', 'outcome'],
+    );
+    const refusedDocuments = counter(
+      'graphql_documents_refused_total',
+      'GraphQL documents refused before execution (QUERY_TOO_COMPLEX), by the limit exceeded',
+      ['limit'],
+    );
     // Every limit's series exists from the start, so a rate over it has a baseline.
     for (const limit of Object.keys(DEFAULT_QUERY_LIMITS)) refusedDocuments.inc({ limit }, 0);
     this.graphqlRequests = new GraphQLRequestMetrics(new OperationLabels(options.maxOperationNames ?? 100), duration, refusedDocuments);
 
-    const rowsWritten = new Counter({
-      name: 'audit_rows_written_total',
-      help: 'Audit rows committed to audit_logs, by action and outcome',
-      labelNames: ['action', 'outcome'] as const,
-      registers,
-    });
-    const flushDuration = new Histogram({
-      name: 'audit_flush_duration_seconds',
-      help: 'Duration of each group-commit INSERT of audit rows, start to commit, by result (committed or failed)',
-      labelNames: ['result'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
-    const flushRows = new Histogram({
-      name: 'audit_flush_rows',
-      help: 'Audit rows in each group-commit INSERT: the rows of every request that waited for it',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-      registers,
-    });
+    const rowsWritten = counter('audit_rows_written_total', 'Audit rows committed to audit_logs, by action and outcome', ['action', 'outcome']);
+    const flushDuration = histogram(
+      'audit_flush_duration_seconds',
+      'Duration of each group-commit INSERT of audit rows, start to commit, by result (committed or failed)',
+      ['result'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    );
+    const flushRows = histogram(
+      'audit_flush_rows',
+      'Audit rows in each group-commit INSERT: the rows of every request that waited for it',
+      [],
+      [1, 2, 5, 10, 20, 50, 100, 200, 500],
+    );
     this.audit = {
       rowsWritten(rows) {
         for (const { action, outcome } of rows) rowsWritten.inc({ action: action.name, outcome });
