@@ -108,7 +108,7 @@ function rootValueWith(ownerOf: (index: number) => string): { items: ItemConnect
 let schema: GraphQLSchema;
 
 function contextFor(variant: Variant): Context {
-  const request = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, operationName: null };
+  const request = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, accessReason: null, operationName: null };
   // No resolver below the replaced root field touches the database.
   const db = undefined as unknown as Context['db'];
   return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request) };

@@ -82,8 +82,14 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     });
     const admission = new Admission({
       verifyToken: createTokenVerifier(await tokenKeySource(config, logger), config.jwt),
-      auditTrail: new AuditTrail({ db: database.db, actions: auditActionsOf(features), ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }) }),
+      auditTrail: new AuditTrail({
+        db: database.db,
+        actions: auditActionsOf(features),
+        accessReasons: config.accessReasons.mode,
+        ...(audit ? { observer: metrics.audit } : { sink: discardingAuditSink }),
+      }),
       rateLimits: config.rateLimits,
+      accessReasons: config.accessReasons,
       logger,
     });
     const http = await startHttpServer({ config, schema: await buildExecutableSchema(features), database, admission, logger, metrics });

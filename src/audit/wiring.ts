@@ -14,3 +14,4 @@ export { ensureAuditMonths, startAuditUpkeep } from './storage/audit-upkeep';
 export { loadOrCreateDevSigningKey, Sealer, SealWatcher } from './integrity';
 export { ACCESS_DENIED, AUTHENTICATE, BUILT_IN_AUDIT_ACTIONS, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED } from './model/built-in-actions';
 export { AuditActionRegistry } from './model/audit-actions';
+export { parseAccessReason, type AccessReason } from './model/access-reason';

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
+import { parseAccessReasonPolicy, type AccessReasonPolicy } from './access-reasons';
 import type { TokenPolicy } from './token-policy';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
@@ -50,6 +51,8 @@ export interface AppConfig {
   readonly auditSigningKey: KeyObject | undefined;
   /** How often the sealer seals finished audit rows, in milliseconds. */
   readonly auditSealIntervalMs: number;
+  /** The reasons admins state for accessing others' records, and whether they must. */
+  readonly accessReasons: AccessReasonPolicy;
 }
 
 export { ConfigError } from './settings';
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metrics: parseMetricsExposure(env, production, port),
     auditSigningKey: parseAuditSigningKey(production, env.AUDIT_SIGNING_KEY),
     auditSealIntervalMs: parseInteger('AUDIT_SEAL_INTERVAL_MS', env.AUDIT_SEAL_INTERVAL_MS, 1000, 50, 3_600_000),
+    accessReasons: parseAccessReasonPolicy(env, production),
   };
 }
 

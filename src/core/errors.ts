@@ -12,6 +12,8 @@ export const ErrorCode = {
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** Over a rate or capacity limit of a door; `extensions.retryAfter` says when to try again, in seconds. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** An admin's read or change of others' records without a stated reason, where the policy requires one. */
+  ACCESS_REASON_REQUIRED: 'ACCESS_REASON_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -82,5 +84,18 @@ export class RateLimited extends ClientError {
   ) {
     super(message);
     this.extensions = { retryAfter: retryAfterSeconds };
+  }
+}
+
+/**
+ * An admin's read or change of records they do not own, without the reason the policy requires
+ * (`ADMIN_ACCESS_REASON=required`): the field fails and returns none of the records.
+ */
+export class AccessReasonRequired extends ClientError {
+  override readonly name = 'AccessReasonRequired';
+  readonly code = ErrorCode.ACCESS_REASON_REQUIRED;
+
+  constructor() {
+    super('state why you access records you do not own: send the Access-Reason header ("<code>" or "<code> <reference>")');
   }
 }

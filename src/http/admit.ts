@@ -1,12 +1,17 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ClientError, RateLimited } from '../core/errors';
+import { ClientError, InvalidInput, RateLimited } from '../core/errors';
 import { toGraphQLError } from '../graphql/client-errors';
 import type { Admission, Admitted, TrustProxy } from '../pipeline';
 import { originOf } from '../pipeline';
 
 /** The request pipeline's admission of an HTTP request: token, rate limits, the `authenticate` row of a refused token. */
 const admit = (admission: Admission, req: Request, res: Response, trustProxy: TrustProxy) =>
-  admission.admit(originOf(req, trustProxy), req.get('authorization'), 'http', res.locals.requestId as string);
+  admission.admit(
+    originOf(req, trustProxy),
+    { authorization: req.get('authorization'), accessReason: req.get('access-reason'), accessReasonField: 'Access-Reason' },
+    'http',
+    res.locals.requestId as string,
+  );
 
 /**
  * Admission in front of a route that is not GraphQL (`/audit/export`): a refusal is answered here,
@@ -26,7 +31,8 @@ export function admitRequests(admission: Admission, trustProxy: TrustProxy): Req
 
 /**
  * Admission of a `/graphql` request, from Apollo's context function: a refusal becomes the GraphQL
- * error Apollo answers the whole request with, with its HTTP status (401, or 429 with `Retry-After`).
+ * error Apollo answers the whole request with, with its HTTP status (401, 400 for a bad
+ * `Access-Reason`, or 429 with `Retry-After`).
  */
 export async function admitGraphQLRequest(admission: Admission, req: Request, res: Response, trustProxy: TrustProxy): Promise<Admitted> {
   try {
@@ -34,7 +40,10 @@ export async function admitGraphQLRequest(admission: Admission, req: Request, re
   } catch (error) {
     if (!(error instanceof ClientError)) throw error;
     if (error instanceof RateLimited) res.set('Retry-After', String(error.retryAfterSeconds));
-    throw toGraphQLError(error);
+    const refusal = toGraphQLError(error);
+    // Apollo answers an error thrown by the context function with 500 unless it names a status.
+    if (error instanceof InvalidInput) refusal.extensions.http = { status: 400 };
+    throw refusal;
   }
 }
 

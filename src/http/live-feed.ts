@@ -10,7 +10,7 @@ import { SealedStream } from '../audit-logs/feed/audit-log.stream';
 import type { WebSocketLimits } from '../config/door-limits';
 import type { QueryLimits } from '../config/query-limits';
 import type { Logger } from '../config/logger';
-import { Unauthenticated } from '../core/errors';
+import { InvalidInput, Unauthenticated } from '../core/errors';
 import type { Database } from '../db/database';
 import { toGraphQLError } from '../graphql/client-errors';
 import { servedOperationTypes } from '../graphql/known-operation-types';
@@ -91,10 +91,13 @@ export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<vo
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         let admitted: Admitted;
         try {
-          admitted = await admission.admit(originOf(ctx.extra.request, options.trustProxy), authorization, 'websocket');
+          const presented = { authorization, accessReason: ctx.connectionParams?.accessReason, accessReasonField: 'connectionParams.accessReason' };
+          admitted = await admission.admit(originOf(ctx.extra.request, options.trustProxy), presented, 'websocket');
         } catch (error) {
+          // A close reason holds 123 bytes at most: the field, not the codes the policy takes.
+          if (error instanceof InvalidInput) ctx.extra.socket.close(CloseCode.BadRequest, `Bad request: invalid ${error.field}`);
           if (error instanceof Refused) ctx.extra.socket.close(CloseCode.TooManyInitialisationRequests, `Too many requests: retry after ${error.retryAfterSeconds} s`);
-          if (error instanceof Refused || error instanceof Unauthenticated) return false;
+          if (error instanceof Refused || error instanceof Unauthenticated || error instanceof InvalidInput) return false;
           throw error;
         }
         const connection: Connection = { admitted, authorization, feeds: new Map(), timers: [] };

@@ -60,6 +60,11 @@ export class Metrics {
     this.graphqlRequests = new GraphQLRequestMetrics(new OperationLabels(options.maxOperationNames ?? 100), duration, refusedDocuments);
 
     const rowsWritten = counter('audit_rows_written_total', 'Audit rows committed to audit_logs, by action and outcome', ['action', 'outcome']);
+    const breakGlass = counter(
+      'audit_break_glass_total',
+      'Accesses to others\' records under the break-glass reason (audit rows with admin_bypass and break_glass), by action and outcome',
+      ['action', 'outcome'],
+    );
     const flushDuration = histogram(
       'audit_flush_duration_seconds',
       'Duration of each group-commit INSERT of audit rows, start to commit, by result (committed or failed)',
@@ -73,8 +78,11 @@ export class Metrics {
       [1, 2, 5, 10, 20, 50, 100, 200, 500],
     );
     this.audit = {
-      rowsWritten(rows) {
-        for (const { action, outcome } of rows) rowsWritten.inc({ action: action.name, outcome });
+      rowsWritten(rows, request) {
+        for (const { action, outcome, adminBypass } of rows) {
+          rowsWritten.inc({ action: action.name, outcome });
+          if (adminBypass && request.accessReason?.breakGlass) breakGlass.inc({ action: action.name, outcome });
+        }
       },
       groupCommitEnded(seconds, rows, committed) {
         flushDuration.observe({ result: committed ? 'committed' : 'failed' }, seconds);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type RequestAudit } from '../audit';
-import { AUTHENTICATE, REQUEST_LIMITED, type AuditTrail } from '../audit/wiring';
+import { AUTHENTICATE, INVALID_ARGUMENT, parseAccessReason, REQUEST_LIMITED, type AccessReason, type AuditTrail } from '../audit/wiring';
 import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Viewer } from '../auth/viewer';
+import type { AccessReasonPolicy } from '../config/access-reasons';
 import type { RateLimits } from '../config/door-limits';
 import type { Logger } from '../config/logger';
-import { Unauthenticated } from '../core/errors';
+import { InvalidInput, Unauthenticated } from '../core/errors';
 import { COMMAND_LINE, type Origin } from './origin';
 import { RateLimiter, Refused, type Door } from './rate-limits';
 import { RefusalLedger, type RefusalSummary } from './refusal-ledger';
@@ -16,14 +17,28 @@ export interface AdmissionOptions {
   readonly verifyToken: TokenVerifier;
   readonly auditTrail: AuditTrail;
   readonly rateLimits: RateLimits;
+  /** Which access reasons a request may state. */
+  readonly accessReasons: AccessReasonPolicy;
   /** Receives failures to write the summary rows of refused requests. */
   readonly logger: Logger;
 }
 
-/** A caller let in through a door: who they are (undefined: anonymous) and where they came from. */
+/** A caller let in through a door: who they are (undefined: anonymous), where they came from, and why they access others' data. */
 export interface Admitted {
   readonly viewer: Viewer | undefined;
   readonly origin: Origin;
+  /** The reason the request (or the connection) stated; undefined: none. */
+  readonly accessReason?: AccessReason;
+}
+
+/** What a request presents at a door: its bearer token, and the access reason it states, with where it stated it. */
+export interface Presented {
+  /** The `Authorization` header, or `connectionParams.authorization`. */
+  readonly authorization: unknown;
+  /** The `Access-Reason` header, or `connectionParams.accessReason`. */
+  readonly accessReason?: unknown;
+  /** Where the reason was stated, as a refusal names it (`Access-Reason`). */
+  readonly accessReasonField: string;
 }
 
 /**
@@ -42,17 +57,18 @@ export class Admission {
   }
 
   /**
-   * Admits a request from `origin` presenting `authorization` (the `Authorization` header, or
-   * `connectionParams.authorization`). A request over a rate limit is refused with {@link Refused}
-   * and summed into its caller's row for the window. A presented token that does not verify (or
-   * is not a string at all) is refused with {@link Unauthenticated} (HTTP 401) once its denied
-   * `authenticate` row is committed; no header at all is an anonymous caller.
+   * Admits a request from `origin` presenting a token and perhaps an access reason. A request over
+   * a rate limit is refused with {@link Refused} and summed into its caller's row for the window. A
+   * presented token that does not verify (or is not a string at all) is refused with
+   * {@link Unauthenticated} (HTTP 401) once its denied `authenticate` row is committed; no header
+   * at all is an anonymous caller. A malformed reason, or one of a code the policy does not take, is
+   * refused with {@link InvalidInput} once its denied `invalid_argument` row is committed.
    */
-  async admit(origin: Origin, authorization: unknown, door: Door, requestId?: string): Promise<Admitted> {
+  async admit(origin: Origin, presentedBy: Presented, door: Door, requestId?: string): Promise<Admitted> {
     let viewer: Viewer | undefined;
     let rejected: TokenRejected | undefined;
     try {
-      viewer = await this.options.verifyToken(presented(authorization));
+      viewer = await this.options.verifyToken(presented(presentedBy.authorization));
     } catch (error) {
       if (!(error instanceof TokenRejected)) throw error;
       rejected = error;
@@ -64,7 +80,15 @@ export class Admission {
       await audit.flush();
       throw new Unauthenticated(rejected.message, 401);
     }
-    return { viewer, origin };
+    try {
+      return { viewer, origin, accessReason: parseAccessReason(presentedBy.accessReason, this.options.accessReasons, presentedBy.accessReasonField) };
+    } catch (error) {
+      if (!(error instanceof InvalidInput)) throw error;
+      const audit = this.open({ viewer, origin }, requestId);
+      audit.denied({ action: INVALID_ARGUMENT, details: { argument: error.field } });
+      await audit.flush();
+      throw error;
+    }
   }
 
   /**
@@ -133,7 +157,7 @@ export function commandLineRun(auditTrail: AuditTrail, name: string): RequestAud
 
 /** The one place a request's audit trail is opened, whatever its door. */
 function openAudit(auditTrail: AuditTrail, admitted: Admitted, requestId: string, operationName: string | null): RequestAudit {
-  return auditTrail.forRequest({ viewer: admitted.viewer, ...admitted.origin, requestId, operationName });
+  return auditTrail.forRequest({ viewer: admitted.viewer, ...admitted.origin, accessReason: admitted.accessReason ?? null, requestId, operationName });
 }
 
 /**

@@ -146,6 +146,9 @@ it('creates audit_logs with the columns every audit row carries', async () => {
     'resource_ids ARRAY NO',
     'owner_ids ARRAY NO',
     'xact_id xid8 NO',
+    'access_reason text YES',
+    'access_reference text YES',
+    'break_glass boolean NO',
   ]);
 });
 
@@ -240,10 +243,12 @@ describe('partitioning a trail that already has rows (migration 0007)', () => {
 
     await runMigrations(olderDb.db);
 
-    // Later migrations add xact_id (0008), which rows older than it have as 1.
+    // Later migrations add xact_id (0008), which rows older than it have as 1, and the access
+    // reason (0015), which they have none of.
     const after = await everyRow();
-    expect(after.map(({ xact_id, ...row }) => row)).toEqual(before);
+    expect(after.map(({ xact_id, access_reason, access_reference, break_glass, ...row }) => row)).toEqual(before);
     expect(new Set(after.map((row) => row.xact_id))).toEqual(new Set(['1']));
+    expect(new Set(after.map((row) => JSON.stringify([row.access_reason, row.access_reference, row.break_glass])))).toEqual(new Set(['[null,null,false]']));
     const placed = await olderDb.sql<{ misplaced: number }[]>`
       select count(*)::int as misplaced from audit_logs
       where tableoid::regclass::text <> 'audit_logs_' || to_char(occurred_at at time zone 'UTC', 'YYYY_MM')`;
@@ -300,6 +305,8 @@ describe('the rollups of a trail already sealed (migrations audit_stats_*)', () 
     // schema while it seals, then taken back, so the migrations find it as a deployment had it.
     const lent = (await Promise.all(CHAIN_WRITES.map((tag) => readFile(path.join(MIGRATIONS_FOLDER, `${tag}.sql`), 'utf8')))).join('--> statement-breakpoint');
     for (const statement of lent.split('--> statement-breakpoint')) await olderDb.sql.unsafe(statement);
+    // And the columns it hashes that a later migration adds (0015), empty as on every older row.
+    await olderDb.sql`alter table audit_logs add column access_reason text, add column access_reference text, add column break_glass boolean not null default false`;
     // Sealed once every writing transaction on the cluster has ended (other test files hold some open).
     for (let attempt = 0; attempt < 900 && !(await sealOnce(olderDb.sql, { signingKey, holder: 'test', leaseMs: 60_000 })).seal; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -307,7 +314,8 @@ describe('the rollups of a trail already sealed (migrations audit_stats_*)', () 
     await olderDb.sql.unsafe(`
       drop function audit_seal_begin(text, integer), audit_seal_row_hashes(bigint, bigint[], bytea[]),
                     audit_seal_append(bigint, xid8, xid8, integer, bigint, bigint, text, text, timestamptz, text, text, text);
-      drop table audit_sealer_lease`);
+      drop table audit_sealer_lease;
+      alter table audit_logs drop column access_reason, drop column access_reference, drop column break_glass`);
     await olderDb.sql`insert into audit_logs (action, outcome, user_id) values ('delete_item', 'success', 'u1')`;
 
     await runMigrations(olderDb.db);

@@ -7,7 +7,7 @@ import { signToken } from '../../src/auth/token-signer';
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate';
 import { scramSha256Secret } from '../../src/db/scram';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { graphql } from '../support/graphql-http';
+import { graphql, postGraphQL } from '../support/graphql-http';
 import { killAll, MAIN, ROOT, run, startApi, stopApi, type RunningApi } from '../support/node-process';
 import { dropRoles, uniqueRoleName } from '../support/serving-role';
 import { TEST_AUDIT_SIGNING_KEY } from '../support/test-server';
@@ -392,9 +392,14 @@ describeOnPostgres('separate owner and serving roles', () => {
       });
       const refused = await graphql(api!.url, bob, `mutation { updateItem(id: "${id}", input: {title: "mine"}) { title } }`);
       expect(refused.body.errors[0].extensions.code).toBe('NOT_FOUND');
-      expect((await graphql(api!.url, root, `{ item(id: "${id}") { title ownerId } }`)).body).toEqual({
-        data: { item: { title: 'rent, May', ownerId: 'alice' } },
-      });
+      // Production requires admins to state why they read someone else's item.
+      const asRoot = (reason?: string) =>
+        postGraphQL(`${api!.url}/graphql`, { query: `{ item(id: "${id}") { title ownerId } }` }, {
+          authorization: `Bearer ${root}`,
+          ...(reason ? { 'access-reason': reason } : {}),
+        });
+      expect((await asRoot()).body.errors?.[0]?.extensions?.code).toBe('ACCESS_REASON_REQUIRED');
+      expect((await asRoot('support T-1')).body).toEqual({ data: { item: { title: 'rent, May', ownerId: 'alice' } } });
       expect((await graphql(api!.url, alice, `mutation { deleteItem(id: "${id}") { deletedItemId } }`)).body).toEqual({ data: { deleteItem: { deletedItemId: id } } });
 
       const trail = await graphql(
@@ -408,6 +413,7 @@ describeOnPostgres('separate owner and serving roles', () => {
             nodes: [
               { userId: 'alice', action: 'delete_item', outcome: 'SUCCESS', adminBypass: false },
               { userId: 'root', action: 'admin_view_item', outcome: 'SUCCESS', adminBypass: true },
+              { userId: 'root', action: 'admin_view_item', outcome: 'DENIED', adminBypass: true },
               { userId: 'bob', action: 'update_item', outcome: 'DENIED', adminBypass: false },
               { userId: 'alice', action: 'update_item', outcome: 'SUCCESS', adminBypass: false },
               { userId: 'alice', action: 'create_item', outcome: 'SUCCESS', adminBypass: false },

@@ -54,7 +54,8 @@ describeOnPostgres('export bundles', () => {
     const created = await server.graphql(CREATE_ITEM, { variables: { input: { title: `round ${round}` } }, as: alice });
     const id = created.body.data.createItem.id;
     await server.graphql(UPDATE_ITEM, { variables: { id, input: { description: `changed in round ${round}` } }, as: alice });
-    await server.graphql('{ items(first: 5) { nodes { id title } } }', { as: admin });
+    // With a reason: its rows carry the three access-reason columns, encoded only on such rows.
+    await server.graphql('{ items(first: 5) { nodes { id title } } }', { as: admin, headers: { 'access-reason': `support T-${round}` } });
     await server.graphql('{ auditLogs { nodes { id } } }', { as: alice });
   }
 
@@ -156,6 +157,8 @@ describeOnPostgres('export bundles', () => {
       expect((await readdir(bundle)).sort()).toEqual(['anchors.jsonl', 'manifest.json', 'public-key.txt', 'rows.ndjson', 'seals.ndjson']);
       const rows = (await linesOf(bundle, BUNDLE_FILES.rows)).map((line) => JSON.parse(line));
       expect(rows.map(({ id, seal }) => ({ id, seal }))).toEqual(expected);
+      // Rows with an access reason add its three columns; the others keep the first 17.
+      expect(new Set(rows.map(({ row }) => row.length))).toEqual(new Set([17, 20]));
       // Each row's hash is what the database's row hashes to, and what its seal lists.
       const hashes = await independentRowHashes(server.sql);
       const seals = (await linesOf(bundle, BUNDLE_FILES.seals)).map((line) => JSON.parse(line));

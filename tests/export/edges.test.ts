@@ -90,13 +90,16 @@ const PLAIN_ROW: ExportedRow = {
   operationName: 'Rename',
   ip: '10.0.0.1',
   userAgent: null,
+  accessReason: null,
+  accessReference: null,
+  breakGlass: false,
 };
 
-/** How the CSV export writes `userAgent` (its last column) as a cell, exactly. */
+/** How the CSV export writes `userAgent` as a cell, exactly: what stands between the cells around it. */
 function csvCellOf(userAgent: string): string {
   const { line } = EXPORT_ENCODINGS.csv;
-  const before = line(PLAIN_ROW, AUDIT_ACTIONS).slice(0, -'\r\n'.length);
-  return line({ ...PLAIN_ROW, userAgent }, AUDIT_ACTIONS).slice(before.length, -'\r\n'.length);
+  const [before, after] = line({ ...PLAIN_ROW, userAgent: 'PLAIN' }, AUDIT_ACTIONS).split('PLAIN') as [string, string];
+  return line({ ...PLAIN_ROW, userAgent }, AUDIT_ACTIONS).slice(before.length, -after.length);
 }
 
 describe('CSV cells', () => {
@@ -218,7 +221,8 @@ describe('GET /audit/export at its edges', () => {
   it('writes every hostile user agent as one defused cell', async () => {
     const text = await (await get({ ...WINDOW, format: 'csv' })).text();
     for (const cell of [`'=1+2`, `"'＝HYPERLINK(""http://evil"")"`, `' @SUM(A1)`, `"Mozilla;=1+2;x"`, `"'\t-1+2"`, `"say ""hi"",=1"`]) {
-      expect(text).toContain(`,${cell}\r\n`);
+      // The user agent, then the request's access reason, reference and break-glass flag (none here).
+      expect(text).toContain(`,${cell},,,false\r\n`);
     }
   });
 

@@ -62,7 +62,8 @@ async function expectedRows() {
     select id::text as "id", to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "occurredAt",
            user_id as "userId", user_role as "userRole", action, resource_type as "resourceType", resource_id as "resourceId",
            resource_ids as "resourceIds", owner_ids as "ownerIds", outcome, admin_bypass as "adminBypass", details,
-           request_id as "requestId", operation_name as "operationName", ip, user_agent as "userAgent"
+           request_id as "requestId", operation_name as "operationName", ip, user_agent as "userAgent",
+           access_reason as "accessReason", access_reference as "accessReference", break_glass as "breakGlass"
     from audit_logs where occurred_at >= ${FROM} and occurred_at < ${TO} order by occurred_at, id`;
 }
 
@@ -122,7 +123,7 @@ describe('GET /audit/export', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const [header, ...records] = parseCsv(await response.text());
-    expect(header).toEqual(['id', 'occurredAt', 'userId', 'userRole', 'action', 'resourceType', 'resourceId', 'resourceIds', 'ownerIds', 'outcome', 'adminBypass', 'details', 'requestId', 'operationName', 'ip', 'userAgent']);
+    expect(header).toEqual(['id', 'occurredAt', 'userId', 'userRole', 'action', 'resourceType', 'resourceId', 'resourceIds', 'ownerIds', 'outcome', 'adminBypass', 'details', 'requestId', 'operationName', 'ip', 'userAgent', 'accessReason', 'accessReference', 'breakGlass']);
     const expected = await expectedRows();
     expect(records).toHaveLength(expected.length);
     for (const [index, record] of records.entries()) {

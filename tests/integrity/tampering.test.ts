@@ -239,16 +239,16 @@ describeOnPostgres('tamper evidence', () => {
 
     /** The first bucket of `rollup` in verify's order (bucket, then key), as verify's failure names it. */
     async function firstBucket(rollup: (typeof ROLLUP_TABLES)[number], where = sql`true`) {
-      const [row] = await sql<{ bucket: string; user_id: string | null; action: string; outcome: string; user_role: string | null; resource_type: string | null; admin_bypass: boolean; count: string }[]>`
+      const [row] = await sql<{ bucket: string; user_id: string | null; action: string; outcome: string; user_role: string | null; resource_type: string | null; admin_bypass: boolean; access_reason: string | null; count: string }[]>`
         select to_char(bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket, ${rollup === 'audit_stats_user_daily' ? sql`user_id` : sql`null as user_id`},
-               action, outcome, user_role, resource_type, admin_bypass, count::text
+               action, outcome, user_role, resource_type, admin_bypass, access_reason, count::text
         from ${sql(rollup)} where ${where}
-        order by bucket_start, ${rollup === 'audit_stats_user_daily' ? sql`user_id, ` : sql``}action, outcome, user_role, resource_type, admin_bypass limit 1`;
+        order by bucket_start, ${rollup === 'audit_stats_user_daily' ? sql`user_id, ` : sql``}action, outcome, user_role, resource_type, admin_bypass, access_reason limit 1`;
       const text = (value: string | null) => (value === null ? 'null' : `"${value}"`);
       return {
         ...row!,
         named: `rollup ${rollup}, bucket ${row!.bucket} (${rollup === 'audit_stats_user_daily' ? `user_id ${text(row!.user_id)}, ` : ''}action "${row!.action}", ` +
-          `outcome "${row!.outcome}", user_role ${text(row!.user_role)}, resource_type ${text(row!.resource_type)}, admin_bypass ${row!.admin_bypass})`,
+          `outcome "${row!.outcome}", user_role ${text(row!.user_role)}, resource_type ${text(row!.resource_type)}, admin_bypass ${row!.admin_bypass}, access_reason ${text(row!.access_reason)})`,
       };
     }
 
@@ -267,7 +267,7 @@ describeOnPostgres('tamper evidence', () => {
       const bucket = await firstBucket('audit_stats_hourly');
       await sql`delete from audit_stats_hourly where bucket_start = (select min(bucket_start) from audit_stats_hourly) and action = ${bucket.action}
         and outcome = ${bucket.outcome} and user_role is not distinct from ${bucket.user_role} and resource_type is not distinct from ${bucket.resource_type}
-        and admin_bypass = ${bucket.admin_bypass}`;
+        and admin_bypass = ${bucket.admin_bypass} and access_reason is not distinct from ${bucket.access_reason}`;
       expect(await verify()).toMatchObject({
         code: 1,
         stdout: `FAILED: ${bucket.named}: it has no row, but the sealed rows count ${bucket.count}: the row was deleted\n`,

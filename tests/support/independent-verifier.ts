@@ -20,9 +20,17 @@ const US = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-D
 /** Each row's hash (hex) by id, recomputed from the row as stored. */
 export async function independentRowHashes(sql: postgres.Sql): Promise<Map<string, string>> {
   const rows = await sql.unsafe(`select id::text, ${US('occurred_at')} as t, xact_id::text as x, user_id, user_role, action, resource_type,
-    resource_id, resource_ids, owner_ids, outcome, admin_bypass, details, request_id, operation_name, ip, user_agent from audit_logs`);
-  return new Map(rows.map((r) => [r.id, sha256(jcs([r.id, r.t, r.x, r.user_id, r.user_role, r.action, r.resource_type, r.resource_id,
-    r.resource_ids, r.owner_ids, r.outcome, r.admin_bypass, r.details, r.request_id, r.operation_name, r.ip, r.user_agent])).toString('hex')]));
+    resource_id, resource_ids, owner_ids, outcome, admin_bypass, details, request_id, operation_name, ip, user_agent,
+    access_reason, access_reference, break_glass from audit_logs`);
+  return new Map(
+    rows.map((r) => {
+      const columns = [r.id, r.t, r.x, r.user_id, r.user_role, r.action, r.resource_type, r.resource_id, r.resource_ids, r.owner_ids,
+        r.outcome, r.admin_bypass, r.details, r.request_id, r.operation_name, r.ip, r.user_agent];
+      // The three access-reason columns follow only on rows that hold one of them.
+      if (r.access_reason !== null || r.access_reference !== null || r.break_glass) columns.push(r.access_reason, r.access_reference, r.break_glass);
+      return [r.id, sha256(jcs(columns)).toString('hex')];
+    }),
+  );
 }
 
 /** The seal chain checked against `publicKey` (base64url, 32 bytes): one problem string per bad seal, none when it holds. */
@@ -81,9 +89,9 @@ const ROLLUPS = [
  */
 export async function independentRollupProblems(sql: postgres.Sql): Promise<string[]> {
   const stored = (table: string) => `(select coalesce(json_agg(json_build_array(${US('bucket_start')}, ${table === 'audit_stats_user_daily' ? 'user_id' : 'null'},
-    action, outcome, user_role, resource_type, admin_bypass, count::text)), '[]') from ${table})`;
+    action, outcome, user_role, resource_type, admin_bypass, access_reason, count::text)), '[]') from ${table})`;
   const [read] = await sql.unsafe(`select
-    (select coalesce(json_agg(json_build_array(${US('a.occurred_at')}, a.user_id, a.action, a.outcome, a.user_role, a.resource_type, a.admin_bypass)), '[]')
+    (select coalesce(json_agg(json_build_array(${US('a.occurred_at')}, a.user_id, a.action, a.outcome, a.user_role, a.resource_type, a.admin_bypass, a.access_reason)), '[]')
        from audit_logs a join audit_row_hashes h on h.id = a.id) as rows,
     ${ROLLUPS.map(({ table }) => `${stored(table)} as ${table}`).join(', ')}`);
   return ROLLUPS.flatMap(({ table, prefix, perUser }) => {
@@ -95,8 +103,8 @@ export async function independentRollupProblems(sql: postgres.Sql): Promise<stri
     }
     const problems: string[] = [];
     const seen = new Set<string>();
-    for (const [bucket, user, action, outcome, role, type, bypass, count] of read![table] as unknown[][]) {
-      const id = JSON.stringify([bucket, user, action, outcome, role, type, bypass]);
+    for (const [bucket, user, action, outcome, role, type, bypass, reason, count] of read![table] as unknown[][]) {
+      const id = JSON.stringify([bucket, user, action, outcome, role, type, bypass, reason]);
       if (seen.has(id)) problems.push(`${table} ${id}: stored twice`);
       seen.add(id);
       if (Number(count) !== counted.get(id)) problems.push(`${table} ${id}: stored ${count}, sealed rows ${counted.get(id) ?? 0}`);

@@ -26,5 +26,5 @@ export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };
 export function inProcessContext(sink: AuditSink, viewer: Viewer = ADMIN) {
   const db = undefined as unknown as Db;
   const trail = new AuditTrail({ db, sink, actions: AUDIT_ACTIONS });
-  return { viewer, db, audit: trail.forRequest({ viewer, requestId: 'in-process', ip: null, userAgent: null, operationName: null }) };
+  return { viewer, db, audit: trail.forRequest({ viewer, requestId: 'in-process', ip: null, userAgent: null, accessReason: null, operationName: null }) };
 }

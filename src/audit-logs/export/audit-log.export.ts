@@ -20,7 +20,7 @@ export interface ExportWindow {
 
 const COLUMNS: readonly (keyof ExportedRow)[] = [
   'id', 'occurredAt', 'userId', 'userRole', 'action', 'resourceType', 'resourceId', 'resourceIds', 'ownerIds',
-  'outcome', 'adminBypass', 'details', 'requestId', 'operationName', 'ip', 'userAgent',
+  'outcome', 'adminBypass', 'details', 'requestId', 'operationName', 'ip', 'userAgent', 'accessReason', 'accessReference', 'breakGlass',
 ];
 
 /** A date (`2026-01-01`, midnight UTC) or a timestamp with its zone (`2026-01-01T09:30:00.123456+05:30`). */
@@ -159,7 +159,7 @@ export async function streamAuditLogs(
              user_id as "userId", user_role as "userRole", action, resource_type as "resourceType",
              resource_id as "resourceId", resource_ids as "resourceIds", owner_ids as "ownerIds", outcome,
              admin_bypass as "adminBypass", details, request_id as "requestId", operation_name as "operationName",
-             ip, user_agent as "userAgent"
+             ip, user_agent as "userAgent", access_reason as "accessReason", access_reference as "accessReference", break_glass as "breakGlass"
       from audit_logs where occurred_at >= ${window.from.toISOString()}::timestamptz and occurred_at < ${window.to.toISOString()}::timestamptz
       order by occurred_at, id`.cursor(BATCH_ROWS);
     for await (const rows of cursor) await write(rows);

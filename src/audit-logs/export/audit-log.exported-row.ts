@@ -16,4 +16,8 @@ export interface ExportedRow {
   readonly operationName: string | null;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** The reason code the request stated; null: none. */
+  readonly accessReason: string | null;
+  readonly accessReference: string | null;
+  readonly breakGlass: boolean;
 }

@@ -46,6 +46,10 @@ export function ocsfApiActivity(row: ExportedRow, actions: AuditActionRegistry):
       admin_bypass: row.adminBypass,
       operation_name: row.operationName,
       details: row.details,
+      // OCSF 1.1 has no attribute for why an actor accessed a resource.
+      access_reason: row.accessReason,
+      access_reference: row.accessReference,
+      break_glass: row.breakGlass,
     },
   };
 }

@@ -43,6 +43,12 @@ export class AuditLogFilter {
   @Field(() => Boolean, { nullable: true })
   adminBypass?: boolean | null;
 
+  @Field(() => String, { nullable: true, description: 'The access reason code the request stated (`support`, `incident`…; see `Access-Reason`).' })
+  accessReason?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Rows of requests that stated the break-glass code (true), or not (false).' })
+  breakGlass?: boolean | null;
+
   @Field(() => String, { nullable: true })
   requestId?: string | null;
 

@@ -24,6 +24,8 @@ export function rowMatches(row: AuditLogRow, filter: AuditLogFilter | null | und
     (filter.ownerId == null || row.ownerIds.includes(filter.ownerId)) &&
     is(row.outcome, filter.outcome) &&
     is(row.adminBypass, filter.adminBypass) &&
+    is(row.accessReason, filter.accessReason) &&
+    is(row.breakGlass, filter.breakGlass) &&
     is(row.requestId, filter.requestId) &&
     is(row.ip, filter.ip) &&
     is(row.operationName, filter.operationName) &&

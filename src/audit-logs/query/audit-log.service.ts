@@ -215,6 +215,9 @@ function conditionsFor(filter: AuditLogFilter | null | undefined, include = { ac
     equal(auditLogs.resourceType, filter.resourceType),
     equal(auditLogs.outcome, filter.outcome),
     equal(auditLogs.adminBypass, filter.adminBypass),
+    equal(auditLogs.accessReason, filter.accessReason),
+    // `break_glass` is only ever true with a reason: read from the reasons' partial index either way.
+    filter.breakGlass == null ? undefined : filter.breakGlass ? eq(auditLogs.breakGlass, true) : sql`not ${auditLogs.breakGlass}`,
     equal(auditLogs.requestId, filter.requestId),
     equal(auditLogs.ip, filter.ip),
     equal(auditLogs.operationName, filter.operationName),

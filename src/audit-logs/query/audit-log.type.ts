@@ -18,6 +18,18 @@ registerEnumType(AuditOutcome, {
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
 
+@ObjectType({ description: 'A reason an admin stated for accessing data they do not own (`Access-Reason: <code> <reference>`).' })
+export class AccessReason {
+  @Field(() => String, { description: 'One of the server\'s reason codes (`ACCESS_REASON_CODES`).' })
+  code!: string;
+
+  @Field(() => String, { nullable: true, description: 'What it refers to, such as a ticket id; null when only the code was stated.' })
+  reference!: string | null;
+
+  @Field(() => Boolean, { description: 'The code is the break-glass code: emergency access, which pages someone.' })
+  breakGlass!: boolean;
+}
+
 /** Audit entries' global ids: `AuditLog` and the row id; `view_audit_logs` rows name them as `audit_log`. */
 export const AUDIT_LOG_NODE = bigintNodeType('AuditLog', 'audit_log');
 
@@ -79,6 +91,9 @@ export class AuditLog implements Node {
   @Field(() => String, { nullable: true })
   userAgent!: string | null;
 
+  @Field(() => AccessReason, { nullable: true, description: 'Why the request accessed others\' data, as it stated it (`Access-Reason`); null: it stated no reason.' })
+  accessReason!: AccessReason | null;
+
   @Field(() => String, {
     description: 'SHA-256 (hex) of the row\'s canonical encoding as it reads now; `npm run audit:verify` compares it with the sealed one (docs/integrity.md).',
   })
@@ -95,6 +110,7 @@ export class AuditLog implements Node {
       resourceIds: row.resourceIds.map((key) => globalIdOfResource(row.resourceType, key)),
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
+      accessReason: row.accessReason === null ? null : { code: row.accessReason, reference: row.accessReference, breakGlass: row.breakGlass },
       ...integrity,
     });
   }

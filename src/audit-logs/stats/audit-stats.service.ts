@@ -18,7 +18,7 @@ export interface AuditStatsQuery {
  * The filter fields the rollups keep. Any other (a record, a request, an address…) would need the
  * trail itself, so it is refused rather than ignored — fields added to the filter later included.
  */
-const COUNTABLE_FILTER_FIELDS = new Set(['userId', 'action', 'actions', 'resourceType', 'outcome', 'adminBypass', 'from', 'to']);
+const COUNTABLE_FILTER_FIELDS = new Set(['userId', 'action', 'actions', 'resourceType', 'outcome', 'adminBypass', 'accessReason', 'from', 'to']);
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -82,7 +82,7 @@ export class AuditStatsService {
 
     return {
       buckets: rows.slice(0, first).map(({ bucketStart: start, count: rowCount, ...grouped }) => ({
-        keys: { action: null, outcome: null, userId: null, userRole: null, resourceType: null, adminBypass: null, ...grouped },
+        keys: { action: null, outcome: null, userId: null, userRole: null, resourceType: null, adminBypass: null, accessReason: null, ...grouped },
         bucketStart: start ?? null,
         count: rowCount,
       })),
@@ -126,6 +126,7 @@ function conditions(filter: AuditLogFilter, table: typeof auditStatsHourly | typ
     equal(table.resourceType, filter.resourceType),
     equal(table.outcome, filter.outcome),
     equal(table.adminBypass, filter.adminBypass),
+    equal(table.accessReason, filter.accessReason),
     filter.from ? gte(table.bucketStart, filter.from) : undefined,
     filter.to ? lt(table.bucketStart, filter.to) : undefined,
   ];

@@ -10,6 +10,7 @@ export enum AuditStatsKey {
   USER_ROLE = 'userRole',
   RESOURCE_TYPE = 'resourceType',
   ADMIN_BYPASS = 'adminBypass',
+  ACCESS_REASON = 'accessReason',
 }
 
 registerEnumType(AuditStatsKey, { name: 'AuditStatsKey', description: 'A column `auditStats` groups by.' });
@@ -54,6 +55,9 @@ export class AuditStatsKeys {
 
   @Field(() => Boolean, { nullable: true })
   adminBypass!: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'The access reason code the rows\' requests stated, as `AuditLog.accessReason.code`; null also for none.' })
+  accessReason!: string | null;
 }
 
 @ObjectType({ description: 'How many sealed audit rows share these keys in this bucket.' })

@@ -32,14 +32,16 @@ export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info
   if (isAbstractType(type)) {
     const result: unknown = await next();
     const fieldsOf = new Map<GraphQLObjectType, string[]>();
+    const reads: ForeignRead[] = [];
     for (const record of recordsIn(result)) {
       const concrete = info.schema.getType((await type.resolveType?.(record, context, info, type)) ?? '');
       const resource = isObjectType(concrete) ? auditedResourceOf(concrete) : undefined;
       if (!resource || record[resource.ownerField] === viewer.id) continue;
       const concreteType = concrete as GraphQLObjectType;
       if (!fieldsOf.has(concreteType)) fieldsOf.set(concreteType, selectedFields(info, concreteType));
-      noteAdminRead(context, resource, record, fieldsOf.get(concreteType)!);
+      reads.push({ resource, record, fields: fieldsOf.get(concreteType)! });
     }
+    noteForeignReads(context, info, reads);
     return result;
   }
   const resource = isObjectType(type) ? auditedResourceOf(type) : undefined;
@@ -55,12 +57,48 @@ export const AdminReadAudit: MiddlewareFn<AuditContext> = async ({ context, info
   } else {
     result = await next();
   }
+  const reads: ForeignRead[] = [];
   for (const record of recordsIn(result)) {
     if (record[resource.ownerField] === viewer.id || recordedWithChange.has(String(record[resource.idField]))) continue;
-    noteAdminRead(context, resource, record, (fields ??= selectedFields(info, type as GraphQLObjectType)));
+    reads.push({ resource, record, fields: (fields ??= selectedFields(info, type as GraphQLObjectType)) });
   }
+  noteForeignReads(context, info, reads);
   return result;
 };
+
+/** A record of someone else's the field returned, and the fields the operation reads on it. */
+interface ForeignRead {
+  readonly resource: AuditedResource;
+  readonly record: Record<string, unknown>;
+  readonly fields: readonly string[];
+}
+
+/**
+ * Notes the admin's reads of others' records — or, when the request may not bypass the owner
+ * scoping (a reason is required and none was stated), refuses the whole field: its `denied` row
+ * names the records it would have shown, and the client receives none of them.
+ */
+function noteForeignReads(context: AuditContext, info: GraphQLResolveInfo, reads: readonly ForeignRead[]): void {
+  if (reads.length === 0) return;
+  if (context.audit.mayBypass) {
+    for (const { resource, record, fields } of reads) noteAdminRead(context, resource, record, [...fields]);
+    return;
+  }
+  const field = `${info.parentType.name}.${info.fieldName}`;
+  let refusal: Error | undefined;
+  for (const resource of new Set(reads.map((read) => read.resource))) {
+    const records = reads.filter((read) => read.resource === resource).map((read) => read.record);
+    refusal = context.audit.bypassRefused(
+      {
+        action: resource.actions.adminRead,
+        resourceIds: records.map((record) => String(record[resource.idField])),
+        ownerIds: [...new Set(records.map((record) => String(record[resource.ownerField])))],
+      },
+      field,
+    );
+  }
+  throw refusal;
+}
 
 const recordsIn = (result: unknown) =>
   (result == null ? [] : Array.isArray(result) ? result.flat(Infinity) : [result]).filter((record) => record != null) as Record<string, unknown>[];

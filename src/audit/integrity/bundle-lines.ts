@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { BUNDLE_FILES, BUNDLE_FORMAT, manifestText, type BundleFile, type BundleManifest } from './bundle-format';
-import { HASHED_COLUMNS } from './row-hash';
+import { BASE_COLUMNS, HASHED_COLUMNS } from './row-hash';
 import type { Seal } from './seal-encoding';
 
 /*
@@ -63,8 +63,10 @@ export function parseRowLine(text: string, line: number): RowLine {
     fail({ ...at, reason: 'it is not a row line: {"id", "seal", "row"}' });
   }
   const id = value!.id as string;
-  if (!Number.isSafeInteger(value!.seal) || (value!.seal as number) < 1 || !Array.isArray(value!.row) || value!.row.length !== HASHED_COLUMNS.length) {
-    fail({ ...at, row: id, reason: `it is not a row line: {"id", "seal", "row"} with the ${HASHED_COLUMNS.length} hashed columns` });
+  // A row without an access reason is encoded without those columns (row-hash.ts).
+  const columns = Array.isArray(value!.row) ? value!.row.length : -1;
+  if (!Number.isSafeInteger(value!.seal) || (value!.seal as number) < 1 || (columns !== BASE_COLUMNS.length && columns !== HASHED_COLUMNS.length)) {
+    fail({ ...at, row: id, reason: `it is not a row line: {"id", "seal", "row"} with the ${BASE_COLUMNS.length} or ${HASHED_COLUMNS.length} hashed columns` });
   }
   const row = value!.row as unknown[];
   if (row[0] !== id) fail({ ...at, row: id, reason: `its row encodes id ${String(row[0])}` });
@@ -182,7 +184,8 @@ export async function readManifest(dir: string): Promise<BundleManifest> {
     typeof manifest.window.to === 'string' &&
     ISO_MS.test(manifest.window.to) &&
     Array.isArray(manifest.columns) &&
-    manifest.columns.join() === HASHED_COLUMNS.join() &&
+    // Bundles written before access reasons list only the base columns; their rows verify the same.
+    (manifest.columns.join() === HASHED_COLUMNS.join() || manifest.columns.join() === BASE_COLUMNS.join()) &&
     count(manifest.rows) &&
     count(manifest.unsealedRows) &&
     Array.isArray(manifest.exported) &&

@@ -14,7 +14,7 @@ interface Rollup {
   readonly key: readonly string[];
 }
 
-const ROLLUP_KEY = ['action', 'outcome', 'user_role', 'resource_type', 'admin_bypass'];
+const ROLLUP_KEY = ['action', 'outcome', 'user_role', 'resource_type', 'admin_bypass', 'access_reason'];
 
 /** In the order they are compared: the first bad bucket of the first table with one is reported. */
 const ROLLUPS: readonly Rollup[] = [
@@ -52,6 +52,7 @@ interface BadBucket {
  */
 export function rollupRecount(sql: postgres.Sql): postgres.PendingQuery<BadBucket[]> {
   const origin = `timestamptz '1970-01-01 00:00:00+00'`;
+  const groupBy = (columns: number) => Array.from({ length: columns }, (_, index) => index + 1).join(', ');
   const comparisons = ROLLUPS.map((rollup, index) => {
     const columns = ['bucket_start', ...rollup.key].join(', ');
     return `(select ${index} as rollup, to_char(bucket_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as bucket,
@@ -67,17 +68,17 @@ export function rollupRecount(sql: postgres.Sql): postgres.PendingQuery<BadBucke
   });
   return sql.unsafe<BadBucket[]>(
     `with sealed as materialized (
-       select occurred_at, user_id, action, outcome, user_role, resource_type, admin_bypass from audit_logs
+       select occurred_at, user_id, action, outcome, user_role, resource_type, admin_bypass, access_reason from audit_logs
        where xact_id < ${SEALED_HORIZON_SQL}
      ), hourly as materialized (
        select date_bin('1 hour', occurred_at, ${origin}) as bucket_start, ${ROLLUP_KEY.join(', ')}, count(*) as count
-       from sealed group by 1, 2, 3, 4, 5, 6
+       from sealed group by ${groupBy(1 + ROLLUP_KEY.length)}
      ), daily as (
        select date_bin('1 day', bucket_start, ${origin}) as bucket_start, ${ROLLUP_KEY.join(', ')}, sum(count) as count
-       from hourly group by 1, 2, 3, 4, 5, 6
+       from hourly group by ${groupBy(1 + ROLLUP_KEY.length)}
      ), user_daily as (
        select date_bin('1 day', occurred_at, ${origin}) as bucket_start, user_id, ${ROLLUP_KEY.join(', ')}, count(*) as count
-       from sealed group by 1, 2, 3, 4, 5, 6, 7
+       from sealed group by ${groupBy(2 + ROLLUP_KEY.length)}
      )
      select * from (${comparisons.join(' union all ')}) bad order by rollup limit 1`,
   );

@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
-/** The columns in the order they are encoded (docs/integrity.md). Never reorder: old hashes would break. */
-export const HASHED_COLUMNS = [
+/** The columns every row is encoded with, in order (docs/integrity.md). Never reorder: old hashes would break. */
+export const BASE_COLUMNS = [
   'id',
   'occurred_at',
   'xact_id',
@@ -23,6 +23,18 @@ export const HASHED_COLUMNS = [
 ] as const;
 
 /**
+ * The columns added with access reasons, encoded after {@link BASE_COLUMNS} only when a row has
+ * one of them (a reason code, a reference or the break-glass flag): rows without, those written
+ * before the columns existed included, keep the encoding and the hash they were sealed with.
+ */
+export const ACCESS_REASON_COLUMNS = ['access_reason', 'access_reference', 'break_glass'] as const;
+
+/** Every hashed column, in the order encoded: what an export bundle's manifest lists. */
+export const HASHED_COLUMNS = [...BASE_COLUMNS, ...ACCESS_REASON_COLUMNS] as const;
+
+type HashedColumn = (typeof HASHED_COLUMNS)[number];
+
+/**
  * An audit row as {@link hashedColumnsSql} reads it for hashing: its canonical encoding but for
  * `details`, in two pieces around it, and its id and transaction id as decimal text.
  */
@@ -32,7 +44,7 @@ export interface HashedRow {
   /** `[` and the encoded columns before `details`, each followed by `,`. */
   readonly encoded_head: string;
   readonly details: unknown;
-  /** The encoded columns after `details`, each preceded by `,`, and `]`. */
+  /** The encoded columns after `details` (the access-reason ones when the row has any), each preceded by `,`, and `]`. */
   readonly encoded_tail: string;
 }
 
@@ -49,25 +61,27 @@ export const microsecondsUtc = (column: string): string =>
  * level and its numbers in ECMAScript form, which jsonb's output does not do: `canonicalize` does.
  */
 export function hashedColumnsSql(alias: string): string {
-  const value = (column: (typeof HASHED_COLUMNS)[number]) =>
+  const value = (column: HashedColumn) =>
     column === 'id' || column === 'xact_id'
       ? `${alias}.${column}::text`
       : column === 'occurred_at'
         ? microsecondsUtc(`${alias}.occurred_at`)
         : `${alias}.${column}`;
-  const encoded = (columns: readonly (typeof HASHED_COLUMNS)[number][]) =>
+  const encoded = (columns: readonly HashedColumn[]) =>
     columns.map((column) => `coalesce(to_json(${value(column)})::text, 'null')`).join(` || ',' || `);
-  const split = HASHED_COLUMNS.indexOf('details');
+  const split = BASE_COLUMNS.indexOf('details');
+  const hasAccessReason = `not (${alias}.access_reason is null and ${alias}.access_reference is null and ${alias}.break_glass = false)`;
   return [
     `${alias}.id::text as id`,
     `${alias}.xact_id::text as xact_id`,
-    `'[' || ${encoded(HASHED_COLUMNS.slice(0, split))} || ',' as encoded_head`,
+    `'[' || ${encoded(BASE_COLUMNS.slice(0, split))} || ',' as encoded_head`,
     `${alias}.details`,
-    `',' || ${encoded(HASHED_COLUMNS.slice(split + 1))} || ']' as encoded_tail`,
+    `',' || ${encoded(BASE_COLUMNS.slice(split + 1))}` +
+      ` || case when ${hasAccessReason} then ',' || ${encoded(ACCESS_REASON_COLUMNS)} else '' end || ']' as encoded_tail`,
   ].join(', ');
 }
 
-/** The row's canonical encoding: the RFC 8785 JSON array of its columns in {@link HASHED_COLUMNS} order. */
+/** The row's canonical encoding: the RFC 8785 JSON array of its columns in {@link HASHED_COLUMNS} order (see {@link ACCESS_REASON_COLUMNS}). */
 export function encodeRow(row: HashedRow): string {
   return row.encoded_head + canonicalize(row.details)! + row.encoded_tail;
 }

@@ -3,7 +3,9 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { isAdmin, type Viewer } from '../../auth/viewer';
 import { NotFound } from '../../core/errors';
 import type { Db, DbExecutor } from '../../db/database';
+import { AccessReasonRequired } from '../../core/errors';
 import { AccessDenied } from '../record/access-denied';
+import { REASON_REQUIRED } from './access-reason';
 import type { AuditAction } from './audit-actions';
 import type { AuditedResource } from './audited-resource';
 import type { PreparedChange, RequestAudit } from '../record/request-audit';
@@ -145,6 +147,9 @@ export class OwnedRecords<T extends PgTable> {
     const refusal = new NotFound(this.resource.type);
     if (!row) throw new AccessDenied(refusal, { reason: 'not_found' });
     if (!this.mayAccess(row)) throw new AccessDenied(refusal, { reason: 'not_owner', ownerId: this.ownerOf(row) }, this.ownerOf(row));
+    if (this.bypasses(row) && !this.scope.audit.mayBypass) {
+      throw new AccessDenied(new AccessReasonRequired(), { reason: REASON_REQUIRED, ownerId: this.ownerOf(row) }, this.ownerOf(row), true);
+    }
     return row;
   }
 

@@ -13,6 +13,8 @@ export class AccessDenied extends Error {
     readonly details: Record<string, unknown>,
     /** The owner of the record the attempt was on, when it exists. */
     readonly ownerId?: string,
+    /** An admin's attempt on someone else's record (refused for want of a reason): its row is a bypass. */
+    readonly adminBypass = false,
   ) {
     super(clientError.message);
   }

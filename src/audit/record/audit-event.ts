@@ -1,4 +1,5 @@
 import type { Viewer } from '../../auth/viewer';
+import type { AccessReason } from '../model/access-reason';
 import type { AuditAction } from '../model/audit-actions';
 import type { AuditOutcome } from '../model/audit-outcome';
 
@@ -30,6 +31,8 @@ export interface AuditRequest {
   readonly requestId: string;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** Why the request accesses others' records, as it stated it (`Access-Reason`); null: it stated none. */
+  readonly accessReason: AccessReason | null;
   /** Known once Apollo has resolved the operation. */
   operationName: string | null;
 }

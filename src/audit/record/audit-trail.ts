@@ -1,3 +1,4 @@
+import type { AccessReasonMode } from '../../config/access-reasons';
 import type { Db } from '../../db/database';
 import type { AuditActionRegistry } from '../model/audit-actions';
 import type { AuditRequest } from './audit-event';
@@ -14,6 +15,12 @@ export interface AuditTrailOptions {
   readonly sink?: AuditSink;
   /** Told of every committed row and every group commit (metrics); none by default. */
   readonly observer?: AuditObserver;
+  /**
+   * Whether admins must state a reason to read or change others' records (`required`); the other
+   * modes let them, recording a reason when stated.
+   * @defaultValue `optional`
+   */
+  readonly accessReasons?: AccessReasonMode;
 }
 
 /** The application's audit trail; it hands each request the one object its rows go through. */
@@ -25,6 +32,6 @@ export class AuditTrail {
   }
 
   forRequest(request: AuditRequest): RequestAudit {
-    return new RequestAudit(this.options.db, request, this.sink, this.options.actions, this.options.observer);
+    return new RequestAudit(this.options.db, request, this.sink, this.options.actions, this.options.observer, this.options.accessReasons === 'required');
   }
 }

@@ -1,5 +1,6 @@
-import { InvalidInput } from '../../core/errors';
+import { AccessReasonRequired, InvalidInput } from '../../core/errors';
 import type { Db, DbExecutor } from '../../db/database';
+import { REASON_REQUIRED } from '../model/access-reason';
 import { AccessDenied } from './access-denied';
 import { AdminReads, adminReadOfRecord } from './admin-reads';
 import type { AuditAction, AuditActionRegistry } from '../model/audit-actions';
@@ -64,7 +65,25 @@ export class RequestAudit {
     /** The actions its rows may carry (the server's registry), which features read too (`auditActions`, exports). */
     readonly actions: AuditActionRegistry,
     private readonly observer?: AuditObserver,
+    private readonly reasonRequired = false,
   ) {}
+
+  /**
+   * Whether this request may read or change records its caller does not own: always, unless the
+   * policy requires a reason (`ADMIN_ACCESS_REASON=required`) and the request stated none.
+   */
+  get mayBypass(): boolean {
+    return !this.reasonRequired || this.request.accessReason !== null;
+  }
+
+  /**
+   * Refuses an admin's read of others' records for want of a reason: queues the `denied` row of
+   * `event` (reason `access_reason_required`) and returns the error the field fails with.
+   */
+  bypassRefused(event: Omit<AuditEvent, 'outcome' | 'adminBypass'>, field: string): AccessReasonRequired {
+    this.denied({ ...event, adminBypass: true, details: { ...event.details, reason: REASON_REQUIRED } }, field);
+    return new AccessReasonRequired();
+  }
 
   /** Whether admin reads are noted; `false` only in the benchmark's audit-OFF server. */
   get recordsReads(): boolean {
@@ -120,7 +139,7 @@ export class RequestAudit {
     const row: AuditEvent = { ...event, outcome: 'success' };
     this.actions.check(row.action);
     await this.sink.writeInTransaction(tx, this.request, [row]);
-    this.observer?.rowsWritten([row]);
+    this.observer?.rowsWritten([row], this.request);
   }
 
   /** Keeps {@link flush} waiting until `result` settles: a root field still running may yet record something. */
@@ -144,7 +163,7 @@ export class RequestAudit {
     ];
     for (const event of events) this.actions.check(event.action);
     await this.sink.write(this.request, events);
-    if (events.length > 0) this.observer?.rowsWritten(events);
+    if (events.length > 0) this.observer?.rowsWritten(events, this.request);
   }
 
   /**
@@ -182,7 +201,7 @@ export class RequestAudit {
       });
     } catch (error) {
       if (error instanceof AccessDenied) {
-        this.denied({ ...target, details: error.details, ownerIds: error.ownerId === undefined ? [] : [error.ownerId] });
+        this.denied({ ...target, details: error.details, ownerIds: error.ownerId === undefined ? [] : [error.ownerId], adminBypass: error.adminBypass });
         throw error.clientError;
       }
       if (error instanceof InvalidInput) {
@@ -192,7 +211,7 @@ export class RequestAudit {
       this.failed(target, error);
       throw error;
     }
-    this.observer?.rowsWritten(committed.rows);
+    this.observer?.rowsWritten(committed.rows, this.request);
     return committed.result;
   }
 

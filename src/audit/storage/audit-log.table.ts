@@ -44,6 +44,12 @@ export const auditLogs = pgTable(
      * older than the column have 1, below every real transaction id.
      */
     xactId: xid8('xact_id').notNull().default(sql`'1'`),
+    /** The reason code the request stated (`Access-Reason`), for every row of that request; null: none stated. */
+    accessReason: text('access_reason'),
+    /** What the reason refers to (a ticket id), when stated after the code. */
+    accessReference: text('access_reference'),
+    /** The request stated the break-glass code: access that must page someone. Kept, so renaming the code later unflags nothing. */
+    breakGlass: boolean('break_glass').notNull().default(false),
   },
   (table) => {
     // Ascending, read backwards: a backward scan of (…, occurred_at, id) gives exactly ORDER BY
@@ -55,6 +61,9 @@ export const auditLogs = pgTable(
       // identity sequence, drawn by the stamping trigger), and `id = $1` probes each month's index.
       primaryKey({ columns: [table.id, table.occurredAt] }),
       check('audit_logs_outcome_check', sql`${table.outcome} in (${OUTCOME_LIST})`),
+      // A reference or the break-glass flag only ever comes with the reason code it was stated with.
+      // Unqualified names: drizzle-kit qualifies columns with the table, which ALTER TABLE refuses.
+      check('audit_logs_access_reason_check', sql.raw('access_reason is not null or (access_reference is null and not break_glass)')),
       index('audit_logs_occurred_at_idx').on(...newestFirst()),
       index('audit_logs_user_idx').on(table.userId, ...newestFirst()),
       // One user's changes (README "UserChanges"): each action one range, read newest first.
@@ -87,6 +96,11 @@ export const auditLogs = pgTable(
       ...Object.values(Role).map((role) =>
         index(`audit_logs_role_${role.toLowerCase()}_idx`).on(...newestFirst()).where(sql`${table.userRole} = '${sql.raw(role)}'`),
       ),
+      // Few rows state a reason (admins' requests), so these partial indexes cost the others nothing.
+      index('audit_logs_access_reason_idx')
+        .on(table.accessReason, ...newestFirst())
+        .where(sql`${table.accessReason} is not null`),
+      index('audit_logs_break_glass_idx').on(...newestFirst()).where(sql`${table.breakGlass}`),
       index('audit_logs_ip_idx').on(table.ip, ...newestFirst()),
       index('audit_logs_operation_idx').on(table.operationName, ...newestFirst()),
       // "What touched user Z's data?": most rows name one owner, read newest first from a btree on

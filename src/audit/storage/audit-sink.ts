@@ -101,6 +101,9 @@ function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
     operationName,
     ip: request.ip,
     userAgent,
+    accessReason: request.accessReason?.code ?? null,
+    accessReference: request.accessReason?.reference ?? null,
+    breakGlass: request.accessReason?.breakGlass ?? false,
   };
 }
 

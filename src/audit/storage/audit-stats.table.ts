@@ -14,6 +14,8 @@ const keyColumns = () => ({
   userRole: text('user_role'),
   resourceType: text('resource_type'),
   adminBypass: boolean('admin_bypass').notNull(),
+  /** The reason code the rows' requests stated; null: none. */
+  accessReason: text('access_reason'),
   count: bigint('count', { mode: 'number' }).notNull(),
 });
 
@@ -27,7 +29,7 @@ export const auditStatsHourly = pgTable(
   (table) => [
     // The seal's upsert target, and the time-range scan every query starts with.
     unique('audit_stats_hourly_key')
-      .on(table.bucketStart, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass)
+      .on(table.bucketStart, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass, table.accessReason)
       .nullsNotDistinct(),
   ],
 );
@@ -41,7 +43,7 @@ export const auditStatsDaily = pgTable(
   },
   (table) => [
     unique('audit_stats_daily_key')
-      .on(table.bucketStart, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass)
+      .on(table.bucketStart, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass, table.accessReason)
       .nullsNotDistinct(),
   ],
 );
@@ -59,7 +61,7 @@ export const auditStatsUserDaily = pgTable(
   },
   (table) => [
     unique('audit_stats_user_daily_key')
-      .on(table.bucketStart, table.userId, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass)
+      .on(table.bucketStart, table.userId, table.action, table.outcome, table.userRole, table.resourceType, table.adminBypass, table.accessReason)
       .nullsNotDistinct(),
     index('audit_stats_user_daily_user_idx').on(table.userId, table.bucketStart),
     // Admins' bypasses are few among everyone's rows: "top admins by bypass" reads only them.
