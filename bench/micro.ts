@@ -111,7 +111,7 @@ function contextFor(variant: Variant): Context {
   const request = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, accessReason: null, operationName: null };
   // No resolver below the replaced root field touches the database.
   const db = undefined as unknown as Context['db'];
-  return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request) };
+  return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request), accessLog: { showsAdmin: 'role' } };
 }
 
 function run(variant: Variant): ExecutionResult | Promise<ExecutionResult> {

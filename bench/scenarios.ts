@@ -1,5 +1,5 @@
 import type { LoadProfile, LoadTarget } from './load';
-import type { Fixture } from './seed';
+import { BENCH_ACCESS_REASON, type Fixture } from './seed';
 
 /** One measured operation and the throughput ratio (ON / OFF) it should reach. */
 export interface Scenario extends LoadProfile {
@@ -52,7 +52,7 @@ export function scenarios(fixture: Fixture): Scenario[] {
       compares: 'audit',
       target: 0.8,
       recordsAuditedPerRequest: PAGE_SIZE,
-      nextRequest: () => ({ headers: headersFor(fixture.adminToken), body: listBody }),
+      nextRequest: () => ({ headers: { ...headersFor(fixture.adminToken), ...BENCH_ACCESS_REASON }, body: listBody }),
       isSuccess: (body) => body.startsWith('{"data":{"items":{"nodes":[{') && !body.includes('"errors"'),
     },
     p2,

@@ -21,6 +21,12 @@ export interface Fixture {
 const OWNER = 'user1';
 
 /**
+ * The reason the benchmark's admin states for reading other users' items, as production requires
+ * (`ADMIN_ACCESS_REASON=required`): P1 measures that admin read, with its reason on the row.
+ */
+export const BENCH_ACCESS_REASON = { 'access-reason': 'support BENCH-1' } as const;
+
+/**
  * Migrates the empty database and inserts {@link SEEDED_ITEMS} items for {@link SEEDED_USERS}
  * users (`user1`…) in one statement, then signs the tokens the load uses.
  */

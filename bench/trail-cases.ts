@@ -36,6 +36,8 @@ export function trailCases(hot: string, rare: string): TrailCase[] {
     { name: 'ip', filter: { ip: '10.42.0.1' } },
     { name: 'operationName', filter: { operationName: 'Op7' } },
     { name: 'ownerId', filter: { ownerId: 'user-42' } },
+    // What `myDataAccess` reads: an owner's rows where an admin bypassed the scoping.
+    { name: "myDataAccess (an owner's access log)", filter: { ownerId: 'user-42', adminBypass: true } },
     { name: 'from + to (one day)', filter: { from: new Date('2026-10-15T00:00:00Z'), to: new Date('2026-10-16T00:00:00Z') } },
   ];
 }

@@ -7,6 +7,7 @@
 export { auditLogs, type AuditLogRow } from './storage/audit-log.table';
 export { auditStatsDaily, auditStatsHourly, auditStatsUserDaily } from './storage/audit-stats.table';
 export type { AuditEvent } from './record/audit-event';
+export { adminReadOf } from './model/audited-resource';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './model/audit-outcome';
 export type { AuditActionRegistry, AuditActivity } from './model/audit-actions';
 export { postgresAuditSink, type AuditSink } from './storage/audit-sink';

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
-import { parseAccessReasonPolicy, type AccessReasonPolicy } from './access-reasons';
+import { parseAccessLogPolicy, parseAccessReasonPolicy, type AccessLogPolicy, type AccessReasonPolicy } from './access-transparency';
 import type { TokenPolicy } from './token-policy';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
@@ -53,6 +53,8 @@ export interface AppConfig {
   readonly auditSealIntervalMs: number;
   /** The reasons admins state for accessing others' records, and whether they must. */
   readonly accessReasons: AccessReasonPolicy;
+  /** What owners are told of the admins who accessed their data. */
+  readonly accessLog: AccessLogPolicy;
 }
 
 export { ConfigError } from './settings';
@@ -130,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auditSigningKey: parseAuditSigningKey(production, env.AUDIT_SIGNING_KEY),
     auditSealIntervalMs: parseInteger('AUDIT_SEAL_INTERVAL_MS', env.AUDIT_SEAL_INTERVAL_MS, 1000, 50, 3_600_000),
     accessReasons: parseAccessReasonPolicy(env, production),
+    accessLog: parseAccessLogPolicy(env),
   };
 }
 

@@ -32,7 +32,7 @@ import { sandboxLandingPage } from './sandbox';
 export interface HttpServerOptions {
   readonly config: Pick<
     AppConfig,
-    'production' | 'introspection' | 'dashboard' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'webSocketLimits' | 'metrics'
+    'production' | 'introspection' | 'dashboard' | 'corsOrigins' | 'port' | 'host' | 'trustProxy' | 'queryLimits' | 'webSocketLimits' | 'metrics' | 'accessLog'
   >;
   readonly schema: GraphQLSchema;
   readonly database: Database;
@@ -74,6 +74,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     limits: config.webSocketLimits,
     formatError,
     trustProxy,
+    accessLog: config.accessLog,
   });
 
   const apollo = new ApolloServer<Context>({
@@ -125,7 +126,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       // was tricked into sending is refused before its token is even looked at, and leaves no row.
       context: async ({ req, res }): Promise<Context> => {
         const admitted = await admitGraphQLRequest(admission, req, res, trustProxy);
-        const context = { viewer: admitted.viewer, db: database.db, audit: admission.open(admitted, res.locals.requestId as string) };
+        const context = { viewer: admitted.viewer, db: database.db, audit: admission.open(admitted, res.locals.requestId as string), accessLog: config.accessLog };
         return metrics.graphqlRequests.attach(context, res);
       },
     }),

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SealWatcher } from '../audit/wiring';
 import { finishFeed, type FeedContext } from '../audit-logs/feed/audit-log.feed';
 import { SealedStream } from '../audit-logs/feed/audit-log.stream';
+import type { AccessLogPolicy } from '../config/access-transparency';
 import type { WebSocketLimits } from '../config/door-limits';
 import type { QueryLimits } from '../config/query-limits';
 import type { Logger } from '../config/logger';
@@ -32,6 +33,8 @@ export interface LiveFeedOptions {
   /** How errors reach clients (Apollo's `formatError`): client errors as they are, the rest masked. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   readonly trustProxy: TrustProxy;
+  /** What owners' feeds say of the admins who accessed their data. */
+  readonly accessLog: AccessLogPolicy;
 }
 
 /** The longest a Node.js timer waits; a token valid for longer is looked at again then. */
@@ -132,7 +135,7 @@ export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<vo
           return checked.errors;
         }
         const stop = new AbortController();
-        const context: FeedContext = { db: database.db, viewer: connection.admitted.viewer, audit, stream, closed: stop.signal, delivered: { rows: 0 } };
+        const context: FeedContext = { db: database.db, viewer: connection.admitted.viewer, audit, accessLog: options.accessLog, stream, closed: stop.signal, delivered: { rows: 0 } };
         connection.feeds.set(id, { context, stop });
         subscriptions++;
         return { schema, document: checked.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };

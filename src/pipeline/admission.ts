@@ -4,7 +4,7 @@ import { AUTHENTICATE, INVALID_ARGUMENT, parseAccessReason, REQUEST_LIMITED, typ
 import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Viewer } from '../auth/viewer';
-import type { AccessReasonPolicy } from '../config/access-reasons';
+import type { AccessReasonPolicy } from '../config/access-transparency';
 import type { RateLimits } from '../config/door-limits';
 import type { Logger } from '../config/logger';
 import { InvalidInput, Unauthenticated } from '../core/errors';

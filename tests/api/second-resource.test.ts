@@ -145,7 +145,7 @@ describe('a resource whose actions the server does not list', () => {
     const unlisted = new AuditTrail({ db, actions: new AuditActionRegistry(BUILT_IN_AUDIT_ACTIONS) });
     const viewer = { id: 'alice', role: Role.USER };
     const audit = unlisted.forRequest({ viewer, requestId: 'note-unlisted', ip: null, userAgent: null, accessReason: null, operationName: null });
-    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer, db, audit } satisfies Context });
+    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer, db, audit, accessLog: { showsAdmin: 'role' } } satisfies Context });
     // In process, unformatted: over HTTP the client would see only INTERNAL_SERVER_ERROR.
     expect(result.errors?.[0]?.message).toBe("audit action create_note is not in the server's registry (src/graphql/audit-actions.ts)");
     expect(await server.sql`select id from notes where body = 'unlisted'`).toHaveLength(0);

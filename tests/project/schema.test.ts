@@ -22,7 +22,7 @@ describe('emitted files', () => {
 describe('features, found by their <name>.feature.ts', () => {
   it('assemble the schema: every feature folder of src/ is found', () => {
     const resolvers = API_FEATURES.flatMap((feature) => feature.resolvers.map((resolver) => resolver.name));
-    expect(resolvers).toEqual(['AuditLogResolver', 'AuditStatsResolver', 'AuditLogFeedResolver', 'ItemResolver', 'ViewerResolver']);
+    expect(resolvers).toEqual(['AuditLogResolver', 'AuditStatsResolver', 'AuditLogFeedResolver', 'AccessLogResolver', 'ItemResolver', 'ViewerResolver']);
   });
 
   it('fail the build for a type implementing Node whose ids no feature answers in node()', async () => {

@@ -121,7 +121,14 @@ describe('what is recorded, by whom', () => {
     expect(row!.resource_ids).not.toContain(rawIdOf(own));
     expect(new Set(row!.resource_ids).size).toBe(row!.resource_ids.length);
     expect([...row!.owner_ids].sort()).toEqual(['alice', 'bob']);
-    expect(row!.details).toEqual({ fields: ['id', 'title', 'description'] });
+    // Which records are whose, so each owner's access log shows them their own alone.
+    const { fields, recordsByOwner } = row!.details;
+    expect(fields).toEqual(['id', 'title', 'description']);
+    expect(Object.keys(recordsByOwner).sort()).toEqual(['alice', 'bob']);
+    expect(recordsByOwner.alice).toContain(rawIdOf(foreign[0]!));
+    expect(recordsByOwner.bob).toEqual(expect.arrayContaining([rawIdOf(foreign[1]!), rawIdOf(foreign[2]!)]));
+    expect([...recordsByOwner.alice, ...recordsByOwner.bob].sort()).toEqual([...row!.resource_ids].sort());
+    expect(Object.keys(row!.details)).toEqual(['fields', 'recordsByOwner']);
   });
 
   it('the fields read are taken from the operation: fragments, inline fragments, @skip and @include', async () => {

@@ -10,7 +10,7 @@ import { EXPORT_AUDIT_LOGS, VIEW_AUDIT_LOGS } from './audit-log.actions';
 const TRAIL_READS = new Set([VIEW_AUDIT_LOGS.name, EXPORT_AUDIT_LOGS.name]);
 
 /** What a query of the trail showed of owned records, as its `view_audit_logs` row records it. */
-export type Disclosure = Pick<AuditEvent, 'resourceType' | 'resourceId' | 'resourceIds' | 'ownerIds' | 'adminBypass'>;
+export type Disclosure = Pick<AuditEvent, 'resourceType' | 'resourceId' | 'resourceIds' | 'ownerIds' | 'recordOwners' | 'adminBypass'>;
 
 /**
  * The owned records whose data `rows` carry (snapshots, changes, fields read), one disclosure per
@@ -19,19 +19,37 @@ export type Disclosure = Pick<AuditEvent, 'resourceType' | 'resourceId' | 'resou
  * query that showed no owned data.
  */
 export function disclosuresOf(rows: readonly AuditLogRow[], viewer: Viewer | undefined, fallback: Disclosure): Disclosure[] {
-  const byType = new Map<string, { ids: Set<string>; owners: Set<string> }>();
+  const byType = new Map<string, { ids: Set<string>; owners: Set<string>; recordOwners: Map<string, string> }>();
   for (const row of rows) {
     if (row.ownerIds.length === 0 || row.resourceType === null || TRAIL_READS.has(row.action)) continue;
     let shown = byType.get(row.resourceType);
-    if (!shown) byType.set(row.resourceType, (shown = { ids: new Set(), owners: new Set() }));
+    if (!shown) byType.set(row.resourceType, (shown = { ids: new Set(), owners: new Set(), recordOwners: new Map() }));
     for (const id of row.resourceId === null ? row.resourceIds : [row.resourceId]) shown.ids.add(id);
     for (const owner of row.ownerIds) shown.owners.add(owner);
+    for (const [id, owner] of recordOwnersOf(row)) shown.recordOwners.set(id, owner);
   }
   if (byType.size === 0) return [fallback];
-  return [...byType].map(([resourceType, { ids, owners }]) => ({
+  return [...byType].map(([resourceType, { ids, owners, recordOwners }]) => ({
     resourceType,
     resourceIds: [...ids],
     ownerIds: [...owners],
+    recordOwners,
     adminBypass: [...owners].some((owner) => owner !== viewer?.id),
   }));
+}
+
+/**
+ * Whose each record of `row` is: all its sole owner's, or as its `details.recordsByOwner` says.
+ * A row of several owners from before that was kept names none: such records are nobody's alone.
+ */
+export function recordOwnersOf(row: Pick<AuditLogRow, 'resourceId' | 'resourceIds' | 'ownerIds' | 'details'>): Map<string, string> {
+  const ids = row.resourceId === null ? row.resourceIds : [row.resourceId];
+  if (row.ownerIds.length === 1) return new Map(ids.map((id) => [id, row.ownerIds[0]!]));
+  const byOwner = row.details.recordsByOwner;
+  const owners = new Map<string, string>();
+  if (typeof byOwner !== 'object' || byOwner === null) return owners;
+  for (const [owner, records] of Object.entries(byOwner)) {
+    if (Array.isArray(records)) for (const id of records) if (typeof id === 'string' && ids.includes(id)) owners.set(id, owner);
+  }
+  return owners;
 }

@@ -214,7 +214,9 @@ function conditionsFor(filter: AuditLogFilter | null | undefined, include = { ac
     equal(auditLogs.userRole, filter.userRole),
     equal(auditLogs.resourceType, filter.resourceType),
     equal(auditLogs.outcome, filter.outcome),
-    equal(auditLogs.adminBypass, filter.adminBypass),
+    // Literals, not parameters: the partial indexes on admin_bypass (an owner's access log among
+    // them) serve a generic plan only when the query itself implies their predicate.
+    filter.adminBypass == null ? undefined : filter.adminBypass ? sql`${auditLogs.adminBypass}` : sql`not ${auditLogs.adminBypass}`,
     equal(auditLogs.accessReason, filter.accessReason),
     // `break_glass` is only ever true with a reason: read from the reasons' partial index either way.
     filter.breakGlass == null ? undefined : filter.breakGlass ? eq(auditLogs.breakGlass, true) : sql`not ${auditLogs.breakGlass}`,

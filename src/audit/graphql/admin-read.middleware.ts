@@ -91,8 +91,9 @@ function noteForeignReads(context: AuditContext, info: GraphQLResolveInfo, reads
     refusal = context.audit.bypassRefused(
       {
         action: resource.actions.adminRead,
-        resourceIds: records.map((record) => String(record[resource.idField])),
+        ...(records.length === 1 ? { resourceId: String(records[0]![resource.idField]) } : { resourceIds: records.map((record) => String(record[resource.idField])) }),
         ownerIds: [...new Set(records.map((record) => String(record[resource.ownerField])))],
+        recordOwners: new Map(records.map((record) => [String(record[resource.idField]), String(record[resource.ownerField])])),
       },
       field,
     );

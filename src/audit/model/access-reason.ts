@@ -1,4 +1,4 @@
-import type { AccessReasonPolicy } from '../../config/access-reasons';
+import type { AccessReasonPolicy } from '../../config/access-transparency';
 import { InvalidInput } from '../../core/errors';
 
 /** Why a request accesses records its caller does not own, as it stated it; every row of the request carries it. */

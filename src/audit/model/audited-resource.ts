@@ -51,6 +51,9 @@ export interface AuditedResource<T extends PgTable = PgTable> {
   changes(before: InferSelectModel<T>, after: InferSelectModel<T>): Record<string, { from: unknown; to: unknown }>;
 }
 
+/** The action of an admin's read of others' records of `type`, whose `details.fields` are the record fields read. */
+export const adminReadOf = (type: string): string => `admin_view_${type}`;
+
 /** Declares `options.table` as owned, audited data and defines its four actions. */
 export function auditedResource<T extends PgTable>(options: AuditedResourceOptions<T>): AuditedResource<T> {
   const { type, table, owner } = options;
@@ -74,11 +77,12 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
     ownerField: owner,
     actions: {
       adminRead: defineAuditAction({
-        name: `admin_view_${type}`,
+        name: adminReadOf(type),
         resourceType: type,
         activity: 'read',
         description: `an admin resolves fields of someone else's ${type}s — one row per request listing them (\`resource_id\` for one, \`resource_ids\` for several, their owners in \`owner_ids\`); a mutation's own in its transaction`,
-        details: '`{ fields: [names read] }`',
+        details:
+          '`{ fields: [names read] }`; refused for want of a stated reason (outcome `denied`): `{ reason: "access_reason_required", fields: [API fields refused], count }`',
       }),
       view: defineAuditAction({
         name: `view_${type}`,

@@ -41,6 +41,7 @@ export function adminReadEvent({ resource, owners, fields }: ReadsOfType): Audit
     resourceId: ids.length === 1 ? ids[0] : null,
     resourceIds: ids.length === 1 ? [] : ids,
     ownerIds: [...new Set(owners.values())],
+    recordOwners: owners,
     adminBypass: true,
     details: { fields: [...fields] },
   };

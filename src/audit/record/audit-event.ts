@@ -15,6 +15,11 @@ export interface AuditEvent {
   readonly resourceIds?: readonly string[];
   /** The owners (user ids) of the records it is about. */
   readonly ownerIds?: readonly string[];
+  /**
+   * Each record's owner (record id → user id) when the records have several owners, so that each
+   * owner can be shown their own records alone (`myDataAccess`); stored as `details.recordsByOwner`.
+   */
+  readonly recordOwners?: ReadonlyMap<string, string>;
   /** True when an admin acted on data they do not own, outside the normal owner scoping. */
   readonly adminBypass?: boolean;
   readonly details?: Record<string, unknown>;

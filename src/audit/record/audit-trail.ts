@@ -1,4 +1,4 @@
-import type { AccessReasonMode } from '../../config/access-reasons';
+import type { AccessReasonMode } from '../../config/access-transparency';
 import type { Db } from '../../db/database';
 import type { AuditActionRegistry } from '../model/audit-actions';
 import type { AuditRequest } from './audit-event';

@@ -15,7 +15,7 @@ export class MergedEvents {
     const key = `${event.action.name}\u0000${event.resourceType ?? ''}\u0000${String(event.details?.reason ?? '')}`;
     let group = this.groups.get(key);
     if (!group) {
-      group = { first: event, fields: new Set(), count: 0, resourceIds: new Set(), ownerIds: new Set(), adminBypass: false };
+      group = { first: event, fields: new Set(), count: 0, resourceIds: new Set(), ownerIds: new Set(), recordOwners: new Map(), adminBypass: false };
       this.groups.set(key, group);
     }
     group.count++;
@@ -23,12 +23,13 @@ export class MergedEvents {
     if (event.resourceId) group.resourceIds.add(event.resourceId);
     for (const id of event.resourceIds ?? []) group.resourceIds.add(id);
     for (const owner of event.ownerIds ?? []) group.ownerIds.add(owner);
+    for (const [record, owner] of event.recordOwners ?? []) group.recordOwners.set(record, owner);
     group.adminBypass ||= event.adminBypass === true;
   }
 
   /** One event per kind, and empties the buffer. */
   take(): AuditEvent[] {
-    const events = [...this.groups.values()].map(({ first, fields, count, resourceIds, ownerIds, adminBypass }) => {
+    const events = [...this.groups.values()].map(({ first, fields, count, resourceIds, ownerIds, recordOwners, adminBypass }) => {
       // One record keeps `resource_id`; several are listed in `resource_ids` instead.
       const several = resourceIds.size > 1 || (first.resourceIds?.length ?? 0) > 0;
       return {
@@ -36,6 +37,7 @@ export class MergedEvents {
         resourceId: several ? null : first.resourceId,
         resourceIds: several ? [...resourceIds] : [],
         ownerIds: [...ownerIds],
+        recordOwners,
         adminBypass,
         details: fields.size > 0 || count > 1 ? { ...first.details, fields: [...fields], count } : first.details,
       };
@@ -51,5 +53,6 @@ interface Group {
   count: number;
   readonly resourceIds: Set<string>;
   readonly ownerIds: Set<string>;
+  readonly recordOwners: Map<string, string>;
   adminBypass: boolean;
 }

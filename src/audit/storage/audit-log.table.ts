@@ -108,6 +108,11 @@ export const auditLogs = pgTable(
       index('audit_logs_owner_idx')
         .on(sql`(${table.ownerIds}[1])`, ...newestFirst())
         .where(sql`cardinality(${table.ownerIds}) = 1`),
+      // An owner's access log (`myDataAccess`): the few rows where an admin acted on their records,
+      // newest first, without stepping over the owner's own activity.
+      index('audit_logs_owner_bypass_idx')
+        .on(sql`(${table.ownerIds}[1])`, ...newestFirst())
+        .where(sql`${table.adminBypass} and cardinality(${table.ownerIds}) = 1`),
       index('audit_logs_owner_ids_idx')
         .using('gin', table.ownerIds)
         .where(sql`cardinality(${table.ownerIds}) > 1`),

@@ -96,7 +96,10 @@ function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
     ownerIds: [...(event.ownerIds ?? [])],
     outcome: event.outcome,
     adminBypass: event.adminBypass ?? false,
-    details: event.holdsRecordValues ? { ...event.details, ...truncatedMark(truncated) } : capDetails(event.details ?? {}, truncated),
+    details: {
+      ...(event.holdsRecordValues ? { ...event.details, ...truncatedMark(truncated) } : capDetails(event.details ?? {}, truncated)),
+      ...recordsByOwner(event),
+    },
     requestId: request.requestId,
     operationName,
     ip: request.ip,
@@ -105,6 +108,17 @@ function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {
     accessReference: request.accessReason?.reference ?? null,
     breakGlass: request.accessReason?.breakGlass ?? false,
   };
+}
+
+/**
+ * `details.recordsByOwner` of a row about several owners' records: which records are whose, kept
+ * whole (never capped) since it is what shows each owner their own records and no one else's.
+ */
+function recordsByOwner(event: AuditEvent): { recordsByOwner?: Record<string, string[]> } {
+  if (!event.recordOwners || new Set(event.recordOwners.values()).size < 2) return {};
+  const byOwner: Record<string, string[]> = {};
+  for (const [record, owner] of event.recordOwners) (byOwner[owner] ??= []).push(record);
+  return { recordsByOwner: byOwner };
 }
 
 /** The row keyed by column name, as `jsonb_to_recordset` reads it. */

@@ -49,3 +49,18 @@ export function parseAccessReasonPolicy(env: NodeJS.ProcessEnv, production: bool
     .map((value) => code('ACCESS_REASON_CODES', value));
   return { mode, codes: new Set([...(listed ?? DEFAULT_ACCESS_REASON_CODES), breakGlassCode]), breakGlassCode };
 }
+
+/**
+ * What an owner's access log (`myDataAccess`) says of the admin who accessed their data: the
+ * admin's user id, or only their role (`ADMIN`), for teams that keep staff identities from customers.
+ */
+export interface AccessLogPolicy {
+  /** @defaultValue `role` (`ACCESS_LOG_SHOWS_ADMIN`) */
+  readonly showsAdmin: 'id' | 'role';
+}
+
+export function parseAccessLogPolicy(env: NodeJS.ProcessEnv): AccessLogPolicy {
+  const showsAdmin = nonEmpty(env.ACCESS_LOG_SHOWS_ADMIN)?.toLowerCase() ?? 'role';
+  if (showsAdmin !== 'id' && showsAdmin !== 'role') throw new ConfigError(`ACCESS_LOG_SHOWS_ADMIN must be id or role, got "${env.ACCESS_LOG_SHOWS_ADMIN}"`);
+  return { showsAdmin };
+}

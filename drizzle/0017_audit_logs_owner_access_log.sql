@@ -1,0 +1,1 @@
+CREATE INDEX "audit_logs_owner_bypass_idx" ON "audit_logs" USING btree (("owner_ids"[1]),"occurred_at","id") WHERE "audit_logs"."admin_bypass" and cardinality("audit_logs"."owner_ids") = 1;
