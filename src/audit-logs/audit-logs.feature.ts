@@ -23,7 +23,7 @@ export const feature: ApiFeature = {
       auditActions: canReadAuditTrail,
       myDataAccess: 'signedIn',
     },
-    Subscription: { auditLogAdded: canReadAuditTrail },
+    Subscription: { auditLogAdded: canReadAuditTrail, myDataAccessed: 'signedIn' },
   },
   // `node(id:)` of an audit entry is a read of the trail, allowed and recorded as `auditLog(id:)`.
   nodes: [{ type: AUDIT_LOG_NODE, fetch: (id, context, info) => new AuditLogResolver().auditLog(id, context, info), access: auditTrailAccess }],

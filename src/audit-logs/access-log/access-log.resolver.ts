@@ -1,10 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Args, ArgsType, Ctx, Field, Info, Query, Resolver } from 'type-graphql';
+import { Args, ArgsType, Ctx, Field, Info, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { viewerOf, type Context } from '../../api/context';
 import { AfterArg, FirstArg, readPageArgs } from '../../api/page';
 import { InvalidInput } from '../../core/errors';
 import { AuditLogService } from '../query/audit-log.service';
 import { accessEntry } from './access-log.entry';
+import { ACCESS_LOG_FEED } from './access-log.feed';
+import { openFeed, type FeedContext, type FeedEntry } from '../feed/audit-log.feed';
 import { VIEW_MY_DATA_ACCESS } from './access-log.actions';
 import { ACCESS_LOG_PAGE, DataAccess, DataAccessConnection } from './access-log.type';
 
@@ -21,6 +23,21 @@ export class MyDataAccessArgs {
 
   @Field(() => Date, { nullable: true, description: 'Exclusive.' })
   to?: Date | null;
+}
+
+@ArgsType()
+export class MyDataAccessedArgs {
+  @AfterArg()
+  after?: string | null;
+}
+
+@ObjectType({ description: 'An entry of your access log as the live feed delivers it.' })
+export class DataAccessed {
+  @Field(() => String, { description: 'Opaque; pass as `after` to resume the feed after this entry.' })
+  cursor!: string;
+
+  @Field(() => DataAccess)
+  node!: DataAccess;
 }
 
 /**
@@ -48,5 +65,18 @@ export class AccessLogResolver {
     }
     context.audit.noteRead({ action: VIEW_MY_DATA_ACCESS, ownerIds: [viewer.id], details: { ...details, count: page.rows.length } }, field);
     return DataAccessConnection.fromPage(page, (row) => accessEntry(row, viewer.id, context.accessLog));
+  }
+
+  @Subscription(() => DataAccessed, {
+    description:
+      "`myDataAccess`, live: each admin read or change of your records as it is sealed (within about a second), in seal order, each once; after `after` (a cursor of this feed or of `myDataAccess`) to resume without a gap. Over graphql-ws.",
+    subscribe: ({ args, context }) => {
+      const feedContext = context as FeedContext;
+      const filter = { ownerId: viewerOf(feedContext).id, adminBypass: true };
+      return openFeed(ACCESS_LOG_FEED, filter, { after: (args as MyDataAccessedArgs).after, asked: {} }, feedContext);
+    },
+  })
+  myDataAccessed(@Root() entry: FeedEntry<DataAccess>, @Args(() => MyDataAccessedArgs) _args: MyDataAccessedArgs): DataAccessed {
+    return entry;
   }
 }
