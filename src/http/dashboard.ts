@@ -10,9 +10,13 @@ const PAGE = path.resolve(__dirname, '../../src/http/dashboard');
 /** The browser build of graphql-ws's client, which the dashboard's live feed imports. */
 const GRAPHQL_WS_DIST = path.dirname(require.resolve('graphql-ws'));
 
+/** uPlot's browser module and stylesheet, which draw the dashboard's charts (axes, legends, values). */
+const UPLOT_DIST = path.dirname(require.resolve('uplot'));
+
 /**
  * `/dashboard`: one static page (`dashboard/`) that draws the trail from the public API with the
- * admin token its user pastes: charts from `auditStats`, "who accessed item X" from `auditLogs`,
+ * admin token its user pastes: charts (uPlot) from `auditStats`, break-glass accesses and "who
+ * accessed item X" from `auditLogs`,
  * the `auditLogAdded` live feed and `/audit/export`. It holds no data of its own, so serving it
  * discloses nothing; its policy allows only its own scripts and connections to this origin.
  */
@@ -28,6 +32,7 @@ export function dashboardRoutes(): Router {
     next();
   });
   router.use('/dashboard/vendor/graphql-ws', express.static(GRAPHQL_WS_DIST, { index: false }));
+  router.use('/dashboard/vendor/uplot', express.static(UPLOT_DIST, { index: false }));
   router.use('/dashboard', express.static(PAGE));
   return router;
 }

@@ -31,7 +31,12 @@ describeWithBrowser('the dashboard in Chromium', () => {
     const created = await server.graphql('mutation { createItem(input: { title: "watched" }) { id } }', { as: alice });
     itemId = created.body.data.createItem.id;
     await server.graphql('mutation($id: ID!) { updateItem(id: $id, input: { title: "renamed" }) { id } }', { as: alice, variables: { id: itemId } });
-    await server.graphql('{ items(first: 10) { nodes { id title } } }', { as: admin });
+    await server.graphql('{ items(first: 10) { nodes { id title } } }', { as: admin, headers: { 'access-reason': 'support T-5' } });
+    await server.graphql('mutation($id: ID!) { updateItem(id: $id, input: { title: "fixed" }) { id } }', {
+      as: admin,
+      variables: { id: itemId },
+      headers: { 'access-reason': 'break-glass INC-99 outage' },
+    });
     await server.graphql('mutation($id: ID!) { deleteItem(id: $id) { deletedItemId } }', { as: bob, variables: { id: itemId } });
     // The dashboard counts sealed rows: wait for the sealer (every 100 ms here) to cover them all.
     for (let tries = 0; tries < 1800; tries++) {
@@ -52,13 +57,52 @@ describeWithBrowser('the dashboard in Chromium', () => {
     await server?.stop();
   });
 
-  it('draws events per day by action, and denied attempts', async () => {
-    await page.waitForSelector('[data-chart="per-day"] rect');
-    const actions = await page.$$eval('[data-chart="per-day"] rect', (rects) => [...new Set(rects.map((rect) => (rect as unknown as { dataset: Record<string, string> }).dataset.key))].sort());
-    expect(actions).toEqual(expect.arrayContaining(['admin_view_item', 'create_item', 'update_item']));
-    await page.waitForSelector('[data-chart="denied"] rect');
-    const denied = await page.$$eval('[data-chart="denied"] rect', (rects) => rects.reduce((sum, rect) => sum + Number((rect as unknown as { dataset: Record<string, string> }).dataset.count), 0));
-    expect(denied).toBeGreaterThanOrEqual(1);
+  /** A chart's series as its legend names them, and its numbers as the table beneath it lists them (key → total). */
+  async function chartOf(name: string) {
+    const chart = `[data-chart="${name}"]`;
+    await page.waitForSelector(`${chart} .uplot canvas`);
+    const legend = await page.$$eval(`${chart} .u-legend .u-series .u-label`, (labels) => labels.map((label) => label.textContent));
+    const rows = await page.$$eval(`${chart} details tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)));
+    const totals: Record<string, number> = {};
+    for (const [, key, count] of rows) totals[key!] = (totals[key!] ?? 0) + Number(count);
+    return { legend, totals };
+  }
+
+  /** Whether anything was drawn on the chart's canvas (uPlot draws bars, axes and grid there). */
+  const drawnPixels = (name: string) =>
+    page.$eval(`[data-chart="${name}"] .uplot canvas`, (element) => {
+      // The test compiles without the DOM's types: the little of a canvas it reads.
+      type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const canvas = element as unknown as Canvas;
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      let drawn = 0;
+      for (let at = 3; at < data.length; at += 4) if (data[at]! > 0) drawn++;
+      return drawn;
+    });
+
+  it('draws events per day by action and denied attempts with uPlot: axes, a legend, the numbers', async () => {
+    const perDay = await chartOf('per-day');
+    expect(perDay.legend).toEqual(expect.arrayContaining(['From', 'admin_view_item', 'create_item', 'update_item']));
+    expect(perDay.totals).toMatchObject({ create_item: 1, update_item: 2 });
+    expect(await drawnPixels('per-day')).toBeGreaterThan(1000);
+    // Hovering a day shows each action's count in the legend.
+    const box = (await page.$('[data-chart="per-day"] .u-over'))!;
+    const { width, height } = (await box.boundingBox())!;
+    await box.hover({ position: { x: width - 2, y: height / 2 } });
+    const values = await page.$$eval('[data-chart="per-day"] .u-legend .u-series .u-value', (cells) => cells.map((cell) => cell.textContent));
+    expect(values.slice(1).every((value) => /^\d+$/.test(value ?? ''))).toBe(true);
+    expect((await chartOf('denied')).totals.denied).toBeGreaterThanOrEqual(1);
+  });
+
+  it("draws admins' access by stated reason, and lists break-glass accesses", async () => {
+    const byReason = await chartOf('by-reason');
+    expect(byReason.legend).toEqual(expect.arrayContaining(['support', 'break-glass']));
+    expect(byReason.totals).toMatchObject({ support: 1, 'break-glass': 2 }); // the change and the read of the record it returned
+    await page.waitForSelector('#break-glass tbody tr');
+    const rows = await page.$$eval('#break-glass tbody tr', (trs) => trs.map((tr) => ({ flagged: tr.className, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })));
+    expect(rows).toEqual(
+      expect.arrayContaining([{ flagged: 'break-glass', cells: [expect.any(String), 'root', 'update_item', expect.any(String), 'INC-99 outage'] }]),
+    );
   });
 
   it('lists the admins who read others\' data', async () => {
@@ -114,6 +158,7 @@ describe('the dashboard as the build serves it', () => {
       expect(text).toContain("import { createClient } from '/dashboard/vendor/graphql-ws/client.js';");
       expect(text).not.toContain('require(');
       expect((await fetch(`http://127.0.0.1:${port}/dashboard/vendor/graphql-ws/client.js`)).status).toBe(200);
+      for (const vendored of ['uplot/uPlot.esm.js', 'uplot/uPlot.min.css']) expect((await fetch(`http://127.0.0.1:${port}/dashboard/vendor/${vendored}`)).status).toBe(200);
     } finally {
       listening.close();
     }

@@ -1,9 +1,12 @@
 // The dashboard: plain browser JavaScript over the public API (GraphQL over HTTP, the graphql-ws
 // live feed, GET /audit/export), with the admin's token kept in this tab only (sessionStorage).
 import { createClient } from '/dashboard/vendor/graphql-ws/client.js';
+import uPlot from '/dashboard/vendor/uplot/uPlot.esm.js';
 
 const DAY_MS = 86_400_000;
-const COLOURS = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+// Red is kept for break-glass and denials.
+const COLOURS = ['#2563eb', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#0f766e'];
+const ALERT = '#dc2626';
 const FEED_ROWS = 50;
 
 const $ = (selector) => document.querySelector(selector);
@@ -29,39 +32,57 @@ function row(cells, className) {
   return tr;
 }
 
-/** Bars of `series` (one per key, stacked) over `buckets` (ISO starts), as SVG. */
-function barChart(container, buckets, series) {
-  const keys = Object.keys(series);
-  const totals = buckets.map((bucket) => keys.reduce((sum, key) => sum + (series[key][bucket] ?? 0), 0));
-  const max = Math.max(1, ...totals);
-  const width = 600;
-  const height = 160;
-  const barWidth = width / Math.max(1, buckets.length);
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${height + 20}`);
-  buckets.forEach((bucket, index) => {
-    let y = height;
-    keys.forEach((key, keyIndex) => {
-      const count = series[key][bucket] ?? 0;
-      if (count === 0) return;
-      const barHeight = (count / max) * height;
-      y -= barHeight;
-      const rect = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
-      Object.entries({ x: index * barWidth + 1, y, width: Math.max(1, barWidth - 2), height: barHeight, fill: COLOURS[keyIndex % COLOURS.length] }).forEach(([name, value]) => rect.setAttribute(name, value));
-      rect.dataset.key = key;
-      rect.dataset.count = count;
-      rect.appendChild(document.createElementNS('http://www.w3.org/2000/svg', 'title')).textContent = `${bucket.slice(0, 16)} ${key}: ${count}`;
-      svg.appendChild(rect);
-    });
-  });
-  const legend = document.createElement('div');
-  legend.className = 'legend';
-  keys.forEach((key, keyIndex) => {
-    const span = legend.appendChild(document.createElement('span'));
-    span.style.setProperty('--colour', COLOURS[keyIndex % COLOURS.length]);
-    span.textContent = key;
-  });
-  container.replaceChildren(svg, legend);
+/**
+ * Stacked bars of `series` (counts by key, then by bucket start) over `buckets` (ISO starts), drawn
+ * by uPlot with time and count axes and a legend that shows each key's count at the hovered bucket,
+ * and the same numbers in a table beneath, for screen readers and for copying. `colourOf` may
+ * choose a key's colour (break-glass in red).
+ */
+function stackedBars(container, buckets, series, { unit, colourOf = () => undefined } = {}) {
+  const keys = Object.keys(series).sort();
+  const colour = (key, index) => colourOf(key) ?? COLOURS[index % COLOURS.length];
+  const counts = keys.map((key) => buckets.map((bucket) => series[key][bucket] ?? 0));
+  // uPlot draws series in order, each bar from 0: the running totals, tallest first, make a stack.
+  const totals = counts.map((_, index) => buckets.map((__, at) => counts.slice(0, index + 1).reduce((sum, row) => sum + row[at], 0)));
+  const order = keys.map((_, index) => index).reverse();
+  const chart = document.createElement('div');
+  const width = Math.max(320, container.clientWidth || 600);
+  new uPlot(
+    {
+      width,
+      height: 220,
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [{}, { label: unit, size: 50 }],
+      series: [
+        { label: 'From', value: (_u, seconds) => (seconds == null ? '—' : new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')) },
+        ...order.map((index) => ({
+          label: keys[index],
+          stroke: colour(keys[index], index),
+          fill: colour(keys[index], index),
+          paths: uPlot.paths.bars({ size: [0.8, 40] }),
+          points: { show: false },
+          // The legend shows the key's own count at the hovered bucket, not the running total.
+          value: (_u, _total, _series, at) => (at == null ? '—' : String(counts[index][at])),
+        })),
+      ],
+      legend: { live: true },
+    },
+    [buckets.map((bucket) => Date.parse(bucket) / 1000), ...order.map((index) => totals[index])],
+    chart,
+  );
+  container.replaceChildren(chart, dataTable(buckets, keys, counts));
+}
+
+/** The chart's numbers as a table (non-zero counts), folded under "Data". */
+function dataTable(buckets, keys, counts) {
+  const details = document.createElement('details');
+  details.appendChild(document.createElement('summary')).textContent = 'Data';
+  const table = details.appendChild(document.createElement('table'));
+  const head = table.appendChild(document.createElement('thead')).appendChild(document.createElement('tr'));
+  for (const title of ['From', 'Key', 'Count']) head.appendChild(document.createElement('th')).textContent = title;
+  const body = table.appendChild(document.createElement('tbody'));
+  buckets.forEach((bucket, at) => keys.forEach((key, index) => counts[index][at] > 0 && body.appendChild(row([bucket.slice(0, 16), key, String(counts[index][at])]))));
+  return details;
 }
 
 /** Every bucket start from `from` to now, `stepMs` apart, as the API writes them (ISO, UTC). */
@@ -79,7 +100,7 @@ async function perDay() {
   );
   const series = {};
   for (const bucket of data.auditStats.buckets) (series[bucket.keys.action] ??= {})[new Date(bucket.bucketStart).toISOString()] = bucket.count;
-  barChart($('[data-chart="per-day"]'), bucketsFrom(from, DAY_MS), series);
+  stackedBars($('[data-chart="per-day"]'), bucketsFrom(from, DAY_MS), series, { unit: 'events per day' });
 }
 
 async function denied() {
@@ -90,7 +111,39 @@ async function denied() {
   );
   const series = { denied: {} };
   for (const bucket of data.auditStats.buckets) series.denied[new Date(bucket.bucketStart).toISOString()] = bucket.count;
-  barChart($('[data-chart="denied"]'), bucketsFrom(from, 3_600_000), series);
+  stackedBars($('[data-chart="denied"]'), bucketsFrom(from, 3_600_000), series, { unit: 'denied per hour', colourOf: () => ALERT });
+}
+
+/** The break-glass code the trail's rows carry (learnt from a flagged row), so the reasons chart can mark it. */
+let breakGlassCode;
+
+async function breakGlass() {
+  const data = await graphql(
+    'query BreakGlass { auditLogs(filter: { breakGlass: true }, first: 20) { nodes { timestamp userId action resourceType resourceId resourceIds accessReason { code reference } } } }',
+  );
+  const entries = data.auditLogs.nodes;
+  breakGlassCode = entries[0]?.accessReason.code ?? breakGlassCode;
+  $('#break-glass tbody').replaceChildren(
+    ...entries.map((entry) => {
+      const records = entry.resourceId ? [entry.resourceId] : entry.resourceIds;
+      return row([entry.timestamp, entry.userId, entry.action, records.join(' '), entry.accessReason.reference], 'break-glass');
+    }),
+  );
+}
+
+async function byReason() {
+  // Counts by reason come from the daily rollups: the range starts at a midnight (UTC).
+  const from = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 29 * DAY_MS);
+  const data = await graphql(
+    'query ByReason($from: DateTimeISO!) { auditStats(filter: { from: $from, adminBypass: true }, groupBy: [ACCESS_REASON], bucket: DAY, order: TIME_ASC, first: 1000) { buckets { bucketStart count keys { accessReason } } } }',
+    { from },
+  );
+  const series = {};
+  for (const bucket of data.auditStats.buckets) (series[bucket.keys.accessReason ?? '(no reason)'] ??= {})[new Date(bucket.bucketStart).toISOString()] = bucket.count;
+  stackedBars($('[data-chart="by-reason"]'), bucketsFrom(from, DAY_MS), series, {
+    unit: 'accesses per day',
+    colourOf: (key) => (key === breakGlassCode ? ALERT : undefined),
+  });
 }
 
 async function topAdmins() {
@@ -155,6 +208,8 @@ async function refresh() {
   const panels = [
     ['#per-day .chart', perDay],
     ['#denied .chart', denied],
+    // The break-glass rows first: they tell the reasons chart which code to mark.
+    ['#by-reason .chart', () => breakGlass().then(byReason)],
     ['#top-admins tbody', topAdmins],
   ];
   await Promise.all(
