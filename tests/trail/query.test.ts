@@ -251,7 +251,9 @@ let seededIds: bigint[];
 
 beforeAll(async () => {
   server = await startTestServer();
-  await allowBackdatedRows(server.sql, '2024-01-01');
+  // Only the months this file writes to: each month is a table with every index of the trail for
+  // each page's statement to plan, so the months from 2024 to now would make every page slower.
+  await allowBackdatedRows(server.sql, '2024-01-01', '2024-04-01');
   await server.sql.unsafe(SEED_SQL);
   seededIds = (await readRows()).map((row) => row.id);
 }, 60_000);
