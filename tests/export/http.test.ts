@@ -17,8 +17,14 @@ const STATEMENT_TIMEOUT_MS = 500;
 const FROM = '2026-03-01T00:00:00Z';
 const TO = '2026-03-02T00:00:00Z';
 const ROWS = 2500;
-/** Rows of April 2026, a month of bulk. */
-const BULK = 100_000;
+/**
+ * Rows of April 2026, a month of bulk: ~30 MB exported, far more than the sockets between the
+ * server and this process buffer, so an export of it is still streaming when its reader pauses
+ * or goes away. Wide rows (a padded `details`) rather than more of them: seeding and exporting
+ * cost by the row.
+ */
+const BULK = 25_000;
+const BULK_PADDING = 'x'.repeat(900);
 /** Texts a CSV writer must quote, and one a spreadsheet would run as a formula. */
 const AWKWARD = ['comma, "quotes"\nand a newline', '=HYPERLINK("http://evil")', 'ünïcödé ✓'];
 
@@ -47,7 +53,7 @@ beforeAll(async () => {
   // A month of bulk, so that an export of it is still streaming when its reader goes away.
   await server.sql`
     insert into audit_logs (occurred_at, action, outcome, details)
-    select timestamptz '2026-04-01 00:00:00+00' + g * interval '20 seconds', 'update_item', 'success', jsonb_build_object('n', g)
+    select timestamptz '2026-04-01 00:00:00+00' + g * interval '80 seconds', 'update_item', 'success', jsonb_build_object('n', g, 'padding', ${BULK_PADDING}::text)
     from generate_series(1, ${BULK}) g`;
   // Rows on both sides of the window, which no export of it may contain.
   await server.sql`
