@@ -30,6 +30,8 @@ const SEALER_LINE = 'this process seals the audit trail (it holds the sealer lea
  */
 const POLL_MS = 20;
 const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
+/** The moment `ms` from now: a wait bounded by time, however long each of its checks takes. */
+const deadline = (ms: number) => Date.now() + ms;
 /** The counts auditStats reads, kept by a trigger on each seal insert (drizzle/0011). */
 const ROLLUP_TABLES = ['audit_stats_hourly', 'audit_stats_daily', 'audit_stats_user_daily'] as const;
 
@@ -75,7 +77,7 @@ describeOnPostgres('tamper evidence', () => {
    */
   async function untilSealed(seals = 1, api?: RunningApi): Promise<void> {
     let state: { unsealed: number; seals: number } | undefined;
-    for (let attempt = 0; attempt < 90_000 / POLL_MS; attempt++) {
+    for (const end = deadline(90_000); Date.now() < end; ) {
       [state] = await sql<{ unsealed: number; seals: number }[]>`
         select (select count(*)::int from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)) as unsealed,
                (select count(*)::int from audit_seals) as seals`;
@@ -374,7 +376,7 @@ describeOnPostgres('tamper evidence', () => {
       });
       const api = await startApi({ ...env(), DATABASE_URL: retained.url });
       await traffic(api, 20);
-      for (let attempt = 0; attempt < 90_000 / POLL_MS; attempt++) {
+      for (const end = deadline(90_000); Date.now() < end; ) {
         const [row] = await retainedSql<{ unsealed: number }[]>`
           select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
         if (row!.unsealed === 0) break;
@@ -390,7 +392,7 @@ describeOnPostgres('tamper evidence', () => {
     /** Seals what is left to seal, as the sealer would (the API is stopped; its lease lapses within 2 s). */
     const sealRetained = async () => {
       const signingKey = createPrivateKey({ key: Buffer.from(TEST_AUDIT_SIGNING_KEY, 'base64'), format: 'der', type: 'pkcs8' });
-      for (let attempt = 0; attempt < 90_000 / POLL_MS; attempt++) {
+      for (const end = deadline(90_000); Date.now() < end; ) {
         await sealOnce(retainedSql, { signingKey, holder: 'test', leaseMs: 60_000 });
         const [row] = await retainedSql<{ unsealed: number }[]>`
           select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
@@ -442,7 +444,7 @@ describeOnPostgres('tamper evidence', () => {
       const replicas = await Promise.all([startApi(env()), startApi(env())]);
       const seals = (api: RunningApi) => logLines(api.proc.output.stdout).some((line) => line.msg === SEALER_LINE);
       const sealing = async (candidates: RunningApi[]) => {
-        for (let attempt = 0; attempt < 10_000 / POLL_MS; attempt++) {
+        for (const end = deadline(10_000); Date.now() < end; ) {
           const holder = candidates.find(seals);
           if (holder) return holder;
           await pause();
