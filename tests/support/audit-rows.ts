@@ -30,12 +30,13 @@ export async function auditRowsOfRequest(sql: postgres.Sql, requestId: string): 
 
 /**
  * For suites that seed history at chosen times, from `since` on: creates the months of the trail
- * back to `since` and turns off the trigger that stamps every row's `id` and `occurred_at`, as only
+ * from `since` up to `until` (now unless given: a suite seeding only long ago names its end, as
+ * each month is a table with every index of the trail to create) and turns off the trigger that stamps every row's `id` and `occurred_at`, as only
  * the table's owner (here the test's superuser) can. The server never supplies either, so what
  * these suites test does not depend on the trigger.
  */
-export async function allowBackdatedRows(sql: postgres.Sql, since: string): Promise<void> {
-  await sql`select audit_logs_create_partitions(${since}::timestamptz, now())`;
+export async function allowBackdatedRows(sql: postgres.Sql, since: string, until?: string): Promise<void> {
+  await sql`select audit_logs_create_partitions(${since}::timestamptz, coalesce(${until ?? null}::timestamptz, now()))`;
   await sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
 }
 

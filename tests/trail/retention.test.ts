@@ -48,7 +48,8 @@ describeOnPostgres('npm run audit:retention', () => {
     );
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Sealing every 100 ms rather than every second: the file waits for every row to be sealed.
+    server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
     serving = await createTestServingRole(server.database.url);
     // Three old months of history, 10, 20 and 30 rows, as a backfill by the owner would write them.
     await server.sql`select audit_logs_create_partitions(${month(-3).start}::timestamptz, now())`;
@@ -219,7 +220,8 @@ describe('the upkeep of the trail', () => {
   let database: TestDatabase;
   let sql: postgres.Sql;
   beforeAll(async () => {
-    database = await createTestDatabase();
+    // Migrated already: the servers started below find their tables and only create the months.
+    database = await createTestDatabase({ migrated: true });
     sql = postgres(database.url, { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {
