@@ -27,19 +27,13 @@ describeWithBrowser('the dashboard in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
-    const created = await server.graphql('mutation { createItem(input: { title: "watched" }) { id } }', { as: alice });
-    itemId = created.body.data.createItem.id;
-    await server.graphql('mutation($id: ID!) { updateItem(id: $id, input: { title: "renamed" }) { id } }', { as: alice, variables: { id: itemId } });
-    await server.graphql('{ items(first: 10) { nodes { id title } } }', { as: admin });
-    await server.graphql('mutation($id: ID!) { deleteItem(id: $id) { deletedItemId } }', { as: bob, variables: { id: itemId } });
-    // The dashboard counts sealed rows: wait for the sealer (every 100 ms here) to cover them all.
-    for (let tries = 0; tries < 1800; tries++) {
-      const [row] = await server.sql`select count(*)::int as unsealed from audit_logs a left join audit_row_hashes h using (id) where h.id is null`;
-      if (row!.unsealed === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // Chromium starts while the server starts and the trail is written; kept for afterAll even when the rest fails.
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }).then((launched) => (browser = launched));
+    try {
+      await arrangeTrail();
+    } finally {
+      await launching;
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ acceptDownloads: true });
     page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
     page.on('pageerror', (error) => problems.push(error.message));
@@ -51,6 +45,22 @@ describeWithBrowser('the dashboard in Chromium', () => {
     await browser?.close();
     await server?.stop();
   });
+
+  /** A server whose trail has a create, an update, an admin's read and a denied delete of one item, all sealed. */
+  async function arrangeTrail(): Promise<void> {
+    server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
+    const created = await server.graphql('mutation { createItem(input: { title: "watched" }) { id } }', { as: alice });
+    itemId = created.body.data.createItem.id;
+    await server.graphql('mutation($id: ID!) { updateItem(id: $id, input: { title: "renamed" }) { id } }', { as: alice, variables: { id: itemId } });
+    await server.graphql('{ items(first: 10) { nodes { id title } } }', { as: admin });
+    await server.graphql('mutation($id: ID!) { deleteItem(id: $id) { deletedItemId } }', { as: bob, variables: { id: itemId } });
+    // The dashboard counts sealed rows: wait for the sealer (every 100 ms here) to cover them all.
+    for (let tries = 0; tries < 4500; tries++) {
+      const [row] = await server.sql`select count(*)::int as unsealed from audit_logs a left join audit_row_hashes h using (id) where h.id is null`;
+      if (row!.unsealed === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 
   it('draws events per day by action, and denied attempts', async () => {
     await page.waitForSelector('[data-chart="per-day"] rect');
