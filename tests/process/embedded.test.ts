@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 
 /*
- * The commands below need no DATA_DIR and no server of their own: each file's first start goes on
+ * The commands below need no DATA_DIR and no server of their own: this file's first start goes on
  * meanwhile, and each describe starts its commands at once in `beforeAll`, every test checking
  * one of them (node's start, not the test, is what takes time).
  */
@@ -113,15 +113,15 @@ describe('production refuses an unsafe configuration', () => {
   const exits = new Map<Record<string, string>, Promise<Exit>>();
 
   beforeAll(() => {
-    for (const [, env] of CASES) {
-      const exit = run(MAIN, [], { ...env, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
+    for (const [, settings] of CASES) {
+      const exit = run(MAIN, [], { ...settings, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
       exit.catch(() => {}); // reported by the test that awaits it
-      exits.set(env, exit);
+      exits.set(settings, exit);
     }
   });
 
-  it.each(CASES)('exits 1 %s, with one line on stderr', async (_case, env, mentioned) => {
-    const result = await exits.get(env)!;
+  it.each(CASES)('exits 1 %s, with one line on stderr', async (_case, settings, mentioned) => {
+    const result = await exits.get(settings)!;
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^refusing to start: [^\n]+\n$/);
