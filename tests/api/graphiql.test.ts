@@ -20,8 +20,11 @@ describeWithBrowser('GraphiQL, served by the server for offline use', () => {
   const outside: string[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // Chromium starts while the server does; each is kept for afterAll even when the other fails.
+    const [started, launched] = await Promise.allSettled([startTestServer(), chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const result of [started, launched]) if (result.status === 'rejected') throw result.reason;
     page = await browser.newPage();
     const origin = new URL(server.url).origin;
     // The air gap: any request to another origin is refused, and noted.

@@ -15,8 +15,8 @@ jest.setTimeout(120_000);
 
 const ITEMS = 8;
 const RESTARTS = ['fast', 'immediate', 'fast'] as const;
-/** Load between restarts, so requests are in flight when each one starts. */
-const LOAD_BETWEEN_RESTARTS_MS = 1_000;
+/** Load between restarts, so requests are in flight when each one starts (fourteen clients send them). */
+const LOAD_BETWEEN_RESTARTS_MS = 500;
 const AFTER_RESTARTS_REQUESTS = 30;
 
 const describeWithClusters = process.env.DATABASE_URL && canCreateClusters() ? describe : describe.skip;

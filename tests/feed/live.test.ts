@@ -165,11 +165,12 @@ describeOnPostgres('the live feed across two server processes', () => {
   let a: RunningApi;
   let b: RunningApi;
   beforeAll(async () => {
-    database = await createTestDatabase();
+    // Migrated already: the two start side by side without migrating, which
+    // tests/process/replicas.test.ts covers.
+    database = await createTestDatabase({ migrated: true });
     sql = postgres(database.url, { max: 1, onnotice: () => {} });
     const env = { ...testServerEnv(database), DATABASE_POOL_MAX: '5', AUDIT_SEAL_INTERVAL_MS: '200' };
-    a = await startApi(env);
-    b = await startApi(env);
+    [a, b] = await Promise.all([startApi(env), startApi(env)]);
   });
   afterAll(async () => {
     killAll();

@@ -20,7 +20,8 @@ let token: string;
 let api: RunningApi | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  // Migrated already: each start (four of them) then only checks the migrations are there.
+  database = await createTestDatabase({ migrated: true });
   token = await signToken(TEST_JWT_SECRET, { sub: 'alice' });
 });
 afterAll(async () => {

@@ -25,20 +25,27 @@ jest.setTimeout(60_000);
 const FORCED = 'forced exit: in-flight requests and audit rows not yet committed are lost';
 
 let database: TestDatabase;
-let packageDir: string;
-let env: Record<string, string>;
+let packageDirs: string[] = [];
 let held: http.ClientRequest | undefined;
+/**
+ * The `npm start` of each test, begun together (each in a package of its own, since each builds its
+ * dist/): building and starting is most of the time a test takes.
+ */
+let started: [Promise<RunningApi>, Promise<RunningApi>];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  packageDir = await linkedPackage();
-  env = testServerEnv(database);
+  database = await createTestDatabase({ migrated: true });
+  packageDirs = await Promise.all([linkedPackage(), linkedPackage()]);
+  const env = testServerEnv(database);
+  started = [startApiWithNpm(packageDirs[0]!, env), startApiWithNpm(packageDirs[1]!, env)];
+  // Each failure is reported by the test that awaits it; none may go unhandled meanwhile.
+  for (const api of started) api.catch(() => {});
 });
 afterAll(async () => {
   killAll();
   held?.destroy();
   await database.drop();
-  await rm(packageDir, { recursive: true, force: true });
+  for (const dir of packageDirs) await rm(dir, { recursive: true, force: true });
 });
 
 const messages = (stdout: string) => npmLogLines(stdout).map((line) => line.msg);
@@ -72,7 +79,7 @@ async function requestWithoutBody(url: string): Promise<http.ClientRequest> {
 }
 
 it('stops gracefully on Ctrl-C, though node gets two SIGINTs, and exits 0', async () => {
-  const api: RunningApi = await startApiWithNpm(packageDir, env);
+  const api = await started[0];
   expect((await fetch(new URL('/healthz', api.url))).status).toBe(200);
 
   pressCtrlC(api.proc);
@@ -83,13 +90,14 @@ it('stops gracefully on Ctrl-C, though node gets two SIGINTs, and exits 0', asyn
 });
 
 it('exits at once, logged as forced, on a second Ctrl-C while a request holds up the stop', async () => {
-  const api = await startApiWithNpm(packageDir, env);
+  const api = await started[1];
   held = await requestWithoutBody(api.url);
 
   pressCtrlC(api.proc);
   // node has had one SIGINT or two (npm forwards its own), and waits for the held request.
   await untilLogged(api.proc, 'shutting down: finishing in-flight requests');
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // Past the second in which node takes further SIGINTs for the same press (ONE_PRESS_MS in src/main.ts).
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
   expect(api.proc.child.exitCode).toBeNull();
   expect(messages(api.proc.output.stdout)).not.toContain(FORCED);
   pressCtrlC(api.proc);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expectRequestError } from '../support/errors';
 import { graphql } from '../support/graphql-http';
-import { killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, VERIFY_CLI, type RunningApi } from '../support/node-process';
+import { killAll, logLines, mintToken, run, startApi, stopApi, MAIN, TOKEN_CLI, VERIFY_CLI, type Exit, type RunningApi } from '../support/node-process';
 
 /**
  * The built server as users run it (`npm start` is `node dist/main.js` after a build; `npm test`
@@ -15,24 +15,133 @@ afterAll(killAll);
 
 const devSecretWarning = (stdout: string) => logLines(stdout).find((line) => line.msg.startsWith('JWT_SECRET is not set'));
 
+let dataDir: string;
+let env: Record<string, string>;
+/**
+ * The first start on a fresh DATA_DIR, the slowest step here (PGlite creates its database there):
+ * begun before any test, so that it goes on while the tests that need no DATA_DIR run (they come
+ * first), and awaited by the first test of embedded mode, which checks it.
+ */
+let firstStart: Promise<RunningApi>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'api-process-test-'));
+  env = { DATA_DIR: dataDir, PORT: '0', AUDIT_SEAL_INTERVAL_MS: '100' };
+  firstStart = startApi(env);
+  // Its failure is reported by the test that awaits it; none may go unhandled meanwhile.
+  firstStart.catch(() => {});
+});
+
+/*
+ * The commands below need no DATA_DIR and no server of their own: this file's first start goes on
+ * meanwhile, and each describe starts its commands at once in `beforeAll`, every test checking
+ * one of them (node's start, not the test, is what takes time).
+ */
+
+describe('the token CLI', () => {
+  const NO_DATA_DIR = { DATA_DIR: path.join(os.tmpdir(), 'never-created') };
+  const SECRET_ENV = { JWT_SECRET: 'x'.repeat(32), ...NO_DATA_DIR };
+  let withoutSub: Promise<Exit>;
+  let minted: Promise<string>;
+  let overMaxAge: Promise<Exit>;
+  let longSub: Promise<Exit>;
+
+  beforeAll(() => {
+    withoutSub = run(TOKEN_CLI, [], NO_DATA_DIR);
+    minted = mintToken({ ...SECRET_ENV, JWT_ISSUER: 'https://auth.example.test/', JWT_AUDIENCE: 'audited-api' }, '--sub', 'alice');
+    overMaxAge = run(TOKEN_CLI, ['--sub', 'alice', '--expires', '2h'], { ...SECRET_ENV, JWT_MAX_AGE: '1h' });
+    longSub = run(TOKEN_CLI, ['--sub', 'a'.repeat(256)], SECRET_ENV);
+    // Each failure is reported by the test that awaits it; none may go unhandled meanwhile.
+    for (const started of [withoutSub, minted, overMaxAge, longSub]) started.catch(() => {});
+  });
+
+  it('exits 1 with a usage line when --sub is missing', async () => {
+    const result = await withoutSub;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('usage: npm run token -- --sub <user id> [--role admin|user] [--expires 8h] [--issuer iss] [--audience aud]\n');
+  });
+
+  /** The claims of a token, read without verifying it. */
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+
+  it('mints a token that expires in 8h by default, carrying JWT_ISSUER and JWT_AUDIENCE', async () => {
+    const claims = claimsOf(await minted);
+    expect(claims).toMatchObject({ sub: 'alice', iss: 'https://auth.example.test/', aud: 'audited-api' });
+    expect(claims.exp - claims.iat).toBe(8 * 3600);
+  });
+
+  it('refuses a lifetime over JWT_MAX_AGE, which the server would refuse', async () => {
+    const result = await overMaxAge;
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('exceeds JWT_MAX_AGE');
+  });
+
+  it('refuses a subject the server would refuse', async () => {
+    const result = await longSub;
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('--sub must be 1 to 255 characters');
+  });
+});
+
+describe('production refuses an unsafe configuration', () => {
+  /** An address nothing listens on: the refusal must come before any connection attempt. */
+  const UNREACHABLE_DATABASE = 'postgres://postgres@127.0.0.1:1/nothing';
+  const CASES: [string, Record<string, string>, string][] = [
+    ['without DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, 'DATABASE_URL'],
+    ['without JWT_SECRET or JWKS_URL', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE }, 'JWT_SECRET'],
+    [
+      'with JWKS_URL but no JWT_AUDIENCE (tokens for other applications would be accepted)',
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_ISSUER: 'https://idp.example.test/' },
+      'JWT_AUDIENCE',
+    ],
+    [
+      'with JWKS_URL but no JWT_ISSUER',
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_AUDIENCE: 'audited-api' },
+      'JWT_ISSUER',
+    ],
+    ['with a JWT_MAX_AGE that is not a duration', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), JWT_MAX_AGE: 'forever' }, 'JWT_MAX_AGE'],
+    ['without AUDIT_SIGNING_KEY (seals signed by a generated key prove nothing)', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32) }, 'AUDIT_SIGNING_KEY'],
+    [
+      'with an AUDIT_SIGNING_KEY that is not an Ed25519 private key',
+      // An X25519 key: PKCS#8 like an Ed25519 one, but it cannot sign.
+      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), AUDIT_SIGNING_KEY: 'MC4CAQAwBQYDK2VuBCIEIAjNcl5ngwc3oaPl4CpwMrM1mS4/ibA8YDDr+7ZCsEpV' },
+      'AUDIT_SIGNING_KEY must be an Ed25519 private key',
+    ],
+  ];
+  /** The exit of each case's server, by its environment. */
+  const exits = new Map<Record<string, string>, Promise<Exit>>();
+
+  beforeAll(() => {
+    for (const [, settings] of CASES) {
+      const exit = run(MAIN, [], { ...settings, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
+      exit.catch(() => {}); // reported by the test that awaits it
+      exits.set(settings, exit);
+    }
+  });
+
+  it.each(CASES)('exits 1 %s, with one line on stderr', async (_case, settings, mentioned) => {
+    const result = await exits.get(settings)!;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^refusing to start: [^\n]+\n$/);
+    expect(result.stderr).toContain(mentioned);
+  });
+});
+
 describe('node dist/main.js in embedded mode', () => {
-  let dataDir: string;
-  let env: Record<string, string>;
   let api: RunningApi | undefined;
   let aliceToken: string;
+  let adminToken: string;
   let itemId: string;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'api-process-test-'));
-    env = { DATA_DIR: dataDir, PORT: '0', AUDIT_SEAL_INTERVAL_MS: '100' };
-  });
   afterAll(async () => {
     if (api) await stopApi(api);
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts without DATABASE_URL or JWT_SECRET, logging JSON lines and the URL it listens on', async () => {
-    api = await startApi(env);
+    api = await firstStart;
     expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     const lines = logLines(api.proc.output.stdout);
     expect(lines.map((line) => line.msg)).toContain('DATABASE_URL is not set: using the embedded PGlite database');
@@ -46,7 +155,8 @@ describe('node dist/main.js in embedded mode', () => {
   });
 
   it('accepts a token minted by the token CLI for the same DATA_DIR', async () => {
-    aliceToken = await mintToken(env, '--sub', 'alice');
+    // The admin's token too, for the last test: the CLI only reads the secret, so it runs alongside.
+    [aliceToken, adminToken] = await Promise.all([mintToken(env, '--sub', 'alice'), mintToken(env, '--sub', 'root', '--role', 'admin')]);
     expect(await graphql(api!.url, aliceToken, '{ me { id: userId role } }')).toEqual({
       status: 200,
       body: { data: { me: { id: 'alice', role: 'USER' } } },
@@ -114,10 +224,9 @@ describe('node dist/main.js in embedded mode', () => {
 
   it('refuses a second process on the same DATA_DIR, server or command, with a clear message', async () => {
     const inUse = new RegExp(`^refusing to start: DATA_DIR ${dataDir} is in use by process ${api!.proc.child.pid} \\(a server or an npm run command\\): stop it first, or set DATA_DIR to another folder\n$`);
-    const second = await run(MAIN, [], env);
+    const [second, verified] = await Promise.all([run(MAIN, [], env), run(VERIFY_CLI, [], env)]);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(inUse);
-    const verified = await run(VERIFY_CLI, [], env);
     expect(verified.code).toBe(2);
     expect(verified.stderr).toContain(`DATA_DIR ${dataDir} is in use by process ${api!.proc.child.pid}`);
     // The first one goes on serving.
@@ -125,76 +234,9 @@ describe('node dist/main.js in embedded mode', () => {
   });
 
   it('makes an ADMIN of a token minted with --role admin', async () => {
-    const adminToken = await mintToken(env, '--sub', 'root', '--role', 'admin');
     const response = await graphql(api!.url, adminToken, '{ me { id: userId role } items { nodes { id ownerId } } }');
     expect(response.body).toEqual({
       data: { me: { id: 'root', role: 'ADMIN' }, items: { nodes: [{ id: itemId, ownerId: 'alice' }] } },
     });
-  });
-});
-
-describe('the token CLI', () => {
-  it('exits 1 with a usage line when --sub is missing', async () => {
-    const result = await run(TOKEN_CLI, [], { DATA_DIR: path.join(os.tmpdir(), 'never-created') });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('usage: npm run token -- --sub <user id> [--role admin|user] [--expires 8h] [--issuer iss] [--audience aud]\n');
-  });
-
-  /** The claims of a token, read without verifying it. */
-  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
-  const SECRET_ENV = { JWT_SECRET: 'x'.repeat(32), DATA_DIR: path.join(os.tmpdir(), 'never-created') };
-
-  it('mints a token that expires in 8h by default, carrying JWT_ISSUER and JWT_AUDIENCE', async () => {
-    const token = await mintToken({ ...SECRET_ENV, JWT_ISSUER: 'https://auth.example.test/', JWT_AUDIENCE: 'audited-api' }, '--sub', 'alice');
-    const claims = claimsOf(token);
-    expect(claims).toMatchObject({ sub: 'alice', iss: 'https://auth.example.test/', aud: 'audited-api' });
-    expect(claims.exp - claims.iat).toBe(8 * 3600);
-  });
-
-  it('refuses a lifetime over JWT_MAX_AGE, which the server would refuse', async () => {
-    const result = await run(TOKEN_CLI, ['--sub', 'alice', '--expires', '2h'], { ...SECRET_ENV, JWT_MAX_AGE: '1h' });
-    expect(result).toMatchObject({ code: 1, stdout: '' });
-    expect(result.stderr).toContain('exceeds JWT_MAX_AGE');
-  });
-
-  it('refuses a subject the server would refuse', async () => {
-    const result = await run(TOKEN_CLI, ['--sub', 'a'.repeat(256)], SECRET_ENV);
-    expect(result).toMatchObject({ code: 1, stdout: '' });
-    expect(result.stderr).toContain('--sub must be 1 to 255 characters');
-  });
-});
-
-describe('production refuses an unsafe configuration', () => {
-  /** An address nothing listens on: the refusal must come before any connection attempt. */
-  const UNREACHABLE_DATABASE = 'postgres://postgres@127.0.0.1:1/nothing';
-
-  it.each([
-    ['without DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }, 'DATABASE_URL'],
-    ['without JWT_SECRET or JWKS_URL', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE }, 'JWT_SECRET'],
-    [
-      'with JWKS_URL but no JWT_AUDIENCE (tokens for other applications would be accepted)',
-      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_ISSUER: 'https://idp.example.test/' },
-      'JWT_AUDIENCE',
-    ],
-    [
-      'with JWKS_URL but no JWT_ISSUER',
-      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWKS_URL: 'https://idp.example.test/jwks.json', JWT_AUDIENCE: 'audited-api' },
-      'JWT_ISSUER',
-    ],
-    ['with a JWT_MAX_AGE that is not a duration', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), JWT_MAX_AGE: 'forever' }, 'JWT_MAX_AGE'],
-    ['without AUDIT_SIGNING_KEY (seals signed by a generated key prove nothing)', { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32) }, 'AUDIT_SIGNING_KEY'],
-    [
-      'with an AUDIT_SIGNING_KEY that is not an Ed25519 private key',
-      // An X25519 key: PKCS#8 like an Ed25519 one, but it cannot sign.
-      { NODE_ENV: 'production', DATABASE_URL: UNREACHABLE_DATABASE, JWT_SECRET: 'x'.repeat(32), AUDIT_SIGNING_KEY: 'MC4CAQAwBQYDK2VuBCIEIAjNcl5ngwc3oaPl4CpwMrM1mS4/ibA8YDDr+7ZCsEpV' },
-      'AUDIT_SIGNING_KEY must be an Ed25519 private key',
-    ],
-  ])('exits 1 %s, with one line on stderr', async (_case, env, mentioned) => {
-    const result = await run(MAIN, [], { ...env, PORT: '0', DATA_DIR: path.join(os.tmpdir(), 'never-created') });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^refusing to start: [^\n]+\n$/);
-    expect(result.stderr).toContain(mentioned);
   });
 });

@@ -98,6 +98,15 @@ describeOnPostgres('every door refuses the same attacks the same way', () => {
   });
 });
 
+/** Waits until `condition` holds, looking every 20 ms; fails after 15 s. */
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describeOnPostgres('the WebSocket door', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -115,13 +124,6 @@ describeOnPostgres('the WebSocket door', () => {
   const FEED = 'subscription { auditLogAdded { cursor node { id action resourceId } } }';
   const rowsOf = (action: string, reason: string) =>
     server.sql`select user_id, outcome, details from audit_logs where action = ${action} and details->>'reason' = ${reason}`;
-  const until = async (condition: () => Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 15_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
 
   it('refuses a non-string authorization as a malformed token (4403, one failed logon), never as anonymous', async () => {
     const socket = await SocketClient.open(server.url, { authorization: { token: 'x' } });
@@ -210,7 +212,8 @@ describeOnPostgres('the WebSocket door with JWKS_URL', () => {
     const socket = await SocketClient.open(server.url, { authorization: `Bearer ${token}` });
     await socket.acknowledged();
     socket.subscribe('1', 'subscription { auditLogAdded { cursor } }');
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // connected while the key was published
+    // Connected and subscribed (the token verified again) while the key was published.
+    await until(async () => (await server.sql`select 1 from audit_logs where user_id = 'jwks-admin' and details->>'feed' = 'started'`).length === 1, 'the feed to start');
     keys = [];
     expect((await socket.closed).code).toBe(4403);
     expect(await server.sql`select user_id, outcome, details from audit_logs where action = 'authenticate'`).toEqual([

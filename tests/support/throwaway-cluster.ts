@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
 
@@ -14,7 +14,7 @@ const CLUSTERS = '/etc/postgresql';
 export interface ThrowawayCluster {
   /** A database on the cluster, for the API under test. */
   readonly url: string;
-  /** `pg_ctlcluster restart`: `fast` terminates sessions (57P01), `immediate` is a crash and recovery. */
+  /** `pg_ctl restart`: `fast` terminates sessions (57P01), `immediate` is a crash and recovery. */
   restart(mode: 'fast' | 'immediate'): Promise<void>;
   /** Stops and deletes the cluster; safe to call twice. */
   drop(): Promise<void>;
@@ -32,11 +32,18 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
     .at(-1)!;
   const name = `test_${process.pid}_${randomBytes(3).toString('hex')}`;
   const port = await freePort();
+  const dataDir = `/var/lib/postgresql/${version}/${name}`;
+  const logFile = `/var/log/postgresql/postgresql-${version}-${name}.log`;
   // Trust on loopback only, no fsync: the cluster lives for one test file.
-  await run('pg_createcluster', [version, name, '-p', String(port), '--start', '--start-conf=manual', '-o', 'fsync=off', '-o', 'full_page_writes=off', '--', '--auth=trust', '--no-sync']);
+  await run('pg_createcluster', [version, name, '-p', String(port), '-d', dataDir, '-l', logFile, '--start-conf=manual', '-o', 'fsync=off', '-o', 'full_page_writes=off', '--', '--auth=trust', '--no-sync']);
   let dropped: Promise<void> | undefined;
   const drop = () => (dropped ??= run('pg_dropcluster', ['--stop', version, name]).then(() => undefined));
+  // Started and restarted with pg_ctl itself, as the cluster's owner: it is done once the server
+  // says it is ready, where pg_ctlcluster also sleeps 2 s or more probing it with psql.
+  const { uid, gid } = statSync(dataDir);
+  const pgCtl = (args: string[]) => run(`/usr/lib/postgresql/${version}/bin/pg_ctl`, ['-D', dataDir, '-l', logFile, '-w', '-s', ...args], { uid, gid });
   try {
+    await pgCtl(['start', '-o', `-c config_file=/etc/postgresql/${version}/${name}/postgresql.conf`]);
     await run('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-c', 'create database app']);
   } catch (error) {
     await drop();
@@ -45,7 +52,8 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/app`,
     async restart(mode) {
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart', '-m', mode]);
+      // Without -o, with the options it was started with (postmaster.opts).
+      await pgCtl(['restart', '-m', mode]);
     },
     drop,
   };

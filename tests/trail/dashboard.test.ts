@@ -27,6 +27,27 @@ describeWithBrowser('the dashboard in Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
+    // Chromium starts while the server starts and the trail is written; kept for afterAll even when the rest fails.
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }).then((launched) => (browser = launched));
+    try {
+      await arrangeTrail();
+    } finally {
+      await launching;
+    }
+    page = await browser.newPage({ acceptDownloads: true });
+    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(`${server.url}/dashboard`);
+    await page.fill('#token', await server.token(admin));
+    await page.click('#token-form button');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** A server whose trail has a create, an update, an admin's read (with a reason) and change (break-glass), and a denied delete of one item, all sealed. */
+  async function arrangeTrail(): Promise<void> {
     server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
     const created = await server.graphql('mutation { createItem(input: { title: "watched" }) { id } }', { as: alice });
     itemId = created.body.data.createItem.id;
@@ -39,23 +60,12 @@ describeWithBrowser('the dashboard in Chromium', () => {
     });
     await server.graphql('mutation($id: ID!) { deleteItem(id: $id) { deletedItemId } }', { as: bob, variables: { id: itemId } });
     // The dashboard counts sealed rows: wait for the sealer (every 100 ms here) to cover them all.
-    for (let tries = 0; tries < 1800; tries++) {
+    for (let tries = 0; tries < 4500; tries++) {
       const [row] = await server.sql`select count(*)::int as unsealed from audit_logs a left join audit_row_hashes h using (id) where h.id is null`;
       if (row!.unsealed === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage({ acceptDownloads: true });
-    page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${server.url}/dashboard`);
-    await page.fill('#token', await server.token(admin));
-    await page.click('#token-form button');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  }
 
   /** A chart's series as its legend names them, and its numbers as the table beneath it lists them (key → total). */
   async function chartOf(name: string) {
