@@ -37,7 +37,7 @@ export class ItemService {
 
   /** Items in id order after `afterId`; ids only grow, so inserts never shift a page walk. */
   async list({ first, afterId, ownerId }: ListItemsOptions): Promise<KeysetPage<ItemRow>> {
-    if (ownerId != null && !this.records.mayList(ownerId)) return keysetPage([], first, async () => exactTotal(0));
+    if (!this.records.mayList(ownerId ?? undefined)) return keysetPage([], first, async () => exactTotal(0));
     const filter = this.records.visible(ownerId == null ? undefined : eq(items.ownerId, ownerId));
     const rows = await this.db
       .select()

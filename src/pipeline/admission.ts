@@ -3,7 +3,7 @@ import { type RequestAudit } from '../audit';
 import { AUTHENTICATE, INVALID_ARGUMENT, parseAccessReason, REQUEST_LIMITED, type AccessReason, type AuditTrail } from '../audit/wiring';
 import { TokenRejected } from '../auth/token-rejection';
 import type { TokenVerifier } from '../auth/token-verifier';
-import type { Viewer } from '../auth/viewer';
+import { isAdmin, type Viewer } from '../auth/viewer';
 import type { AccessReasonPolicy } from '../config/access-transparency';
 import type { RateLimits } from '../config/door-limits';
 import type { Logger } from '../config/logger';
@@ -81,7 +81,10 @@ export class Admission {
       throw new Unauthenticated(rejected.message, 401);
     }
     try {
-      return { viewer, origin, accessReason: parseAccessReason(presentedBy.accessReason, this.options.accessReasons, presentedBy.accessReasonField) };
+      const accessReason = parseAccessReason(presentedBy.accessReason, this.options.accessReasons, presentedBy.accessReasonField);
+      // Checked for every caller, kept for admins only: only they bypass the scoping, and a user's
+      // break-glass would flood what an alert on break-glass reads.
+      return { viewer, origin, accessReason: viewer && isAdmin(viewer) ? accessReason : undefined };
     } catch (error) {
       if (!(error instanceof InvalidInput)) throw error;
       const audit = this.open({ viewer, origin }, requestId);

@@ -95,8 +95,8 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         name: `list_${type}s`,
         resourceType: type,
         activity: 'read',
-        description: `a user lists someone else's ${type}s and is answered with none (outcome \`denied\`)`,
-        details: '`{ reason: "not_owner", ownerId }`',
+        description: `a user lists someone else's ${type}s and is answered with none, or an admin lists beyond their own without the reason the policy requires and is refused (outcome \`denied\`)`,
+        details: '`{ reason: "not_owner", ownerId }`; an admin\'s `{ reason: "access_reason_required", ownerId? }`',
       }),
       create: defineAuditAction({
         name: `create_${type}`,

@@ -63,11 +63,25 @@ export class OwnedRecords<T extends PgTable> {
   }
 
   /**
-   * Whether the viewer may list the records of `ownerId`: their own, or anyone's for an admin.
-   * Asking for someone else's is answered with nothing and recorded as a denied list (reason `not_owner`).
+   * Whether the viewer may list the records of `ownerId` (everyone's when undefined): their own, or
+   * anyone's for an admin. Asking for someone else's is answered with nothing and recorded as a
+   * denied list (reason `not_owner`). An admin whose request may not bypass the scoping (no stated
+   * reason where one is required) is refused for any listing beyond their own, before anything is
+   * read — not even a count or a cursor leaves — with a denied list row and {@link AccessReasonRequired}.
    */
-  mayList(ownerId: string): boolean {
-    if (isAdmin(this.scope.viewer) || ownerId === this.scope.viewer.id) return true;
+  mayList(ownerId: string | undefined): boolean {
+    if (ownerId === this.scope.viewer.id) return true;
+    if (isAdmin(this.scope.viewer)) {
+      if (this.scope.audit.mayBypass) return true;
+      this.scope.audit.denied({
+        action: this.resource.actions.list,
+        ownerIds: ownerId === undefined ? [] : [ownerId],
+        adminBypass: true,
+        details: { reason: REASON_REQUIRED, ...(ownerId === undefined ? {} : { ownerId }) },
+      });
+      throw new AccessReasonRequired();
+    }
+    if (ownerId === undefined) return true;
     this.scope.audit.denied({
       action: this.resource.actions.list,
       ownerIds: [ownerId],

@@ -119,7 +119,7 @@ let breakGlassCode;
 
 async function breakGlass() {
   const data = await graphql(
-    'query BreakGlass { auditLogs(filter: { breakGlass: true }, first: 20) { nodes { timestamp userId action resourceType resourceId resourceIds accessReason { code reference } } } }',
+    'query BreakGlass { auditLogs(filter: { breakGlass: true, adminBypass: true }, first: 20) { nodes { timestamp userId action resourceType resourceId resourceIds accessReason { code reference } } } }',
   );
   const entries = data.auditLogs.nodes;
   breakGlassCode = entries[0]?.accessReason.code ?? breakGlassCode;
