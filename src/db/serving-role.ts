@@ -31,7 +31,7 @@ export const SERVING_PRIVILEGES = [
 
 /** The owner's functions that write the seal chain, each checking it is continued. */
 const CHAIN_WRITERS = [
-  'audit_seal_begin(text, integer)',
+  'audit_seal_begin(text, integer, integer)',
   'audit_seal_row_hashes(bigint, bigint[], bytea[])',
   'audit_seal_append(bigint, xid8, xid8, integer, bigint, bigint, text, text, timestamptz, text, text, text)',
 ];

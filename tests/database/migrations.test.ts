@@ -273,7 +273,7 @@ describe('partitioning a trail that already has rows (migration 0007)', () => {
 });
 
 /** The migrations that let the sealer write the chain (its lease, its functions). */
-const CHAIN_WRITES = ['0013_audit_sealer_lease', '0014_audit_chain_writes'];
+const CHAIN_WRITES = ['0013_audit_sealer_lease', '0014_audit_chain_writes', '0018_audit_seal_row_encoding'];
 
 describe('the rollups of a trail already sealed (migrations audit_stats_*)', () => {
   let older: TestDatabase;
@@ -312,7 +312,7 @@ describe('the rollups of a trail already sealed (migrations audit_stats_*)', () 
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await olderDb.sql.unsafe(`
-      drop function audit_seal_begin(text, integer), audit_seal_row_hashes(bigint, bigint[], bytea[]),
+      drop function audit_seal_begin(text, integer, integer), audit_seal_row_hashes(bigint, bigint[], bytea[]),
                     audit_seal_append(bigint, xid8, xid8, integer, bigint, bigint, text, text, timestamptz, text, text, text);
       drop table audit_sealer_lease;
       alter table audit_logs drop column access_reason, drop column access_reference, drop column break_glass`);

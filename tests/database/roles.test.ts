@@ -291,12 +291,21 @@ describeOnPostgres('separate owner and serving roles', () => {
       expect(await admin`select (select count(*)::int from audit_seals) as seals, (select count(*)::int from audit_row_hashes) as hashes`).toEqual(before);
     });
 
+    it('refuses a sealer that hashes rows with an older encoding, as one of the previous version still running would', async () => {
+      const before = await admin`select (select count(*)::int from audit_seals) as seals, holder from audit_sealer_lease`;
+      // The previous version's call: the function it names is gone.
+      await expect(asServing.unsafe("select audit_seal_begin('old-replica', 3600000)")).rejects.toMatchObject({ code: '42883' });
+      // Naming the encoding it hashes with: only this trail's is taken.
+      await expect(asServing.unsafe("select audit_seal_begin('old-replica', 3600000, 1)")).rejects.toMatchObject({ code: '22023' });
+      expect(await admin`select (select count(*)::int from audit_seals) as seals, holder from audit_sealer_lease`).toEqual(before);
+    });
+
     it('lets no other login take or hold up sealing: the lease is the owner\'s, not an advisory lock', async () => {
       const stranger = uniqueRoleName('stranger');
       await admin.unsafe(`create role "${stranger}" login`);
       const asStranger = postgres(urlAs(stranger), { max: 1, onnotice: () => {} });
       try {
-        await expect(asStranger.unsafe("select audit_seal_begin('stranger', 3600000)")).rejects.toMatchObject({ code: '42501' });
+        await expect(asStranger.unsafe("select audit_seal_begin('stranger', 3600000, 2)")).rejects.toMatchObject({ code: '42501' });
         await expect(asStranger.unsafe('select * from audit_sealer_lease for update')).rejects.toMatchObject({ code: '42501' });
       } finally {
         await asStranger.end();

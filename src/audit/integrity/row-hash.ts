@@ -29,6 +29,12 @@ export const BASE_COLUMNS = [
  */
 export const ACCESS_REASON_COLUMNS = ['access_reason', 'access_reference', 'break_glass'] as const;
 
+/**
+ * The encoding {@link hashedColumnsSql} writes: 2 since access reasons. A sealing transaction names
+ * it, and the chain refuses a sealer that hashes with another (migration 0018).
+ */
+export const ROW_ENCODING = 2;
+
 /** Every hashed column, in the order encoded: what an export bundle's manifest lists. */
 export const HASHED_COLUMNS = [...BASE_COLUMNS, ...ACCESS_REASON_COLUMNS] as const;
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type postgres from 'postgres';
 import type { Logger } from '../../config/logger';
 import { headSeal } from './chain-store';
-import { hashedColumnsSql, microsecondsUtc, rowHash, type HashedRow } from './row-hash';
+import { hashedColumnsSql, microsecondsUtc, ROW_ENCODING, rowHash, type HashedRow } from './row-hash';
 import { GENESIS_HASH, publicKeyText, sealHash, signSealHash, type Seal } from './seal-encoding';
 
 /** Rows read, hashed and recorded per statement while sealing, so a large window never sits in memory. */
@@ -31,7 +31,7 @@ export interface SealOutcome {
  */
 export async function sealOnce(sql: postgres.Sql, options: SealOptions): Promise<SealOutcome> {
   return (await sql.begin(async (tx) => {
-    const [lease] = await tx<{ held: boolean }[]>`select audit_seal_begin(${options.holder}, ${options.leaseMs}) as held`;
+    const [lease] = await tx<{ held: boolean }[]>`select audit_seal_begin(${options.holder}, ${options.leaseMs}, ${ROW_ENCODING}) as held`;
     if (!lease!.held) return { leased: false };
     const nothing = { leased: true };
     const head = await headSeal(tx);
