@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import { INVALID_ARGUMENT } from '../audit/wiring';
 import { EXPORT_AUDIT_LOGS } from '../audit-logs/query/audit-log.actions';
-import { exportWindowOf, ExportNotRecorded, runAuditExport, type ExportOutput } from '../audit-logs/export/audit-log.export';
+import { ExportNotRecorded, runAuditExport, type ExportOutput } from '../audit-logs/export/audit-log.export';
+import { exportWindowOf } from '../audit-logs/export/audit-log.export-window';
 import { isAdmin } from '../auth/viewer';
 import type { Logger } from '../config/logger';
 import { Forbidden, InvalidInput, RateLimited, Unauthenticated, type ClientError } from '../core/errors';

@@ -1,4 +1,5 @@
-import { EXPORT_ENCODINGS, exportWindowOf } from '../../src/audit-logs/export/audit-log.export';
+import { EXPORT_ENCODINGS } from '../../src/audit-logs/export/audit-log.export';
+import { exportWindowOf } from '../../src/audit-logs/export/audit-log.export-window';
 import type { ExportedRow } from '../../src/audit-logs/export/audit-log.exported-row';
 import { ocsfApiActivity } from '../../src/audit-logs/export/audit-log.ocsf';
 import { InvalidInput } from '../../src/core/errors';

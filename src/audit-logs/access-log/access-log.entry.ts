@@ -3,7 +3,7 @@ import type { AccessLogPolicy } from '../../config/access-transparency';
 import { adminReadOf, type AuditLogRow } from '../../audit/operations';
 import { Role } from '../../api/role.enum';
 import { recordOwnersOf } from '../query/audit-log.disclosure';
-import type { AuditOutcome } from '../query/audit-log.type';
+import { accessReasonOf, type AuditOutcome } from '../query/audit-log.type';
 import { DataAccess } from './access-log.type';
 
 /**
@@ -28,7 +28,7 @@ export function accessEntry(row: AuditLogRow, owner: string, policy: AccessLogPo
     records,
     fields: changes ? Object.keys(changes) : readFields.filter((field): field is string => typeof field === 'string'),
     changes,
-    accessReason: row.accessReason === null ? null : { code: row.accessReason, reference: row.accessReference, breakGlass: row.breakGlass },
+    accessReason: accessReasonOf(row),
     admin: policy.showsAdmin === 'id' ? (row.userId ?? Role.ADMIN) : Role.ADMIN,
   });
 }

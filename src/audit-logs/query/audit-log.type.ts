@@ -30,6 +30,11 @@ export class AccessReason {
   breakGlass!: boolean;
 }
 
+/** The reason a row's request stated, as the API shows it; null when it stated none. */
+export function accessReasonOf(row: Pick<AuditLogRow, 'accessReason' | 'accessReference' | 'breakGlass'>): AccessReason | null {
+  return row.accessReason === null ? null : { code: row.accessReason, reference: row.accessReference, breakGlass: row.breakGlass };
+}
+
 /** Audit entries' global ids: `AuditLog` and the row id; `view_audit_logs` rows name them as `audit_log`. */
 export const AUDIT_LOG_NODE = bigintNodeType('AuditLog', 'audit_log');
 
@@ -110,7 +115,7 @@ export class AuditLog implements Node {
       resourceIds: row.resourceIds.map((key) => globalIdOfResource(row.resourceType, key)),
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
-      accessReason: row.accessReason === null ? null : { code: row.accessReason, reference: row.accessReference, breakGlass: row.breakGlass },
+      accessReason: accessReasonOf(row),
       ...integrity,
     });
   }
