@@ -5,7 +5,7 @@ import { bigintNodeType, globalIdOfResource } from '../../api/global-id';
 import { Node } from '../../api/node';
 import type { PageSpec } from '../../api/page';
 import { Role } from '../../api/role.enum';
-import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../../audit/operations';
+import { AUDIT_OUTCOMES, CHANGE_SOURCES, DATABASE_SESSION_KEY, sourceOf, type AuditLogRow, type AuditOutcome as StoredOutcome, type ChangeSource as StoredSource, type DatabaseSession as StoredSession } from '../../audit/operations';
 
 /** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
 export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {
@@ -17,6 +17,31 @@ registerEnumType(AuditOutcome, {
   name: 'AuditOutcome',
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
+
+/** The GraphQL enum of where an action was taken: `API`, `DATABASE`. */
+export const ChangeSource = Object.fromEntries(CHANGE_SOURCES.map((source) => [source, source])) as { readonly [S in StoredSource]: S };
+export type ChangeSource = StoredSource;
+
+registerEnumType(ChangeSource, {
+  name: 'ChangeSource',
+  description: 'Where an action was taken: through the API, or straight in the database (`psql`, a migration, another service), where the audited table\'s backstop trigger recorded it.',
+  valuesConfig: {
+    API: { description: 'Through this API: the row names the application user.' },
+    DATABASE: { description: 'Outside the API: the row names the database session (`database`), never an application user.' },
+  },
+});
+
+@ObjectType({ description: 'The database session a change made outside the API was made in.' })
+export class DatabaseSession implements StoredSession {
+  @Field(() => String, { description: 'The role that logged in (`session_user`); a later `SET ROLE` does not hide it.' })
+  role!: string;
+
+  @Field(() => String, { description: 'The `application_name` the client set (`psql`, a service\'s name); empty when it set none.' })
+  applicationName!: string;
+
+  @Field(() => Int, { description: 'The backend process id, to find the session in PostgreSQL\'s own logs.' })
+  backendPid!: number;
+}
 
 @ObjectType({ description: 'A reason an admin stated for accessing data they do not own (`Access-Reason: <code> <reference>`).' })
 export class AccessReason {
@@ -78,8 +103,14 @@ export class AuditLog implements Node {
   @Field(() => AuditOutcome)
   outcome!: AuditOutcome;
 
-  @Field(() => Boolean, { description: 'An admin acted on data they do not own.' })
+  @Field(() => Boolean, { description: 'An admin acted on data they do not own, or a change was made outside the API (which no owner scoping governs).' })
   adminBypass!: boolean;
+
+  @Field(() => ChangeSource, { description: 'Where it was done: `API`, or `DATABASE` for a change made outside the API.' })
+  source!: ChangeSource;
+
+  @Field(() => DatabaseSession, { nullable: true, description: 'For a change made outside the API, the database session it was made in; null otherwise.' })
+  database!: DatabaseSession | null;
 
   @Field(() => GraphQLJSONObject, { description: 'Action-specific: fields read, changes made, the filter used.' })
   details!: Record<string, unknown>;
@@ -116,6 +147,8 @@ export class AuditLog implements Node {
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
       accessReason: accessReasonOf(row),
+      source: sourceOf(row.details),
+      database: (row.details[DATABASE_SESSION_KEY] as DatabaseSession | undefined) ?? null,
       ...integrity,
     });
   }

@@ -23,7 +23,11 @@ export interface AuditedResourceOptions<T extends PgTable> {
   readonly id?: FieldOf<T>;
   /** Holds the owner's user id (the JWT `sub`); also the GraphQL field of that name. */
   readonly owner: FieldOf<T>;
-  /** Only changes of these fields are recorded by updates. Defaults to every field but id, owner and `ignore`. */
+  /**
+   * Only changes of these fields are recorded by updates, and of the owner field (a change of whose
+   * data a record is, which only a change made outside the API can make). Defaults to every field
+   * but id and `ignore`.
+   */
   readonly only?: readonly FieldOf<T>[];
   /** Fields kept out of snapshots and diffs altogether. Defaults to none. */
   readonly ignore?: readonly FieldOf<T>[];
@@ -37,6 +41,8 @@ export interface AuditedResource<T extends PgTable = PgTable> {
   readonly table: T;
   readonly idField: FieldOf<T>;
   readonly ownerField: FieldOf<T>;
+  /** Which fields its rows record: what the API's changes and the database backstop both compute from. */
+  readonly fields: RecordedFields;
   readonly actions: {
     readonly adminRead: AuditAction;
     readonly view: AuditAction;
@@ -63,18 +69,20 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
   for (const field of [id, owner, ...(options.only ?? []), ...(options.sensitive ?? [])]) {
     if (!(field in getTableColumns(table))) throw new Error(`audited resource ${type}: no column ${field}`);
   }
+  const declaredDiffed = options.only ?? columns.filter((field) => field !== id && field !== owner);
   const fields: RecordedFields = {
     snapshot: columns,
-    diffed: options.only ?? columns.filter((field) => field !== id && field !== owner),
+    diffed: declaredDiffed.includes(owner) ? declaredDiffed : [...declaredDiffed, owner],
     sensitive: new Set(options.sensitive ?? []),
   };
-  const diffedList = fields.diffed.map((field) => `\`${field}\``).join(', ');
+  const diffedList = declaredDiffed.map((field) => `\`${field}\``).join(', ');
 
   return {
     type,
     table,
     idField: id,
     ownerField: owner,
+    fields,
     actions: {
       adminRead: defineAuditAction({
         name: adminReadOf(type),
@@ -110,7 +118,7 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         resourceType: type,
         activity: 'update',
         description: `every ${type} changed, or a refused attempt (\`denied\`, \`details.reason\`)`,
-        details: `\`{ changes: { field: { from, to } } }\`, changed fields only (${diffedList})`,
+        details: `\`{ changes: { field: { from, to } } }\`, changed fields only (${diffedList}, and \`${owner}\` when a change outside the API moves it)`,
       }),
       delete: defineAuditAction({
         name: `delete_${type}`,
