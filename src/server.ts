@@ -72,7 +72,8 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
 
   const url = config.databaseUrl ?? embedded!.url;
   const maxConnections = embedded ? 1 : config.databasePoolMax;
-  const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts });
+  const poolMode = embedded ? 'session' : config.databasePoolMode;
+  const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts, poolMode });
   const metrics = new Metrics({ maxOperationNames: config.metrics?.maxOperationNames });
   metrics.observePool(database.poolUsage, maxConnections);
   let sealing: { stop(): Promise<void> } | undefined;
@@ -128,7 +129,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
  */
 async function startSealing(config: AppConfig, logger: Logger, embedded: Database | undefined, url: string): Promise<{ stop(): Promise<void> }> {
   const signingKey = await sealSigningKey(config, logger);
-  const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer' });
+  const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer', poolMode: config.databasePoolMode });
   const sealer = new Sealer({ sql: (own ?? embedded)!.sql, signingKey, intervalMs: config.auditSealIntervalMs, logger });
   sealer.start();
   return {
