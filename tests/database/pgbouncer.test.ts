@@ -9,8 +9,9 @@ import { untilSealed } from '../support/sealing';
 import { admin, alice, bob, startTestServer, TEST_AUDIT_PUBLIC_KEY, type TestServer } from '../support/test-server';
 
 // Through PgBouncer 1.18 in transaction mode (DATABASE_POOL_MODE=transaction), which carries no
-// prepared statement, session setting or advisory lock from one transaction to the next: the API,
-// its sealer, the live feed, the export and the command-line tools work as they do directly.
+// prepared statement, session setting or advisory lock from one transaction to the next: the API
+// in production, serving as its serving role, its sealer, the live feed, the export and the
+// command-line tools work as they do directly; it migrates directly (MIGRATION_DATABASE_URL).
 
 const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 const REASON = { 'access-reason': 'support TICKET-9' };
@@ -20,14 +21,23 @@ describeOnPostgres('through PgBouncer in transaction mode', () => {
   let bouncer: PgBouncer;
   let server: TestServer;
   let itemId: string;
+  let pooledUrl: string;
   beforeAll(async () => {
-    bouncer = await startPgBouncer([new URL(process.env.DATABASE_URL!).username || 'postgres']);
-    server = await startTestServer({ DATABASE_POOL_MODE: 'transaction', AUDIT_SEAL_INTERVAL_MS: '100' }, { through: (url) => bouncer.through(url) });
+    // Production: the server serves as its serving role through PgBouncer and migrates directly.
+    const through = async (url: string) => {
+      bouncer = await startPgBouncer([decodeURIComponent(new URL(url).username)]);
+      pooledUrl = bouncer.through(url);
+      return pooledUrl;
+    };
+    server = await startTestServer({ NODE_ENV: 'production', DATABASE_POOL_MODE: 'transaction', AUDIT_SEAL_INTERVAL_MS: '100' }, { through });
   });
   afterAll(async () => {
     await server?.stop();
     bouncer?.stop();
   });
+
+  /** The serving role's connection through PgBouncer, as the server has it. */
+  const servingUrl = () => pooledUrl;
 
   it('serves changes, admin reads and refusals, recording each', async () => {
     const created = dataOf(await server.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: 'pooled' } } })).createItem;
@@ -50,14 +60,14 @@ describeOnPostgres('through PgBouncer in transaction mode', () => {
   it('keeps the timeouts as the serving role\'s defaults in its database, not as session settings', async () => {
     const settings = await server.sql<{ setting: string }[]>`
       select unnest(setconfig) as setting from pg_db_role_setting
-      where setdatabase = (select oid from pg_database where datname = current_database()) and setrole = (select oid from pg_roles where rolname = current_user)`;
+      where setdatabase = (select oid from pg_database where datname = current_database()) and setrole = (select oid from pg_roles where rolname = ${decodeURIComponent(new URL(pooledUrl).username)})`;
     expect(settings.map((row) => row.setting).sort()).toEqual(['idle_in_transaction_session_timeout=30000', 'lock_timeout=2000', 'statement_timeout=10000']);
   });
 
   it('seals through the pooler, and audit:verify checks the chain through it', async () => {
     await untilSealed(server.sql);
     const verify = await run(VERIFY_CLI, ['--public-key', TEST_AUDIT_PUBLIC_KEY], {
-      DATABASE_URL: bouncer.through(server.database.url),
+      DATABASE_URL: servingUrl(),
       DATABASE_POOL_MODE: 'transaction',
     });
     expect(verify.stderr).toBe('');
@@ -97,7 +107,7 @@ describeOnPostgres('through PgBouncer in transaction mode', () => {
     const lines = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.map((line) => line.action)).toEqual(expect.arrayContaining(['create_item', 'update_item', 'admin_view_item']));
 
-    const exported = await run(EXPORT_CLI, ['--from', from, '--to', to], { DATABASE_URL: bouncer.through(server.database.url), DATABASE_POOL_MODE: 'transaction' });
+    const exported = await run(EXPORT_CLI, ['--from', from, '--to', to], { DATABASE_URL: servingUrl(), DATABASE_POOL_MODE: 'transaction' });
     expect(exported.code).toBe(0);
     expect(exported.stderr).toMatch(/^exported \d+ row\(s\) from /);
     expect(exported.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(lines.length);

@@ -47,8 +47,11 @@ export interface TestServerOptions {
   readonly features?: readonly ApiFeature[];
   /** SQL files applied after the API's migrations and before the server starts: another feature's migrations. */
   readonly migrations?: readonly string[];
-  /** Where the server connects instead of its database's URL: the same database through a pooler. */
-  readonly through?: (url: string) => string;
+  /**
+   * Where the server connects instead of its database's URL (its serving role's, in production):
+   * the same database through a pooler, which may be started here, once the role exists.
+   */
+  readonly through?: (url: string) => string | Promise<string>;
 }
 
 /** The configuration every test server runs with: `database`, the test secret, an ephemeral port. */
@@ -88,7 +91,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       Object.assign(settings, { MIGRATION_DATABASE_URL: database.url, DATABASE_URL: servingRole.url });
     }
     await applyMigrations(database.url, options.migrations ?? []);
-    if (options.through) settings.DATABASE_URL = options.through(settings.DATABASE_URL!);
+    if (options.through) settings.DATABASE_URL = await options.through(settings.DATABASE_URL!);
     const logger = options.log ? createLogger('info', options.log) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
     server = await startServer(loadConfig(settings), logger, { checkServingRole: !database.embedded, features: options.features });
   } catch (error) {
