@@ -14,7 +14,8 @@ export type FieldOf<T extends PgTable> = keyof InferSelectModel<T> & string;
 export interface AuditedResourceOptions<T extends PgTable> {
   /**
    * Stored as `resource_type`, e.g. `item`. The actions are named after it: `admin_view_item`,
-   * `create_item`, `update_item`, `delete_item`, and the refused `view_item` and `list_items`.
+   * `create_item`, `update_item`, `delete_item`, `restore_item`, and the refused `view_item` and
+   * `list_items`.
    */
   readonly type: string;
   /** The Drizzle table holding the records. */
@@ -44,7 +45,10 @@ export interface AuditedResource<T extends PgTable = PgTable> {
     readonly create: AuditAction;
     readonly update: AuditAction;
     readonly delete: AuditAction;
+    readonly restore: AuditAction;
   };
+  /** Which fields its rows record, diff and withhold: what its history is rebuilt from. */
+  readonly fields: RecordedFields;
   /** The record as `details.after` / `details.before` keep it. */
   snapshot(record: InferSelectModel<T>): Record<string, unknown>;
   /** `{ field: { from, to } }` for the recorded fields that differ. */
@@ -54,7 +58,7 @@ export interface AuditedResource<T extends PgTable = PgTable> {
 /** The action of an admin's read of others' records of `type`, whose `details.fields` are the record fields read. */
 export const adminReadOf = (type: string): string => `admin_view_${type}`;
 
-/** Declares `options.table` as owned, audited data and defines its four actions. */
+/** Declares `options.table` as owned, audited data and defines its actions. */
 export function auditedResource<T extends PgTable>(options: AuditedResourceOptions<T>): AuditedResource<T> {
   const { type, table, owner } = options;
   const id = options.id ?? ('id' as FieldOf<T>);
@@ -119,7 +123,15 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         description: `every ${type} deleted, or a refused attempt (\`denied\`, \`details.reason\`)`,
         details: '`{ before: { ... } }`',
       }),
+      restore: defineAuditAction({
+        name: `restore_${type}`,
+        resourceType: type,
+        activity: 'update',
+        description: `a ${type} set back to its state at an earlier instant, rebuilt from the trail (recreated with its id if deleted since), or a refused attempt (\`denied\`, \`details.reason\`: also \`history_gap\`, \`fields_withheld\`)`,
+        details: `\`{ restoredTo, version, recreated, after: { ${columns.join(', ')} }, changes? }\`: the instant asked for, the id of the trail row whose state was restored, the whole restored ${type}, and what changed unless recreated`,
+      }),
     },
+    fields,
     snapshot: (record) => snapshotOf(record, fields),
     changes: (before, after) => changesBetween(before, after, fields),
   };

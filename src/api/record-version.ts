@@ -1,0 +1,55 @@
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import type { RecordVersion as Version } from '../audit';
+import { ConnectionType } from './connection';
+import type { PageSpec } from './page';
+
+/** The GraphQL enum of where a change was made; `satisfies` keeps it to the trail's sources, all of them. */
+export const ChangeSource = { API: 'API', DATABASE: 'DATABASE' } as const satisfies { readonly [S in Version['source']]: S };
+
+registerEnumType(ChangeSource, {
+  name: 'ChangeSource',
+  description: 'Where a change was made: through this API, or straight in the database (recorded by its trigger).',
+});
+
+/** One version of an audited record, as any resource's `history` lists them. */
+@ObjectType('RecordVersion', {
+  description: 'One change of a record, as the audit trail recorded it: when, who, where, which action, and which fields it set.',
+})
+export class RecordVersionType {
+  /** The audit row's id: the connection's cursors page by it. */
+  id!: bigint;
+
+  @Field(() => Date, {
+    description:
+      'When the change counts from: the start of its transaction. `asOf` this instant or later (before the next version) answers the state it made.',
+  })
+  timestamp!: Date;
+
+  @Field(() => String, { description: 'The action recorded: `create_<type>`, `update_<type>`, `delete_<type>` or `restore_<type>`.' })
+  action!: string;
+
+  @Field(() => String, { nullable: true, description: 'The user (JWT `sub`) who made it; null for a change made in the database.' })
+  userId!: string | null;
+
+  @Field(() => ChangeSource)
+  source!: Version['source'];
+
+  @Field(() => String, { nullable: true, description: 'The database role that made it, for a change made in the database.' })
+  databaseRole!: string | null;
+
+  @Field(() => [String], {
+    description: 'The fields it set: every recorded field for a creation, a deletion or a recreation; those that changed otherwise.',
+  })
+  changedFields!: string[];
+
+  static fromVersion(version: Version): RecordVersionType {
+    const { id, at, action, userId, source, databaseRole, changedFields } = version;
+    return Object.assign(new RecordVersionType(), { id, timestamp: at, action, userId, source, databaseRole, changedFields: [...changedFields] });
+  }
+}
+
+/** Versions page newest first. */
+export const RECORD_VERSION_PAGE: PageSpec = { cursorKind: 'version', defaultSize: 20, maxSize: 100 };
+
+@ObjectType()
+export class RecordVersionConnection extends ConnectionType('RecordVersion', RecordVersionType, RECORD_VERSION_PAGE) {}
