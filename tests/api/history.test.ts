@@ -271,6 +271,27 @@ describe('a gap in the trail', () => {
   });
 });
 
+describe('a long history, kept replayed between reads', () => {
+  it('reads the versions written since, and still checks the live row on every read', async () => {
+    const created = dataOf(await server.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: 'v0' } } }));
+    const id: string = created.createItem.id;
+    // Past the length from which a process keeps a record's replayed versions.
+    for (let n = 1; n <= 120; n++) dataOf(await server.graphql(UPDATE_ITEM, { as: alice, variables: { id, input: { title: `v${n}` } } }));
+    const newest = (dataOf(await history(alice, id, 1)).history.nodes as Version[])[0]!;
+    expect(dataOf(await asOf(alice, id, newest.timestamp)).item.title).toBe('v120');
+
+    dataOf(await server.graphql(UPDATE_ITEM, { as: alice, variables: { id, input: { title: 'v121' } } }));
+    expect(dataOf(await asOf(alice, id, new Date())).item.title).toBe('v121');
+    expect(dataOf(await asOf(alice, id, newest.timestamp)).item.title).toBe('v120');
+
+    await server.sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update items set title = 'changed unseen' where id = ${rawIdOf(id)}`;
+    });
+    expect((await asOf(alice, id, new Date())).body.errors?.[0]?.extensions).toEqual({ code: 'HISTORY_INCOMPLETE', reason: 'gap' });
+  });
+});
+
 describe('a resource with a sensitive field (the notes fixture)', () => {
   const NOTE_AS_OF = 'query($id: ID!, $asOf: DateTimeISO) { note(id: $id, asOf: $asOf) { id body pin } }';
   const RESTORE_NOTE = 'mutation($id: ID!, $asOf: DateTimeISO!) { restoreNote(id: $id, asOf: $asOf) { id } }';

@@ -178,8 +178,13 @@ export class OwnedRecords<T extends PgTable> {
     const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
     if (ownerId === undefined || !this.mayReadPast(String(id), ownerId, field)) return undefined;
     if (this.bypasses(ownerId) && this.scope.audit.recordsReads) this.scope.audit.noteAdminRead(this.resource, String(id), ownerId, [field]);
-    const newestFirst = timeline.versions.toReversed().filter((version) => page.afterId === undefined || version.id < page.afterId);
-    return keysetPage(newestFirst.slice(0, page.first + 1).map(publicVersion), page.first, async () => exactTotal(timeline.versions.length));
+    // Newest first from the end, copying no more than the page: a history can be long.
+    const { versions } = timeline;
+    const rows: RecordVersion[] = [];
+    for (let index = versions.length - 1; index >= 0 && rows.length <= page.first; index--) {
+      if (page.afterId === undefined || versions[index]!.id < page.afterId) rows.push(publicVersion(versions[index]!));
+    }
+    return keysetPage(rows, page.first, async () => exactTotal(versions.length));
   }
 
   /**
@@ -192,7 +197,7 @@ export class OwnedRecords<T extends PgTable> {
     const target = { action: this.resource.actions.restore, resourceId: String(id) };
     return this.scope.audit.change(target, async (tx) => {
       // The live row is locked before the versions are read: no change of it can slip between.
-      const { live, timeline } = await recordTimelineIn(tx, this.resource, id, true);
+      const { live, timeline } = await recordTimelineIn(this.scope.db, tx, this.resource, id, true);
       const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
       if (ownerId === undefined) throw new AccessDenied(new NotFound(this.resource.type), { reason: 'not_found' });
       this.checkMayChange(ownerId);

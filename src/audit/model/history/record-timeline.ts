@@ -1,11 +1,12 @@
-import { and, arrayContains, asc, eq, getTableColumns, inArray, or, sql, type InferSelectModel } from 'drizzle-orm';
+import { and, arrayContains, asc, eq, getTableColumns, gte, inArray, or, sql, type InferSelectModel, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db, DbExecutor } from '../../../db/database';
 import { auditLogs } from '../../storage/audit-log.table';
 import type { AuditedResource } from '../audited-resource';
 import { WITHHELD } from '../record-snapshot';
 import { versionEntryOf, type Snapshot, type VersionEntry, type VersionKind } from './record-version';
-import { Timeline } from './timeline';
+import { Replayed, Timeline } from './timeline';
+import { versionCacheOf, type VersionCache } from './version-cache';
 
 /** A record's timeline and its live row (undefined: it does not exist now), read at one instant. */
 export interface RecordTimeline<T extends PgTable> {
@@ -19,14 +20,16 @@ export interface RecordTimeline<T extends PgTable> {
  * a change and its row commit together, and the timeline checks one against the other.
  */
 export function readRecordTimeline<T extends PgTable>(db: Db, resource: AuditedResource<T>, id: unknown): Promise<RecordTimeline<T>> {
-  return db.transaction((tx) => recordTimelineIn(tx, resource, id), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+  return db.transaction((tx) => recordTimelineIn(db, tx, resource, id), { isolationLevel: 'repeatable read', accessMode: 'read only' });
 }
 
 /**
- * The record's timeline as `tx` sees it, with its live row; `lock` locks that row until `tx` ends,
- * first, so that no change of it commits between reading it and reading its versions.
+ * The record's timeline as `tx` (a transaction of `db`) sees it, with its live row; `lock` locks
+ * that row until `tx` ends, first, so that no change of it commits between reading it and reading
+ * its versions.
  */
 export async function recordTimelineIn<T extends PgTable>(
+  db: Db,
   tx: DbExecutor,
   resource: AuditedResource<T>,
   id: unknown,
@@ -35,18 +38,45 @@ export async function recordTimelineIn<T extends PgTable>(
   const idColumn = getTableColumns(resource.table)[resource.idField] as PgColumn;
   const select = tx.select().from(resource.table as PgTable).where(eq(idColumn, id));
   const [live] = (await (lock ? select.for('update') : select)) as InferSelectModel<T>[];
-  const versions = await versionsOf(tx, resource, String(id));
-  const fields = { id: resource.idField, owner: resource.ownerField, recorded: resource.fields };
-  return { live, timeline: Timeline.replay(versions, fields, live === undefined ? undefined : resource.snapshot(live)) };
+  const replayed = await replayedVersionsOf(versionCacheOf(db), tx, resource, String(id));
+  return { live, timeline: Timeline.of(replayed, live === undefined ? undefined : resource.snapshot(live)) };
 }
 
 /**
- * Every version of the record, in the order they were made: the `success` rows of its create,
- * update, delete and restore actions that name it, alone (`resource_id`, served by the trail's
- * resource index) or among others (`resource_ids`, its GIN index; such a row keeps each record's
- * part in `details.byRecord`). Only that part of a row is read.
+ * Every version of the record, in the order they were made, replayed: those `cache` keeps and
+ * those written since, if the first and last kept are both in `tx`'s view of the trail (the first
+ * is gone once retention dropped its month; the last not yet there for a transaction that started
+ * before another request kept it); or all of them, read afresh. One statement reads both ends and
+ * what follows them.
  */
-async function versionsOf(tx: DbExecutor, resource: AuditedResource, id: string): Promise<VersionEntry[]> {
+async function replayedVersionsOf(cache: VersionCache, tx: DbExecutor, resource: AuditedResource, id: string): Promise<Replayed> {
+  const key = `${resource.type}:${id}`;
+  const kept = cache.get(key);
+  const fields = { id: resource.idField, owner: resource.ownerField, recorded: resource.fields };
+  if (kept) {
+    const first = kept.versions[0]!.id;
+    const last = kept.versions.at(-1)!.id;
+    const read = await versionsOf(tx, resource, id, or(eq(auditLogs.id, first), gte(auditLogs.id, last)));
+    if (read[0]?.id === first && read.some((version) => version.id === last)) {
+      const since = read.filter((version) => version.id > last);
+      if (since.length === 0) return kept;
+      const replayed = Replayed.of([...kept.versions, ...since], fields);
+      cache.set(key, replayed);
+      return replayed;
+    }
+  }
+  const replayed = Replayed.of(await versionsOf(tx, resource, id), fields);
+  cache.set(key, replayed);
+  return replayed;
+}
+
+/**
+ * The versions of the record (those `among` selects, or all), in the order they were made: the
+ * `success` rows of its create, update, delete and restore actions that name it, alone
+ * (`resource_id`, served by the trail's resource index) or among others (`resource_ids`, its GIN
+ * index; such a row keeps each record's part in `details.byRecord`). Only that part is read.
+ */
+async function versionsOf(tx: DbExecutor, resource: AuditedResource, id: string, among?: SQL): Promise<VersionEntry[]> {
   const { create, update, delete: remove, restore } = resource.actions;
   const kinds = new Map<string, VersionKind>([
     [create.name, 'create'],
@@ -71,6 +101,7 @@ async function versionsOf(tx: DbExecutor, resource: AuditedResource, id: string)
         eq(auditLogs.resourceType, resource.type),
         inArray(auditLogs.action, [...kinds.keys()]),
         or(eq(auditLogs.resourceId, id), and(sql`cardinality(${auditLogs.resourceIds}) > 0`, arrayContains(auditLogs.resourceIds, [id]))),
+        among,
       ),
     )
     .orderBy(asc(auditLogs.id));

@@ -44,9 +44,9 @@ export interface StateAt {
  */
 export class Timeline {
   private constructor(
-    readonly versions: readonly VersionEntry[],
-    private readonly states: readonly RecordState[],
-    private readonly fields: TimelineFields,
+    private readonly replayed: Replayed,
+    /** Stretches found unknown by the live record, from the first to the last. */
+    private readonly unknownSinceLive: number,
   ) {}
 
   /**
@@ -54,16 +54,85 @@ export class Timeline {
    * that does not exist now (`undefined`).
    */
   static replay(versions: readonly VersionEntry[], fields: TimelineFields, live: Snapshot | undefined): Timeline {
+    return Timeline.of(Replayed.of(versions, fields), live);
+  }
+
+  /** The timeline of versions already replayed, checked against the record's live row now. */
+  static of(replayed: Replayed, live: Snapshot | undefined): Timeline {
+    return new Timeline(replayed, replayed.firstStretchDisagreeingWith(live));
+  }
+
+  get versions(): readonly VersionEntry[] {
+    return this.replayed.versions;
+  }
+
+  /**
+   * The state in effect at `instant`: the one the last version counting from `instant` or earlier
+   * brought. Versions are in the order they were made, which their instants (their transactions'
+   * starts) need not follow: a change that waited for another's lock started first but came
+   * second, and counts from its start with everything before it.
+   */
+  at(instant: Date): StateAt {
+    for (let index = this.versions.length - 1; index >= 0; index--) {
+      const version = this.versions[index]!;
+      if (version.at.getTime() <= instant.getTime()) return { state: this.stateOf(index + 1), version };
+    }
+    return { state: this.stateOf(0), version: undefined };
+  }
+
+  /** The state now, as the trail and the live record agree on it. */
+  get latest(): RecordState {
+    return this.stateOf(this.versions.length);
+  }
+
+  private stateOf(stretch: number): RecordState {
+    return stretch >= this.unknownSinceLive ? UNKNOWN : this.replayed.stateOf(stretch);
+  }
+
+  /** Who owned the record when the trail last named its owner; undefined if it never did. */
+  get lastOwner(): string | undefined {
+    const { owner } = this.replayed.fields;
+    for (let index = this.versions.length - 1; index >= 0; index--) {
+      const { change, ownerIds } = this.versions[index]!;
+      const named = change.after?.[owner] ?? change.before?.[owner] ?? change.changes?.[owner]?.to ?? (ownerIds.length === 1 ? ownerIds[0] : undefined);
+      if (typeof named === 'string') return named;
+    }
+    return undefined;
+  }
+}
+
+const fromValues = (changes: Readonly<Record<string, FieldChange>> | undefined) =>
+  Object.fromEntries(Object.entries(changes ?? {}).map(([field, change]) => [field, change.from]));
+
+const toValues = (changes: Readonly<Record<string, FieldChange>>) =>
+  Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change.to]));
+
+/**
+ * A record's versions replayed into its states, checked against one another but not yet against
+ * its live row: immutable, so the replay of a long history is kept with its versions and reused
+ * (see `VersionCache`) while only the live row is compared afresh on each read.
+ */
+export class Replayed {
+  private constructor(
+    readonly versions: readonly VersionEntry[],
+    readonly fields: TimelineFields,
+    /** The state of each stretch, as the versions tell it. */
+    private readonly states: readonly RecordState[],
+    /** Stretches found unknown, as `[first, last]` ranges. */
+    private readonly unknown: readonly (readonly [number, number])[],
+    /** Field → the stretch from which its value in the last state is known to hold. */
+    private readonly shownSince: ReadonlyMap<string, number>,
+    private readonly checked: readonly string[],
+  ) {}
+
+  /** Replays `versions`, in the order they were made. */
+  static of(versions: readonly VersionEntry[], fields: TimelineFields): Replayed {
     const checked = [fields.id, fields.owner, ...fields.recorded.diffed].filter((field) => !fields.recorded.sensitive.has(field));
-    const states: RecordState[] = [versions.length === 0 ? (live ? UNKNOWN : ABSENT) : versions[0]!.kind === 'create' ? ABSENT : UNKNOWN];
-    const uncertain = new Set<number>();
-    /** Field → the stretch from which its value in the current state is known to hold. */
+    const states: RecordState[] = [versions.length === 0 || versions[0]!.kind === 'create' ? ABSENT : UNKNOWN];
+    const unknown: [number, number][] = [];
     let shownSince = new Map<string, number>();
-    const markFrom = (first: number, last: number) => {
-      for (let stretch = first; stretch <= last; stretch++) uncertain.add(stretch);
-    };
-    /** Marks the stretches a disagreement of `field` (or of existence, when undefined) lies in. */
-    const disagreement = (field: string | undefined, upTo: number) => markFrom(field === undefined ? upTo : (shownSince.get(field) ?? upTo), upTo);
+    /** Marks the stretches a disagreement of `field` (or of existence, when undefined) found before `upTo` lies in. */
+    const disagreement = (field: string | undefined, upTo: number) => unknown.push([field === undefined ? upTo : (shownSince.get(field) ?? upTo), upTo]);
     const checkAgainst = (current: Snapshot, expected: Readonly<Record<string, unknown>>, fieldsChecked: Iterable<string>, upTo: number) => {
       for (const field of fieldsChecked) {
         if (checked.includes(field) && !isDeepStrictEqual(current[field], expected[field])) disagreement(field, upTo);
@@ -105,51 +174,30 @@ export class Timeline {
       }
       states.push(next);
     });
+    return new Replayed(versions, fields, states, unknown, shownSince, checked);
+  }
 
-    const last = states.length - 1;
-    const now = states[last]!;
-    if (live === undefined ? now.kind === 'present' : now.kind === 'absent') disagreement(undefined, last);
-    if (live !== undefined && now.kind === 'present') checkAgainst(now.snapshot, live, checked, last);
-    return new Timeline(
-      versions,
-      states.map((state, stretch) => (uncertain.has(stretch) ? UNKNOWN : state)),
-      fields,
-    );
+  /** The state of stretch `stretch` as the versions tell it. */
+  stateOf(stretch: number): RecordState {
+    return this.unknown.some(([first, last]) => first <= stretch && stretch <= last) ? UNKNOWN : this.states[stretch]!;
   }
 
   /**
-   * The state in effect at `instant`: the one the last version counting from `instant` or earlier
-   * brought. Versions are in the order they were made, which their instants (their transactions'
-   * starts) need not follow: a change that waited for another's lock started first but came
-   * second, and counts from its start with everything before it.
+   * The first stretch the live row shows to be unknown: where a change it shows, and no version
+   * holds, must lie (from the version that last showed the field, or the last one for the
+   * record's existence). After the last stretch when they agree.
    */
-  at(instant: Date): StateAt {
-    for (let index = this.versions.length - 1; index >= 0; index--) {
-      const version = this.versions[index]!;
-      if (version.at.getTime() <= instant.getTime()) return { state: this.states[index + 1]!, version };
+  firstStretchDisagreeingWith(live: Snapshot | undefined): number {
+    const last = this.states.length - 1;
+    const now = this.states[last]!;
+    if (this.versions.length === 0) return live === undefined ? last + 1 : 0;
+    if (live === undefined ? now.kind === 'present' : now.kind === 'absent') return last;
+    let first = last + 1;
+    if (live !== undefined && now.kind === 'present') {
+      for (const field of this.checked) {
+        if (!isDeepStrictEqual(now.snapshot[field], live[field])) first = Math.min(first, this.shownSince.get(field) ?? last);
+      }
     }
-    return { state: this.states[0]!, version: undefined };
-  }
-
-  /** The state now, as the trail and the live record agree on it. */
-  get latest(): RecordState {
-    return this.states[this.states.length - 1]!;
-  }
-
-  /** Who owned the record when the trail last named its owner; undefined if it never did. */
-  get lastOwner(): string | undefined {
-    const { owner } = this.fields;
-    for (let index = this.versions.length - 1; index >= 0; index--) {
-      const { change, ownerIds } = this.versions[index]!;
-      const named = change.after?.[owner] ?? change.before?.[owner] ?? change.changes?.[owner]?.to ?? (ownerIds.length === 1 ? ownerIds[0] : undefined);
-      if (typeof named === 'string') return named;
-    }
-    return undefined;
+    return first;
   }
 }
-
-const fromValues = (changes: Readonly<Record<string, FieldChange>> | undefined) =>
-  Object.fromEntries(Object.entries(changes ?? {}).map(([field, change]) => [field, change.from]));
-
-const toValues = (changes: Readonly<Record<string, FieldChange>>) =>
-  Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change.to]));
