@@ -30,9 +30,9 @@ export interface Restored<T extends PgTable> {
 /**
  * Sets the record back to the state in effect at `asOf`, in the caller's transaction: the fields
  * its versions keep track of (the diffed ones) on the live record; or, if it was deleted since,
- * inserts it again with its id and every field of the snapshot but those the table sets itself on
- * each change (`$onUpdate`, such as `updatedAt`) and those never recorded (ignored: their
- * defaults). Refused, writing nothing, when that state is unknown (a gap in the trail), keeps
+ * inserts it again with its id and every field of the snapshot. Either way, fields the table sets
+ * itself on each change (`$onUpdate`, such as `updatedAt`) are left to it, and fields never
+ * recorded (ignored) keep their value, or their default when inserted. Refused, writing nothing, when that state is unknown (a gap in the trail), keeps
  * withheld values, or is the record's absence (`asOf` before its creation or after a deletion).
  * The write happens here, before the change's row is sent, so that the row holds the record as
  * the database stored it.
@@ -48,25 +48,41 @@ export async function restoreRecord<T extends PgTable>(tx: DbExecutor, resource:
   if (withheld.length > 0) throw refuse(new HistoryIncomplete('withheld', withheld), { reason: 'fields_withheld', fields: withheld });
 
   const past = recordOf(resource, state.snapshot) as Record<string, unknown>;
-  const columns = getTableColumns(resource.table) as Record<string, PgColumn>;
-  const table: PgTable = resource.table;
   const restoredTo = { restoredTo: asOf.toISOString(), version: String(version!.id) };
   if (live) {
-    const kept = new Set<string>([resource.idField, resource.ownerField]);
-    const values = Object.fromEntries(resource.fields.diffed.filter((field) => !kept.has(field)).map((field) => [field, past[field]]));
-    const [record] = (await tx.update(table).set(values).where(eq(columns[resource.idField]!, id)).returning()) as InferSelectModel<T>[];
-    return {
-      record: record!,
-      details: { ...restoredTo, recreated: false, changes: resource.changes(live, record!), after: resource.snapshot(record!) },
-    };
+    const record = await updateBack(tx, resource, id, past);
+    return { record, details: { ...restoredTo, recreated: false, changes: resource.changes(live, record), after: resource.snapshot(record) } };
   }
-  const values = Object.fromEntries(
-    resource.fields.snapshot.filter((field) => columns[field]!.onUpdateFn === undefined).map((field) => [field, past[field]]),
-  );
-  const [record] = (await tx
+  const record = await insertAgain(tx, resource, { ...past, [resource.idField]: id, [resource.ownerField]: ownerId });
+  return { record, details: { ...restoredTo, recreated: true, after: resource.snapshot(record) } };
+}
+
+/** The fields the table sets itself on each change (`$onUpdate`), which a restore leaves to it. */
+function setByTable(resource: AuditedResource): (field: string) => boolean {
+  const columns = getTableColumns(resource.table) as Record<string, PgColumn>;
+  return (field) => columns[field]!.onUpdateFn !== undefined;
+}
+
+/** Sets the live record's diffed fields (not its id or owner) to their values in `past`. */
+async function updateBack<T extends PgTable>(tx: DbExecutor, resource: AuditedResource<T>, id: unknown, past: Record<string, unknown>): Promise<InferSelectModel<T>> {
+  const idColumn = (getTableColumns(resource.table) as Record<string, PgColumn>)[resource.idField]!;
+  const kept = new Set<string>([resource.idField, resource.ownerField]);
+  const isSetByTable = setByTable(resource);
+  const fields = resource.fields.diffed.filter((field) => !kept.has(field) && !isSetByTable(field));
+  const table: PgTable = resource.table;
+  const [record] = await tx.update(table).set(Object.fromEntries(fields.map((field) => [field, past[field]]))).where(eq(idColumn, id)).returning();
+  return record as InferSelectModel<T>;
+}
+
+/** Inserts the record again with the snapshot's fields, its identity included (`OVERRIDING SYSTEM VALUE`). */
+async function insertAgain<T extends PgTable>(tx: DbExecutor, resource: AuditedResource<T>, past: Record<string, unknown>): Promise<InferSelectModel<T>> {
+  const isSetByTable = setByTable(resource);
+  const fields = resource.fields.snapshot.filter((field) => !isSetByTable(field));
+  const table: PgTable = resource.table;
+  const [record] = await tx
     .insert(table)
     .overridingSystemValue()
-    .values({ ...values, [resource.idField]: id, [resource.ownerField]: ownerId })
-    .returning()) as InferSelectModel<T>[];
-  return { record: record!, details: { ...restoredTo, recreated: true, after: resource.snapshot(record!) } };
+    .values(Object.fromEntries(fields.map((field) => [field, past[field]])))
+    .returning();
+  return record as InferSelectModel<T>;
 }
