@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
     const jwtSecret = randomBytes(32).toString('base64url');
     const serving = await database.servingUrl();
-    const server = await startBenchServer({ audit: true, seal: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+    const server = await startBenchServer({ audit: true, seal: true, backstop: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
     const token = await signToken(jwtSecret, { sub: 'bench-admin', role: 'admin', expiresIn: '2h' });
     const lines = [
       `| Format | rows | seconds | rows/s | MB | server RSS before → peak MB |`,

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const jwtSecret = randomBytes(32).toString('base64url');
     const fixture = await seedDatabase(direct, jwtSecret);
     const serving = await database.servingUrl();
-    const server = await startBenchServer({ audit: true, seal: false, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+    const server = await startBenchServer({ audit: true, seal: false, backstop: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
     cleanups.push(() => server.stop());
     log(`History of an item with ${versions.toLocaleString('en-US')} versions`);
     log(`  machine : ${describeMachine()}`);

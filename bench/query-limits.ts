@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const jwtSecret = randomBytes(32).toString('base64url');
     const fixture = await seedDatabase(direct, jwtSecret);
     const serving = await database.servingUrl();
-    server = await startBenchServer({ audit: true, seal: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+    server = await startBenchServer({ audit: true, seal: true, backstop: true, signingKey: benchSigningKey(), databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
     log('Query limits: what a refused document costs the server');
     log(`  machine : ${describeMachine()}`);
     log(`  database: ${database.description}`);

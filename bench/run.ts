@@ -6,13 +6,16 @@
  *
  * - P1: an admin lists 100 items of other users (target: ON reaches ≥ 0.80 of OFF's throughput);
  * - P2: an owner updates an item's title (target ≥ 0.85);
- * - P4: P2 with 32 writers, the trail ON on both sides and only the sealer ON or OFF, each side on
- *   a fresh database of its own, so one side's sealer never seals the other's rows (target ≥ 0.95);
+ * - P4: P2 with 32 writers, the trail ON on both sides and only the sealer ON or OFF (target ≥ 0.95);
  *   then how long rows waited for their seal (p99 ≤ 2 s), and how fast `--verify-rows` more rows
- *   are sealed and the whole trail verified (≥ 100,000 rows/s).
+ *   are sealed and the whole trail verified (≥ 100,000 rows/s);
+ * - P5: P2 with the trail ON on both sides and only the database's audit backstop ON or OFF
+ *   (target ≥ 0.95: the backstop must not cost the API's writes).
  *
- * The database is a fresh one on the local PostgreSQL (`DATABASE_URL`, else
- * {@link DEFAULT_ADMIN_URL}), dropped at the end; the embedded PGlite if none answers. A missed
+ * Each side stands on a fresh database of its own on the local PostgreSQL (`DATABASE_URL`, else
+ * {@link DEFAULT_ADMIN_URL}), seeded alike and dropped at the end (`sides.ts`): one side's sealer
+ * never seals the other's rows, and the audit-OFF side has no backstop to record its changes. The
+ * embedded PGlite if no PostgreSQL answers. A missed
  * target still exits 0, since this is a report; failed requests or a broken setup exit 1.
  *
  * Modules under `src/` are imported as `#src/…` (package.json `imports`): TypeScript reads the
@@ -22,18 +25,19 @@ import './production-mode';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { connectDatabase, type Database } from '#src/db/database';
+import { connectDatabase } from '#src/db/database';
 import { BENCHMARKS_DOC, writeBenchmarkFigures } from './benchmarks-doc';
 import { DEFAULT_ADMIN_URL, createBenchDatabase } from './database';
+import { startPair, type Compared, type Pair, type PairContext } from './sides';
 import { compareSideBySide, type Comparison, type LoadPlan } from './load';
 import { measureMiddlewareOverhead } from './micro';
 import { sealAndVerify, sealLag, type SealAndVerify, type SealLag } from './integrity';
 import { describeMachine, formatComparison, loadAverage, formatMicro, formatRun, markdownSummary } from './report';
 import { scenarios, sendOnce, type Scenario } from './scenarios';
-import { SEEDED_ITEMS, SEEDED_USERS, recordsAuditedBy, seedDatabase, type Fixture } from './seed';
-import { benchSigningKey, startBenchServer, type BenchServer } from './servers';
+import { SEEDED_ITEMS, SEEDED_USERS, recordsAuditedBy, seedDatabase } from './seed';
+import { benchSigningKey } from './servers';
 
-const USAGE = 'usage: npm run bench [-- --rounds N --seconds S --warmup S --connections N --verify-rows N --only P1,P2,P4]';
+const USAGE = 'usage: npm run bench [-- --rounds N --seconds S --warmup S --connections N --verify-rows N --only P1,P2,P4,P5]';
 
 interface BenchPlan extends LoadPlan {
   /** Rows added, sealed and verified after P4. */
@@ -71,12 +75,6 @@ function parsePlan(args: string[]): BenchPlan {
 
 class UsageError extends Error {}
 
-/** The same API with the audit trail ON and OFF. */
-interface Sides {
-  readonly on: BenchServer;
-  readonly off: BenchServer;
-}
-
 /** Undone in reverse order at the end, on failure and on Ctrl-C. */
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -104,57 +102,48 @@ async function main(): Promise<void> {
   const micro = await measureMiddlewareOverhead({ warmupMs: 1000, sliceMs: 400, rounds: 5 });
   formatMicro(micro).forEach((line) => log(line));
 
-  const database = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_ADMIN_URL);
-  cleanups.push(() => database.drop());
-  log(`\n  database: ${database.description}`);
-  const direct = connectDatabase(database.url, { maxConnections: 1 });
-  cleanups.push(() => direct.close());
+  // The fixture every side's database is seeded to match; this first one is only its template.
+  const template = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_ADMIN_URL);
+  cleanups.push(() => template.drop());
+  const seeding = connectDatabase(template.url, { maxConnections: 1 });
   const jwtSecret = randomBytes(32).toString('base64url');
   const signingKey = benchSigningKey();
-  const fixture = await seedDatabase(direct, jwtSecret);
+  const fixture = await seedDatabase(seeding, jwtSecret).finally(() => seeding.close());
+  await template.drop();
+  log(`\n  database: ${template.description.replace(/fresh database \S+/, 'a fresh database per side')}`);
   log(`  data    : ${SEEDED_ITEMS.toLocaleString('en-US')} items dealt to ${SEEDED_USERS} users; the admin owns none`);
   log(
     `  load    : autocannon, ${plan.connections} connections, pipelining 1; per scenario a ${plan.warmupSeconds} s warm-up per side, ` +
       `then ${plan.rounds} × ${plan.roundSeconds} s per side in alternating order; medians compared`,
   );
+  log(`  servers : one Node process per side (NODE_ENV=production, pool of ${template.poolMax})`);
 
-  const serving = await database.servingUrl();
-  const startSide = async (audit: boolean) => {
-    const server = await startBenchServer({
-      audit,
-      seal: audit,
-      signingKey,
-      databaseUrl: serving.url,
-      checkServingRole: serving.checked,
-      poolMax: database.poolMax,
-      jwtSecret,
-    });
-    cleanups.push(() => server.stop());
-    return server;
-  };
-  const servers: Sides = { on: await startSide(true), off: await startSide(false) };
-  log(`  servers : one Node process per side (NODE_ENV=production, pool of ${database.poolMax}): ${servers.on.label} ${servers.on.url}, ${servers.off.label} ${servers.off.url}`);
-
+  const context: PairContext = { jwtSecret, signingKey, fixture, cleanups };
   const results: { scenario: Scenario; comparison: Comparison }[] = [];
   let sealing: { lag: SealLag; verify: SealAndVerify } | undefined;
+  let pair: { compared: Compared; sides: Pair } | undefined;
   for (const scenario of scenarios(fixture).filter((candidate) => !plan.only || plan.only.includes(candidate.id))) {
-    const sealer = scenario.compares === 'sealer' ? await sealerSides(jwtSecret, signingKey, fixture) : undefined;
-    const sides = sealer?.sides ?? servers;
-    if (!sealer) await checkAuditRows(scenario, servers, direct);
+    // P1 and P2 share their sides; each other comparison starts its own, once the last is stopped.
+    if (pair?.compared !== scenario.compares) {
+      await pair?.sides.stop();
+      pair = { compared: scenario.compares, sides: await startPair(scenario.compares, context) };
+    }
+    const sides = pair.sides;
+    await checkSides(scenario, sides);
     log(`\n${scenario.id}: ${scenario.title} (target: ON >= ${scenario.target.toFixed(2)} x OFF)`);
-    if (sealer) log(`  sides   : ${sealer.description}`);
-    const comparison = await compareSideBySide(sides, scenario, { ...plan, connections: scenario.connections ?? plan.connections }, (round, target, stats) =>
-      log(`  round ${round}  ${target.label.padEnd(10)} ${formatRun(stats)}`),
+    log(`  sides   : ${sides.description}`);
+    const comparison = await compareSideBySide({ on: sides.on.server, off: sides.off.server }, scenario, { ...plan, connections: scenario.connections ?? plan.connections }, (round, target, stats) =>
+      log(`  round ${round}  ${target.label.padEnd(12)} ${formatRun(stats)}`),
     );
     formatComparison(scenario, comparison).forEach((line) => log(line));
     results.push({ scenario, comparison });
-    if (sealer) {
-      const lag = await sealLag(sealer.on, 'update_item');
-      await sealer.expectOnlyOnSealed();
-      await sides.on.stop();
-      await sides.off.stop();
+    if (scenario.compares === 'sealer') {
+      const lag = await sealLag(sides.on.direct, 'update_item');
+      await expectOnlyOnSealed(sides);
+      await sides.stop();
+      pair = undefined;
       log(`  seal lag (row written to sealed, ${lag.rows.toLocaleString('en-US')} rows): p50 ${lag.p50Seconds.toFixed(2)} s, p99 ${lag.p99Seconds.toFixed(2)} s, max ${lag.maxSeconds.toFixed(2)} s  target p99 <= 2 s  ${lag.p99Seconds <= 2 ? 'PASS' : 'MISS'}`);
-      const verify = await sealAndVerify(sealer.on, signingKey, plan.verifyRows);
+      const verify = await sealAndVerify(sides.on.direct, signingKey, plan.verifyRows);
       log(
         `  ${verify.rows.toLocaleString('en-US')} rows more, in seals of 2,000: sealed at ${Math.round(verify.sealRowsPerSecond).toLocaleString('en-US')} rows/s; ` +
           `the whole trail (${verify.verifiedRows.toLocaleString('en-US')} rows) verified at ${Math.round(verify.verifyRowsPerSecond).toLocaleString('en-US')} rows/s` +
@@ -166,7 +155,7 @@ async function main(): Promise<void> {
 
   await cleanUp();
   const minutes = (performance.now() - startedAt) / 60_000;
-  const summary = markdownSummary({ machine, database: database.description, command: typed, results, micro, sealing });
+  const summary = markdownSummary({ machine, database: template.description.replace(/fresh database \S+/, 'a fresh database per side'), command: typed, results, micro, sealing });
   log(`\nFinished in ${minutes.toFixed(1)} min (load average now: ${loadAverage()}).\n`);
   summary.forEach((line) => log(line));
   if (!plan.only) {
@@ -175,62 +164,30 @@ async function main(): Promise<void> {
   }
 }
 
-/**
- * P4's two sides: the trail ON on both, the sealer only on one, each on a fresh database of its
- * own seeded alike (the same item ids, the same tokens), so the sealer never works for the OFF side.
- */
-async function sealerSides(jwtSecret: string, signingKey: string, fixture: Fixture) {
-  const side = async (seal: boolean) => {
-    const database = await createBenchDatabase(process.env.DATABASE_URL || DEFAULT_ADMIN_URL);
-    cleanups.push(() => database.drop());
-    // Two connections, as `npm run audit:verify` opens: it recounts the rollups beside its walk.
-    const direct = connectDatabase(database.url, { maxConnections: 2 });
-    cleanups.push(() => direct.close());
-    const seeded = await seedDatabase(direct, jwtSecret);
-    if (seeded.ownItemIds.join() !== fixture.ownItemIds.join()) throw new Error('the P4 databases were not seeded alike');
-    const serving = await database.servingUrl();
-    const server = await startBenchServer({
-      audit: true,
-      seal,
-      label: `sealer ${seal ? 'ON' : 'OFF'}`,
-      signingKey,
-      databaseUrl: serving.url,
-      checkServingRole: serving.checked,
-      poolMax: database.poolMax,
-      jwtSecret,
-    });
-    cleanups.push(() => server.stop());
-    return { database, direct, server };
-  };
-  const on = await side(true);
-  const off = await side(false);
-  return {
-    sides: { on: on.server, off: off.server },
-    on: on.direct,
-    description: `${on.server.label} on ${on.database.description}; ${off.server.label} on a second one`,
-    /** Proves the sides differ in sealing only: both wrote rows, only the ON side's are sealed. */
-    async expectOnlyOnSealed() {
-      for (const [side, sealed] of [[on, true], [off, false]] as const) {
-        const [row] = await side.direct.sql<{ rows: number; seals: number }[]>`
-          select (select count(*)::int from audit_logs where action = 'update_item') as rows, (select count(*)::int from audit_seals) as seals`;
-        if (row!.rows === 0 || (row!.seals > 0) !== sealed) throw new Error(`P4: ${side.server.label} wrote ${row!.rows} rows and ${row!.seals} seals`);
-      }
-    },
-  };
+/** Proves the P4 sides differ in sealing only: both wrote rows, only the ON side's are sealed. */
+async function expectOnlyOnSealed(sides: Pair): Promise<void> {
+  for (const [side, sealed] of [[sides.on, true], [sides.off, false]] as const) {
+    const [row] = await side.direct.sql<{ rows: number; seals: number }[]>`
+      select (select count(*)::int from audit_logs where action = 'update_item') as rows, (select count(*)::int from audit_seals) as seals`;
+    if (row!.rows === 0 || (row!.seals > 0) !== sealed) throw new Error(`P4: ${side.server.label} wrote ${row!.rows} rows and ${row!.seals} seals`);
+  }
 }
 
 /**
- * Before measuring, proves the two servers differ only in auditing: one request of `scenario`
- * leaves audit rows naming every record it touched with the trail ON, and none with it OFF.
+ * Before measuring, proves the sides differ only in what they compare: one request of `scenario`
+ * leaves audit rows naming every record it touched on each side that audits and none on the
+ * other, and no side's database records the API's change a second time (backstop rows name no
+ * request: each side holds exactly as many change rows as the API wrote).
  */
-async function checkAuditRows(scenario: Scenario, servers: Sides, direct: Database): Promise<void> {
-  for (const side of ['on', 'off'] as const) {
-    const { requestId } = await sendOnce(scenario, servers[side]);
-    const records = await recordsAuditedBy(direct, requestId);
-    const expected = side === 'on' ? scenario.recordsAuditedPerRequest : 0;
-    if (records !== expected) {
-      throw new Error(`${scenario.id} against ${servers[side].label} left audit rows naming ${records} records, expected ${expected}`);
-    }
+async function checkSides(scenario: Scenario, sides: Pair): Promise<void> {
+  for (const side of [sides.on, sides.off]) {
+    const { requestId } = await sendOnce(scenario, side.server);
+    const records = await recordsAuditedBy(side.direct, requestId);
+    const expected = side.spec.audit ? scenario.recordsAuditedPerRequest : 0;
+    if (records !== expected) throw new Error(`${scenario.id} against ${side.server.label} left audit rows naming ${records} records, expected ${expected}`);
+    const [outside] = await side.direct.sql<{ rows: number }[]>`
+      select count(*)::int as rows from audit_logs where details ? 'database' and action <> 'create_item'`;
+    if (outside!.rows !== 0) throw new Error(`${scenario.id} against ${side.server.label}: its database recorded ${outside!.rows} changes outside the API`);
   }
 }
 

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     const fixture = await seedDatabase(direct, jwtSecret);
     const serving = await database.servingUrl();
     const start = async (audit: boolean) => {
-      const server = await startBenchServer({ audit, seal: false, signingKey, databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
+      const server = await startBenchServer({ audit, seal: false, backstop: true, signingKey, databaseUrl: serving.url, checkServingRole: serving.checked, poolMax: database.poolMax, jwtSecret });
       cleanups.push(() => server.stop());
       return server;
     };
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     cleanups.push(() => emptyDirect.close());
     await seedDatabase(emptyDirect, jwtSecret);
     const emptyServing = await emptyTrail.servingUrl();
-    const onEmpty = await startBenchServer({ audit: true, seal: false, signingKey, databaseUrl: emptyServing.url, checkServingRole: emptyServing.checked, poolMax: emptyTrail.poolMax, jwtSecret });
+    const onEmpty = await startBenchServer({ audit: true, seal: false, backstop: true, signingKey, databaseUrl: emptyServing.url, checkServingRole: emptyServing.checked, poolMax: emptyTrail.poolMax, jwtSecret });
     cleanups.push(() => onEmpty.stop());
     log(`Trail at scale: ${rows.toLocaleString('en-US')} rows`);
     log(`  machine : ${describeMachine()}`);

@@ -1,12 +1,13 @@
 import type { LoadProfile, LoadTarget } from './load';
 import { BENCH_ACCESS_REASON, type Fixture } from './seed';
+import type { Compared } from './sides';
 
 /** One measured operation and the throughput ratio (ON / OFF) it should reach. */
 export interface Scenario extends LoadProfile {
   readonly id: string;
   readonly title: string;
-  /** What ON and OFF differ in: the audit trail (P1, P2), or only the sealer, the trail ON on both sides (P4). */
-  readonly compares: 'audit' | 'sealer';
+  /** What ON and OFF differ in: the audit trail (P1, P2), or with the trail ON on both sides only the sealer (P4) or the database's audit backstop (P5). */
+  readonly compares: Compared;
   /** Concurrent connections, when not the plan's. */
   readonly connections?: number;
   /** Minimum acceptable ON/OFF throughput ratio. */
@@ -24,7 +25,7 @@ let updateSequence = 0;
 /** Writers of P4. */
 export const P4_WRITERS = 32;
 
-/** P1 (admin reads other users' items), P2 (an owner updates their items) and P4 (P2 by 32 writers, sealer ON / OFF). */
+/** P1 (admin reads other users' items), P2 (an owner updates their items), P4 (P2 by 32 writers, sealer ON / OFF) and P5 (P2, backstop ON / OFF). */
 export function scenarios(fixture: Fixture): Scenario[] {
   const listBody = JSON.stringify({ query: `query BenchAdminList { items(first: ${PAGE_SIZE}) { nodes { ${ITEM_FIELDS} } } }` });
   const updateQuery =
@@ -58,6 +59,8 @@ export function scenarios(fixture: Fixture): Scenario[] {
     p2,
     // The trail ON on both sides: what the sealer costs writers, at the concurrency where it could hurt.
     { ...p2, id: 'P4', title: `${P4_WRITERS} writers update items (updateItem), sealer ON / OFF`, compares: 'sealer', connections: P4_WRITERS, target: 0.95 },
+    // The trail ON on both sides: what the database's backstop costs the API's own writes.
+    { ...p2, id: 'P5', title: 'owner updates an item title (updateItem), audit backstop ON / OFF', compares: 'backstop', target: 0.95 },
   ];
 }
 

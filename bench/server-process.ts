@@ -31,7 +31,12 @@ process.once('message', async (request: ServerStartRequest) => {
       RATE_LIMIT_ANONYMOUS: '0',
       RATE_LIMIT_PER_PROCESS: '0',
     });
-    server = await startServer(config, pino({ level: 'silent' }), { audit: request.audit, seal: request.seal, checkServingRole: request.checkServingRole });
+    server = await startServer(config, pino({ level: 'silent' }), {
+      audit: request.audit,
+      seal: request.seal,
+      backstop: request.backstop,
+      checkServingRole: request.checkServingRole,
+    });
   } catch (error) {
     reply({ error: error instanceof Error ? error.message : String(error) });
     process.disconnect();

@@ -14,6 +14,8 @@ export interface ServerStartRequest {
   readonly audit: boolean;
   /** Whether the server runs the sealer (P4 compares both); off with the audit OFF. */
   readonly seal: boolean;
+  /** Whether its database has the audit backstop (P5 compares both); not with the audit OFF. */
+  readonly backstop: boolean;
   /** The seal-signing key (PKCS#8, base64), which production requires. */
   readonly signingKey: string;
   /** How the report names it; `audit ON` or `audit OFF` by default. */
@@ -30,7 +32,7 @@ export type ServerStartReply = { readonly url: string } | { readonly error: stri
 
 /** One API server in a child process. */
 export interface BenchServer {
-  /** `audit ON`, `audit OFF`, or P4's `sealer ON` / `sealer OFF` (the trail ON on both). */
+  /** `audit ON`, `audit OFF`, P4's `sealer ON` / `sealer OFF` or P5's `backstop ON` / `backstop OFF` (the trail ON on both). */
   readonly label: string;
   readonly url: string;
   /** The server process, for reading its memory under `/proc`. */

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { AuditTrail, discardingAuditSink, ensureAuditMonths, loadOrCreateDevSigningKey, Sealer, startAuditUpkeep } from './audit/wiring';
+import { assertBackstops, AuditTrail, discardingAuditSink, ensureAuditMonths, loadOrCreateDevSigningKey, Sealer, startAuditUpkeep } from './audit/wiring';
 import type { TokenKeySource } from './auth/token-verifier';
 import { createTokenVerifier } from './auth/token-verifier';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
@@ -14,7 +14,7 @@ import { AuditIntegrityService } from './audit-logs/integrity/audit-integrity.se
 import { Metrics } from './metrics';
 import { Admission } from './pipeline';
 import type { ApiFeature } from './api/feature';
-import { auditActionsOf } from './graphql/audit-actions';
+import { auditActionsOf, auditedResourcesOf } from './graphql/audit-actions';
 import { API_FEATURES } from './graphql/features';
 
 /** A started API: its base URL and how to shut it down cleanly. */
@@ -50,6 +50,12 @@ export interface ServerOptions {
    * can be measured against it. Defaults to `true`.
    */
   readonly seal?: boolean;
+  /**
+   * Benchmark only (`npm run bench`), like `audit`: `false` starts on a database whose audit
+   * backstop was dropped, so the backstop's cost can be measured against it. Defaults to `true`:
+   * the server refuses to start while a declared resource's backstop is missing or disabled.
+   */
+  readonly backstop?: boolean;
 }
 
 /**
@@ -66,12 +72,14 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
 
   const url = config.databaseUrl ?? embedded!.url;
   const maxConnections = embedded ? 1 : config.databasePoolMax;
-  const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts });
+  const poolMode = embedded ? 'session' : config.databasePoolMode;
+  const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts, poolMode });
   const metrics = new Metrics({ maxOperationNames: config.metrics?.maxOperationNames });
   metrics.observePool(database.poolUsage, maxConnections);
   let sealing: { stop(): Promise<void> } | undefined;
   try {
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
+    if (audit && options.backstop !== false) await assertBackstops(database.sql, auditedResourcesOf(features));
     await ensureAuditMonths(database.db);
     sealing = audit && options.seal !== false ? await startSealing(config, logger, embedded ? database : undefined, url) : undefined;
     // From the database, not the sealer: any replica reports it, whichever one holds the sealer lease.
@@ -121,7 +129,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
  */
 async function startSealing(config: AppConfig, logger: Logger, embedded: Database | undefined, url: string): Promise<{ stop(): Promise<void> }> {
   const signingKey = await sealSigningKey(config, logger);
-  const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer' });
+  const own = embedded ? undefined : connectDatabase(url, { maxConnections: 1, applicationName: 'audited-graphql-api sealer', poolMode: config.databasePoolMode });
   const sealer = new Sealer({ sql: (own ?? embedded)!.sql, signingKey, intervalMs: config.auditSealIntervalMs, logger });
   sealer.start();
   return {

@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { IRule } from 'graphql-shield';
-import type { AuditAction } from '../audit';
+import type { AuditAction, AuditedResource } from '../audit';
 import type { Context } from './context';
 import type { NodeType } from './global-id';
 import type { Node } from './node';
@@ -37,6 +37,11 @@ export interface ApiFeature {
   };
   /** The global-id types of its objects that implement `Node`; the schema build fails for one left out. */
   readonly nodes?: readonly NodeSource[];
-  /** The audit actions it records: its resources' (`Object.values(resource.actions)`) and its own. */
+  /**
+   * The audited resources it declares (`auditedResource`): their actions join the trail's registry,
+   * and the server starts only while each one's database backstop is installed as declared.
+   */
+  readonly resources?: readonly AuditedResource[];
+  /** The audit actions it records besides its resources' own. */
   readonly auditActions?: readonly AuditAction[];
 }

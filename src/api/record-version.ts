@@ -1,15 +1,8 @@
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import type { RecordVersion as Version } from '../audit';
+import { ChangeSource } from './change-source.enum';
 import { ConnectionType } from './connection';
 import type { PageSpec } from './page';
-
-/** The GraphQL enum of where a change was made; `satisfies` keeps it to the trail's sources, all of them. */
-export const ChangeSource = { API: 'API', DATABASE: 'DATABASE' } as const satisfies { readonly [S in Version['source']]: S };
-
-registerEnumType(ChangeSource, {
-  name: 'ChangeSource',
-  description: 'Where a change was made: through this API, or straight in the database (recorded by its trigger).',
-});
 
 /** One version of an audited record, as any resource's `history` lists them. */
 @ObjectType('RecordVersion', {

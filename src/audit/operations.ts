@@ -11,6 +11,7 @@ export { adminReadOf } from './model/audited-resource';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './model/audit-outcome';
 export type { AuditActionRegistry, AuditActivity } from './model/audit-actions';
 export { postgresAuditSink, type AuditSink } from './storage/audit-sink';
+export { backstopProblems, backstopSql } from './storage/backstop';
 export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './storage/audit-retention';
 export {
   auditRowHashes,
@@ -32,3 +33,4 @@ export {
   type HashedRow,
   type VerifyBundleResult,
 } from './integrity';
+export { CHANGE_SOURCES, changeOfRecord, DATABASE_SESSION_KEY, sourceOf, type ChangeSource, type DatabaseSession } from './model/change-source';

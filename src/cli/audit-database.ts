@@ -4,6 +4,7 @@ import { createPublicKey } from 'node:crypto';
 import { publicKeyFromText, readDevSigningKey } from '../audit/operations';
 import { ConfigError } from '../config/config';
 import { parseSigningKey } from '../config/signing-key';
+import { parsePoolMode } from '../config/database-pooling';
 import { connectDatabase, type Database } from '../db/database';
 import { startEmbeddedPostgres } from '../db/embedded';
 
@@ -13,7 +14,7 @@ import { startEmbeddedPostgres } from '../db/embedded';
  * side (verify recounts the rollups while it walks the rows); the embedded database serves one.
  */
 export async function openTrail(url = setting('DATABASE_URL'), { connections = 1 }: { connections?: number } = {}): Promise<Database> {
-  if (url) return connectDatabase(url, { maxConnections: connections });
+  if (url) return connectDatabase(url, { maxConnections: connections, poolMode: parsePoolMode(setting('DATABASE_POOL_MODE')) });
   const embedded = await startEmbeddedPostgres(dataDir());
   const database = connectDatabase(embedded.url, { maxConnections: 1 });
   return {

@@ -10,7 +10,6 @@ import { runAuditExport } from '../audit-logs/export/audit-log.export';
 import { exportWindowOf } from '../audit-logs/export/audit-log.export-window';
 import { ConfigError } from '../config/config';
 import { InvalidInput } from '../core/errors';
-import { connectDatabase } from '../db/database';
 import { commandLineRun } from '../pipeline';
 import { openTrail, sealSigningKey, setting } from './audit-database';
 import { runCommand } from './command';
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
 
   // Two connections: the export's snapshot holds one while its audit row is written on the other.
   // Without a URL, the embedded database under DATA_DIR, which serves one (see streamAuditLogs).
-  const database = url ? connectDatabase(url, { maxConnections: 2 }) : await openTrail();
+  const database = await openTrail(url, { connections: 2 });
   try {
     const audit = commandLineRun(new AuditTrail({ db: database.db, actions: AUDIT_ACTIONS }), 'audit:export');
     let window;

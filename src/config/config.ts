@@ -4,6 +4,7 @@ import { parseAccessLogPolicy, parseAccessReasonPolicy, type AccessLogPolicy, ty
 import type { TokenPolicy } from './token-policy';
 import { DEFAULT_QUERY_LIMITS, QUERY_LIMIT_VARIABLES, type QueryLimitName, type QueryLimits } from './query-limits';
 import { DEFAULT_SESSION_TIMEOUTS, type SessionTimeouts } from './database-timeouts';
+import { parsePoolMode, type PoolMode } from './database-pooling';
 import { parseRateLimits, parseWebSocketLimits, type RateLimits, type WebSocketLimits } from './door-limits';
 import { ConfigError, nonEmpty, parseBoolean, parseDurationSetting, parseInteger, parseMilliseconds } from './settings';
 import type { MetricsExposure } from './metrics-exposure';
@@ -18,6 +19,8 @@ export interface AppConfig {
   readonly migrationDatabaseUrl: string | undefined;
   /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
   readonly databasePoolMax: number;
+  /** Whether `databaseUrl` is a pooler in transaction mode (PgBouncer), or a session of our own. */
+  readonly databasePoolMode: PoolMode;
   /** Statement, lock and idle-in-transaction limits of the serving connections. */
   readonly databaseTimeouts: SessionTimeouts;
   /** Where the embedded database and the generated development secret live. */
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl,
     migrationDatabaseUrl,
     databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
+    databasePoolMode: parsePoolMode(env.DATABASE_POOL_MODE),
     databaseTimeouts: {
       statementTimeoutMs: parseMilliseconds('DATABASE_STATEMENT_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.statementTimeoutMs),
       lockTimeoutMs: parseMilliseconds('DATABASE_LOCK_TIMEOUT_MS', env, DEFAULT_SESSION_TIMEOUTS.lockTimeoutMs),

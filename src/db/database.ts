@@ -2,6 +2,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 export type Db = PostgresJsDatabase;
 import type { SessionTimeouts } from '../config/database-timeouts';
+import type { PoolMode } from '../config/database-pooling';
 import { trackPoolUsage, type PoolUsage } from './pool-usage';
 import { reconnectBackoff, timeoutParameters } from './session-limits';
 /** A Drizzle handle that may be the pool or an open transaction. */
@@ -19,19 +20,33 @@ export interface Database {
 export interface DatabaseOptions {
   /** Pool size. The embedded server multiplexes one PGlite, which needs exactly one connection. */
   maxConnections?: number;
-  /** Limits for every session of the pool; none when omitted (migrations, tools). */
+  /**
+   * Limits for every session of the pool, sent as startup parameters; none when omitted
+   * (migrations, tools). In `transaction` pool mode they cannot be: see {@link applyRoleTimeouts}.
+   */
   timeouts?: SessionTimeouts;
+  /**
+   * `transaction`: `url` is a pooler in transaction mode (PgBouncer), which carries no prepared
+   * statement and refuses session parameters at startup, so neither is used. Defaults to `session`.
+   */
+  poolMode?: PoolMode;
   /** How the sessions show in `pg_stat_activity`; defaults to `audited-graphql-api`. */
   applicationName?: string;
 }
 
 /** Opens a postgres.js pool with Drizzle on top; the one code path for every kind of server. */
 export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const pooled = options.poolMode === 'transaction';
   const pool = postgres(url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     backoff: reconnectBackoff,
-    connection: { application_name: options.applicationName ?? 'audited-graphql-api', ...(options.timeouts && timeoutParameters(options.timeouts)) },
+    prepare: !pooled,
+    connection: {
+      // PgBouncer 1.18 passes application_name on and closes a client that sends any other.
+      application_name: options.applicationName ?? 'audited-graphql-api',
+      ...(options.timeouts && !pooled && timeoutParameters(options.timeouts)),
+    },
   });
   // Every statement of the server goes through this handle, so the counts cover them all.
   const { sql, usage } = trackPoolUsage(pool);

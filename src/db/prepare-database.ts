@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import { auditTrailPowers, NOT_MIGRATED, rewriteRisk } from './audit-trail-powers';
 import type { Database } from './database';
 import { migrateDatabaseAt } from './migrate';
+import { applyRoleTimeouts } from './session-limits';
 
 export interface PrepareDatabaseOptions {
   /**
@@ -31,8 +32,12 @@ export async function prepareDatabase(
   logger: Logger,
   options: PrepareDatabaseOptions,
 ): Promise<void> {
+  const pooled = config.databasePoolMode === 'transaction';
   if (config.migrationDatabaseUrl) {
     await migrateDatabaseAt(config.migrationDatabaseUrl);
+  } else if (pooled) {
+    // Runs take turns under a session-level lock, which a pooler in transaction mode does not keep.
+    logger.info('DATABASE_POOL_MODE=transaction and MIGRATION_DATABASE_URL is not set: not migrating (migrations need a direct connection)');
   } else if (await mayCreateSchemas(serving)) {
     await migrateDatabaseAt(servingUrl);
   } else {
@@ -44,6 +49,9 @@ export async function prepareDatabase(
   const risk = rewriteRisk(powers);
   if (risk && config.production && options.checkServingRole) {
     throw new ConfigError(`${risk}; serve as a role made by "npm run db:create-serving-role" (docs/security.md, Database roles)`);
+  }
+  if (pooled && !(await applyRoleTimeouts(serving.sql, config.databaseTimeouts))) {
+    logger.warn('DATABASE_POOL_MODE=transaction: the database timeouts are now the serving role\'s defaults, which sessions the pooler opened before keep out of until it recycles them (docs/operations.md, Connection poolers)');
   }
 }
 

@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { SessionTimeouts } from '../config/database-timeouts';
 
 /**
@@ -24,4 +25,25 @@ const MAX_RECONNECT_DELAY_S = 1;
  */
 export function reconnectBackoff(retries: number): number {
   return Math.min(MAX_RECONNECT_DELAY_S, 0.05 * 2 ** retries) * (0.5 + Math.random() / 2);
+}
+
+/**
+ * Behind a pooler in transaction mode the limits cannot travel as startup parameters, and a `SET`
+ * would outlive the transaction on a session another client gets next: they become the serving
+ * role's own defaults in this database, which PostgreSQL applies to every session it opens for the
+ * role. Sessions the pooler opened before keep theirs until it recycles them (PgBouncer's
+ * `server_lifetime`, or `RECONNECT` on its console); returns whether the session that ran this
+ * already has them.
+ */
+export async function applyRoleTimeouts(sql: postgres.Sql, timeouts: SessionTimeouts): Promise<boolean> {
+  const [{ database }] = await sql<{ database: string }[]>`select current_database() as database`;
+  const quoted = `"${database!.replaceAll('"', '""')}"`;
+  const parameters = timeoutParameters(timeouts);
+  for (const [name, value] of Object.entries(parameters)) {
+    // Utility statements take no parameters: the name is ours and the value an integer.
+    await sql.unsafe(`alter role current_user in database ${quoted} set ${name} = ${Number(value)}`);
+  }
+  const current = await sql<{ name: string; value: string }[]>`
+    select name, setting as value from pg_settings where name in ${sql(Object.keys(parameters))}`;
+  return current.every(({ name, value }) => value === parameters[name as keyof typeof parameters]);
 }

@@ -11,5 +11,5 @@ export const feature: ApiFeature = {
     Mutation: { createItem: 'signedIn', updateItem: 'signedIn', deleteItem: 'signedIn', restoreItem: 'signedIn' },
   },
   nodes: [{ type: ITEM_NODE, fetch: (id, context) => new ItemResolver().item({ id }, context) }],
-  auditActions: Object.values(itemResource.actions),
+  resources: [itemResource],
 };

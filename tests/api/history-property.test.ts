@@ -6,7 +6,8 @@ import { admin, alice, startTestServer, type TestServer } from '../support/test-
 
 /*
  * The rebuild is right, property-tested: random sequences of changes through the API, straight in
- * SQL (recorded by the database's backstop trigger, when the database has it) and restores, after
+ * SQL (recorded by the database's backstop trigger, when the database has it: updates, bulk
+ * updates, owner changes, deletes, TRUNCATE, re-inserts with the same id) and restores, after
  * each of which the item is observed as it is stored; then `item(id:, asOf:)` at the instant of
  * every observation must answer exactly what was observed there — the fields the trail records
  * (id, owner, title, description, createdAt) and whether the item existed.
@@ -15,7 +16,7 @@ import { admin, alice, startTestServer, type TestServer } from '../support/test-
 let server: TestServer;
 /** Whether changes made in SQL are recorded: the backstop trigger on `items` is installed. */
 let backstop: boolean;
-/** Another item, which bulk SQL statements change along with the one under test. */
+/** Another item, which bulk SQL statements change along with the one under test (until a TRUNCATE). */
 let companion: string;
 
 beforeAll(async () => {
@@ -44,6 +45,7 @@ type Step =
   | { readonly kind: 'sqlBulkUpdate'; readonly description: string | null }
   | { readonly kind: 'sqlOwner'; readonly ownerId: string }
   | { readonly kind: 'sqlDelete' }
+  | { readonly kind: 'sqlTruncate' }
   | { readonly kind: 'sqlInsert'; readonly title: string };
 
 const title = fc.string({ minLength: 1, maxLength: 12 }).filter((text) => text.trim() !== '' && !text.includes('\u0000'));
@@ -60,6 +62,7 @@ function steps(withSql: boolean): fc.Arbitrary<Step[]> {
     fc.record({ kind: fc.constant('sqlBulkUpdate' as const), description }),
     fc.record({ kind: fc.constant('sqlOwner' as const), ownerId: fc.constantFrom('alice', 'bob') }),
     fc.constant({ kind: 'sqlDelete' as const }),
+    fc.constant({ kind: 'sqlTruncate' as const }),
     fc.record({ kind: fc.constant('sqlInsert' as const), title }),
   ];
   return fc.array(fc.oneof(...api, ...(withSql ? sql : [])), { minLength: 1, maxLength: 10 });
@@ -117,6 +120,10 @@ async function apply(step: Step, id: string, past: readonly { at: Date; state: O
     case 'sqlDelete':
       await server.sql`delete from items where id = ${id}`;
       return;
+    case 'sqlTruncate':
+      // Every item, the companion too: recorded as a deletion of each (details.statement TRUNCATE).
+      await server.sql`truncate items`;
+      return;
     case 'sqlInsert':
       await server.sql`insert into items (id, owner_id, title) overriding system value values (${id}, 'alice', ${step.title}) on conflict (id) do nothing`;
       return;
@@ -143,6 +150,6 @@ it('answers, at the instant of every observation, the item as it was observed (S
         expect({ at, item: answered.item }).toEqual({ at, item: state });
       }
     }),
-    { numRuns: 15 },
+    { numRuns: 25 },
   );
 });

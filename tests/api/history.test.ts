@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WITHHELD } from '../../src/audit';
 import { API_FEATURES } from '../../src/graphql/features';
@@ -26,9 +25,11 @@ const RESTORE = `mutation($id: ID!, $asOf: DateTimeISO!) { restoreItem(id: $id, 
 
 let server: TestServer;
 
+/** The notes feature's migration (its table and audit backstop), as `npm run db:migrate` would apply it. */
+const NOTES = { features: [...API_FEATURES, notesFeature], migrations: [path.join(__dirname, '../fixtures/notes/0001_notes.sql')] };
+
 beforeAll(async () => {
-  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature] });
-  await server.sql.unsafe(await readFile(path.join(__dirname, '../fixtures/notes/0001_notes.sql'), 'utf8'));
+  server = await startTestServer({}, NOTES);
 });
 afterAll(() => server?.stop());
 
@@ -316,7 +317,7 @@ describe('a resource with a sensitive field (the notes fixture)', () => {
 describe('with ADMIN_ACCESS_REASON=required', () => {
   let strict: TestServer;
   beforeAll(async () => {
-    strict = await startTestServer({ ADMIN_ACCESS_REASON: 'required', ACCESS_REASON_CODES: 'support' }, { features: [...API_FEATURES, notesFeature] });
+    strict = await startTestServer({ ADMIN_ACCESS_REASON: 'required', ACCESS_REASON_CODES: 'support' }, NOTES);
   });
   afterAll(() => strict?.stop());
 

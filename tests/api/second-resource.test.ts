@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { graphql } from 'graphql';
 import { buildSchema } from 'type-graphql';
@@ -26,9 +25,8 @@ import { NoteResolver } from '../fixtures/notes/note.resolver';
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature] });
-  // The feature's migration, as `npm run db:migrate` would apply it.
-  await server.sql.unsafe(await readFile(path.join(__dirname, '../fixtures/notes/0001_notes.sql'), 'utf8'));
+  // The feature's migration (its table and audit backstop), as `npm run db:migrate` would apply it.
+  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature], migrations: [path.join(__dirname, '../fixtures/notes/0001_notes.sql')] });
 });
 afterAll(() => server?.stop());
 

@@ -149,6 +149,13 @@ describe('ocsfApiActivity', () => {
     expect(event.resources).toEqual([{ uid: '7', owner: { uid: 'alice' } }]);
   });
 
+  it('names the database session as the actor of a change made outside the API', () => {
+    const database = { role: 'dba', applicationName: 'psql', backendPid: 4242 };
+    const event = ocsfApiActivity({ ...PLAIN_ROW, userId: null, userRole: null, action: 'update_item', details: { changes: {}, database } }, AUDIT_ACTIONS);
+    expect(ocsfApiActivityViolations(event)).toEqual([]);
+    expect(event.actor).toEqual({ user: { name: 'dba', type_id: 99, type: 'Other' }, app_name: 'psql', process: { pid: 4242 } });
+  });
+
   it('has a checker that finds what OCSF 1.1 API Activity lacks', () => {
     const event = ocsfApiActivity(PLAIN_ROW, AUDIT_ACTIONS);
     expect(ocsfApiActivityViolations(event)).toEqual([]);

@@ -1,6 +1,6 @@
-import postgres from 'postgres';
 import { independentChainProblems, independentRollupProblems, independentRowHashes } from '../support/independent-verifier';
 import { CREATE_ITEM, UPDATE_ITEM } from '../support/items';
+import { untilSealed } from '../support/sealing';
 import { admin, alice, bob, startTestServer, TEST_AUDIT_PUBLIC_KEY, type TestServer } from '../support/test-server';
 
 /**
@@ -20,20 +20,6 @@ beforeAll(async () => {
   if (process.env.DATABASE_URL) server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
 });
 afterAll(() => server?.stop());
-
-/**
- * Waits until no row is left unsealed. The sealer runs every 100 ms here, but a seal's horizon waits
- * for every writing transaction on the cluster, and other test files hold some open for seconds.
- */
-async function untilSealed(sql: postgres.Sql): Promise<void> {
-  for (let attempt = 0; attempt < 900; attempt++) {
-    const [row] = await sql<{ unsealed: number }[]>`
-      select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
-    if (row!.unsealed === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('rows still unsealed after 90 s');
-}
 
 /** The row id behind an entry's global id (`AuditLog:<id>`, base64url). */
 const rowIdOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').replace(/^AuditLog:/, '');

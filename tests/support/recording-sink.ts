@@ -18,6 +18,9 @@ export class RecordingSink implements AuditSink {
   writeInTransaction(_tx: unknown, request: unknown, events: readonly AuditEvent[]): Promise<void> {
     return this.write(request, events);
   }
+
+  /** No database, so no backstop to tell. */
+  async claimChanges(): Promise<void> {}
 }
 
 export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };

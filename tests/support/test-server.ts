@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFile } from 'node:fs/promises';
 import type { DestinationStream } from 'pino';
 import postgres from 'postgres';
 import { signToken, type TokenClaims } from '../../src/auth/token-signer';
@@ -44,6 +45,10 @@ export interface TestServerOptions {
   readonly log?: DestinationStream;
   /** The features to serve; the API's by default. */
   readonly features?: readonly ApiFeature[];
+  /** SQL files applied after the API's migrations and before the server starts: another feature's migrations. */
+  readonly migrations?: readonly string[];
+  /** Where the server connects instead of its database's URL: the same database through a pooler. */
+  readonly through?: (url: string) => string;
 }
 
 /** The configuration every test server runs with: `database`, the test secret, an ephemeral port. */
@@ -82,6 +87,8 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       servingRole = await createTestServingRole(database.url);
       Object.assign(settings, { MIGRATION_DATABASE_URL: database.url, DATABASE_URL: servingRole.url });
     }
+    await applyMigrations(database.url, options.migrations ?? []);
+    if (options.through) settings.DATABASE_URL = options.through(settings.DATABASE_URL!);
     const logger = options.log ? createLogger('info', options.log) : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
     server = await startServer(loadConfig(settings), logger, { checkServingRole: !database.embedded, features: options.features });
   } catch (error) {
@@ -118,3 +125,14 @@ export async function startTestServer(env: Record<string, string> = {}, options:
 export const alice: TokenClaims = { sub: 'alice' };
 export const bob: TokenClaims = { sub: 'bob' };
 export const admin: TokenClaims = { sub: 'root', role: 'admin' };
+
+/** Applies each SQL file to the database at `url`, in order, as `npm run db:migrate` would. */
+async function applyMigrations(url: string, files: readonly string[]): Promise<void> {
+  if (files.length === 0) return;
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    for (const file of files) await sql.unsafe(await readFile(file, 'utf8'));
+  } finally {
+    await sql.end();
+  }
+}

@@ -2,7 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../../api/connection';
 import type { PageSpec } from '../../api/page';
-import { AccessReason, AuditOutcome } from '../query/audit-log.type';
+import { AccessReason, AuditOutcome, ChangeSource } from '../query/audit-log.type';
 
 @ObjectType({ description: 'An admin\'s read or change of records you own, as the audit trail recorded it.' })
 export class DataAccess {
@@ -29,14 +29,21 @@ export class DataAccess {
 
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'What a change changed, `{ field: { from, to } }`, as the trail keeps it (sensitive fields withheld there too); null for reads.',
+    description:
+      'What a change changed, `{ field: { from, to } }`, as the trail keeps it (sensitive fields withheld there too); null for reads, and for a change of several of your records at once (`fields` lists what it changed).',
   })
   changes!: Record<string, unknown> | null;
 
   @Field(() => AccessReason, { nullable: true, description: 'The reason the admin stated; null when none was.' })
   accessReason!: AccessReason | null;
 
-  @Field(() => String, { description: 'Who: the admin\'s user id, or only `ADMIN` where the server keeps staff identities (`ACCESS_LOG_SHOWS_ADMIN`).' })
+  @Field(() => ChangeSource, { description: '`DATABASE` for a change made outside the API (a DBA\'s `psql`, a migration, another service).' })
+  source!: ChangeSource;
+
+  @Field(() => String, {
+    description:
+      'Who: the admin\'s user id, or only `ADMIN` where the server keeps staff identities (`ACCESS_LOG_SHOWS_ADMIN`); for a change made outside the API, the database role, or only `DATABASE`.',
+  })
   admin!: string;
 }
 

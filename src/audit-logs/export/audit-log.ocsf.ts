@@ -1,4 +1,4 @@
-import type { AuditActionRegistry, AuditActivity } from '../../audit/operations';
+import { DATABASE_SESSION_KEY, type AuditActionRegistry, type AuditActivity, type DatabaseSession } from '../../audit/operations';
 import { Role } from '../../auth/viewer';
 import type { ExportedRow } from './audit-log.exported-row';
 
@@ -33,7 +33,7 @@ export function ocsfApiActivity(row: ExportedRow, actions: AuditActionRegistry):
     status_id: success ? 1 : 2,
     status: success ? 'Success' : 'Failure',
     status_detail: row.outcome,
-    actor: { user: userOf(row) },
+    actor: actorOf(row),
     api: { operation: row.action, ...(row.requestId !== null ? { request: { uid: row.requestId } } : {}) },
     ...(resources.length > 0 ? { resources } : {}),
     src_endpoint: row.ip !== null ? { ip: row.ip } : UNKNOWN_SOURCE,
@@ -67,6 +67,17 @@ const ANONYMOUS = { name: 'anonymous', type_id: 0, type: 'Unknown' } as const;
  * retention job. OCSF's `src_endpoint` is required and needs one of `ip`, `name`, `hostname`, `uid`…
  */
 const UNKNOWN_SOURCE = { name: 'unknown' } as const;
+
+/**
+ * Who acted: the application user, or for a change made outside the API the database session —
+ * its login role as the user (type Other: a role, not a person the API knows), the client's
+ * `application_name` and the backend's pid.
+ */
+function actorOf(row: ExportedRow): Record<string, unknown> {
+  const session = row.details[DATABASE_SESSION_KEY] as DatabaseSession | undefined;
+  if (!session) return { user: userOf(row) };
+  return { user: { name: session.role, type_id: 99, type: 'Other' }, app_name: session.applicationName, process: { pid: session.backendPid } };
+}
 
 /** The row's user as OCSF's `user`: 1 User or 2 Admin, or {@link ANONYMOUS}. */
 function userOf(row: ExportedRow): Record<string, unknown> {

@@ -1,9 +1,12 @@
 import { and, arrayContains, eq, gte, inArray, lt, notInArray, sql, type SQL } from 'drizzle-orm';
 import { resourceOfGlobalId } from '../../api/global-id';
-import { auditLogs } from '../../audit/operations';
+import { auditLogs, DATABASE_SESSION_KEY } from '../../audit/operations';
 import { InvalidInput } from '../../core/errors';
 import type { AuditLogFilter } from './audit-log.inputs';
 import { MAX_FILTER_ACTIONS } from './audit-log.limits';
+
+/** Rows of changes made outside the API (`source: DATABASE`), as the backstop writes them. */
+const fromDatabase = sql`${auditLogs.details} ? ${sql.raw(`'${DATABASE_SESSION_KEY}'`)}`;
 
 /*
  * A filter of the trail as SQL conditions: what `AuditLogService` pages and counts by, each
@@ -69,6 +72,8 @@ export function conditionsFor(filter: AuditLogFilter | null | undefined, include
     // Literals, not parameters: the partial indexes on admin_bypass (an owner's access log among
     // them) serve a generic plan only when the query itself implies their predicate.
     filter.adminBypass == null ? undefined : filter.adminBypass ? sql`${auditLogs.adminBypass}` : sql`not ${auditLogs.adminBypass}`,
+    // As `sourceOf` tells them apart; a literal key, which the partial index's predicate names.
+    filter.source == null ? undefined : filter.source === 'DATABASE' ? fromDatabase : sql`not (${fromDatabase})`,
     equal(auditLogs.accessReason, filter.accessReason),
     // `break_glass` is only ever true with a reason: read from the reasons' partial index either way.
     filter.breakGlass == null ? undefined : filter.breakGlass ? eq(auditLogs.breakGlass, true) : sql`not ${auditLogs.breakGlass}`,

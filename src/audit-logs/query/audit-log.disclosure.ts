@@ -42,7 +42,7 @@ export function disclosuresOf(rows: readonly AuditLogRow[], viewer: Viewer | und
  * Whose each record of `row` is: all its sole owner's, or as its `details.recordsByOwner` says.
  * A row of several owners from before that was kept names none: such records are nobody's alone.
  */
-export function recordOwnersOf(row: Pick<AuditLogRow, 'resourceId' | 'resourceIds' | 'ownerIds' | 'details'>): Map<string, string> {
+function recordOwnersOf(row: Pick<AuditLogRow, 'resourceId' | 'resourceIds' | 'ownerIds' | 'details'>): Map<string, string> {
   const ids = row.resourceId === null ? row.resourceIds : [row.resourceId];
   if (row.ownerIds.length === 1) return new Map(ids.map((id) => [id, row.ownerIds[0]!]));
   const byOwner = row.details.recordsByOwner;
@@ -52,4 +52,16 @@ export function recordOwnersOf(row: Pick<AuditLogRow, 'resourceId' | 'resourceId
     if (Array.isArray(records)) for (const id of records) if (typeof id === 'string' && ids.includes(id)) owners.set(id, owner);
   }
   return owners;
+}
+
+/**
+ * The records of `row` that `owner` owns, as the row tells: all of them when it names one owner,
+ * else those `details.recordsByOwner` lists under them — where a record moved from one owner to
+ * another outside the API is listed under both.
+ */
+export function recordsOwnedBy(row: Pick<AuditLogRow, 'resourceId' | 'resourceIds' | 'ownerIds' | 'details'>, owner: string): string[] {
+  const ids = row.resourceId === null ? row.resourceIds : [row.resourceId];
+  if (row.ownerIds.length === 1) return row.ownerIds[0] === owner ? [...ids] : [];
+  const listed = (row.details.recordsByOwner as Record<string, unknown> | undefined)?.[owner];
+  return Array.isArray(listed) ? ids.filter((id) => listed.includes(id)) : [];
 }

@@ -3,7 +3,7 @@ import { AfterArg, FirstArg } from '../../api/page';
 import { Role } from '../../api/role.enum';
 import { MAX_FILTER_ACTIONS } from './audit-log.limits';
 import { AuditLogOrder } from './audit-log.order';
-import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
+import { AUDIT_LOG_PAGE, AuditOutcome, ChangeSource } from './audit-log.type';
 
 export const ACTIONS_DESCRIPTION = `Any of these actions (at most ${MAX_FILTER_ACTIONS}).`;
 export const EXCLUDE_ACTIONS_DESCRIPTION = `None of these actions (at most ${MAX_FILTER_ACTIONS}): e.g. a dashboard leaving out its own \`view_audit_logs\` reads.`;
@@ -42,6 +42,9 @@ export class AuditLogFilter {
 
   @Field(() => Boolean, { nullable: true })
   adminBypass?: boolean | null;
+
+  @Field(() => ChangeSource, { nullable: true, description: 'Where it was done: `DATABASE` finds the changes made outside the API.' })
+  source?: ChangeSource | null;
 
   @Field(() => String, { nullable: true, description: 'The access reason code the request stated (`support`, `incident`…; see `Access-Reason`).' })
   accessReason?: string | null;

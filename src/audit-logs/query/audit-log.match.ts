@@ -1,5 +1,5 @@
 import { resourceOfGlobalId } from '../../api/global-id';
-import type { AuditLogRow } from '../../audit/operations';
+import { sourceOf, type AuditLogRow } from '../../audit/operations';
 import type { AuditLogFilter } from './audit-log.inputs';
 
 /**
@@ -24,6 +24,7 @@ export function rowMatches(row: AuditLogRow, filter: AuditLogFilter | null | und
     (filter.ownerId == null || row.ownerIds.includes(filter.ownerId)) &&
     is(row.outcome, filter.outcome) &&
     is(row.adminBypass, filter.adminBypass) &&
+    is(sourceOf(row.details), filter.source) &&
     is(row.accessReason, filter.accessReason) &&
     is(row.breakGlass, filter.breakGlass) &&
     is(row.requestId, filter.requestId) &&

@@ -4,8 +4,9 @@ import { ConnectionType } from '../../api/connection';
 import { bigintNodeType, globalIdOfResource } from '../../api/global-id';
 import { Node } from '../../api/node';
 import type { PageSpec } from '../../api/page';
+import { ChangeSource } from '../../api/change-source.enum';
 import { Role } from '../../api/role.enum';
-import { AUDIT_OUTCOMES, type AuditLogRow, type AuditOutcome as StoredOutcome } from '../../audit/operations';
+import { AUDIT_OUTCOMES, DATABASE_SESSION_KEY, sourceOf, type AuditLogRow, type AuditOutcome as StoredOutcome, type DatabaseSession as StoredSession } from '../../audit/operations';
 
 /** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
 export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {
@@ -17,6 +18,20 @@ registerEnumType(AuditOutcome, {
   name: 'AuditOutcome',
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
+
+export { ChangeSource };
+
+@ObjectType({ description: 'The database session a change made outside the API was made in.' })
+export class DatabaseSession implements StoredSession {
+  @Field(() => String, { description: 'The role that logged in (`session_user`); a later `SET ROLE` does not hide it.' })
+  role!: string;
+
+  @Field(() => String, { description: 'The `application_name` the client set (`psql`, a service\'s name); empty when it set none.' })
+  applicationName!: string;
+
+  @Field(() => Int, { description: 'The backend process id, to find the session in PostgreSQL\'s own logs.' })
+  backendPid!: number;
+}
 
 @ObjectType({ description: 'A reason an admin stated for accessing data they do not own (`Access-Reason: <code> <reference>`).' })
 export class AccessReason {
@@ -78,8 +93,14 @@ export class AuditLog implements Node {
   @Field(() => AuditOutcome)
   outcome!: AuditOutcome;
 
-  @Field(() => Boolean, { description: 'An admin acted on data they do not own.' })
+  @Field(() => Boolean, { description: 'An admin acted on data they do not own, or a change was made outside the API (which no owner scoping governs).' })
   adminBypass!: boolean;
+
+  @Field(() => ChangeSource, { description: 'Where it was done: `API`, or `DATABASE` for a change made outside the API.' })
+  source!: ChangeSource;
+
+  @Field(() => DatabaseSession, { nullable: true, description: 'For a change made outside the API, the database session it was made in; null otherwise.' })
+  database!: DatabaseSession | null;
 
   @Field(() => GraphQLJSONObject, { description: 'Action-specific: fields read, changes made, the filter used.' })
   details!: Record<string, unknown>;
@@ -116,6 +137,8 @@ export class AuditLog implements Node {
       timestamp: row.occurredAt,
       userRole: (row.userRole as Role | null) ?? null,
       accessReason: accessReasonOf(row),
+      source: sourceOf(row.details),
+      database: (row.details[DATABASE_SESSION_KEY] as DatabaseSession | undefined) ?? null,
       ...integrity,
     });
   }

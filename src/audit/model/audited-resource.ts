@@ -24,7 +24,11 @@ export interface AuditedResourceOptions<T extends PgTable> {
   readonly id?: FieldOf<T>;
   /** Holds the owner's user id (the JWT `sub`); also the GraphQL field of that name. */
   readonly owner: FieldOf<T>;
-  /** Only changes of these fields are recorded by updates. Defaults to every field but id, owner and `ignore`. */
+  /**
+   * Only changes of these fields are recorded by updates, and of the owner field (a change of whose
+   * data a record is, which only a change made outside the API can make). Defaults to every field
+   * but id and `ignore`.
+   */
   readonly only?: readonly FieldOf<T>[];
   /** Fields kept out of snapshots and diffs altogether. Defaults to none. */
   readonly ignore?: readonly FieldOf<T>[];
@@ -38,6 +42,8 @@ export interface AuditedResource<T extends PgTable = PgTable> {
   readonly table: T;
   readonly idField: FieldOf<T>;
   readonly ownerField: FieldOf<T>;
+  /** Which fields its rows record: what the API's changes, the database backstop and the history rebuilt from them compute from. */
+  readonly fields: RecordedFields;
   readonly actions: {
     readonly adminRead: AuditAction;
     readonly view: AuditAction;
@@ -47,8 +53,6 @@ export interface AuditedResource<T extends PgTable = PgTable> {
     readonly delete: AuditAction;
     readonly restore: AuditAction;
   };
-  /** Which fields its rows record, diff and withhold: what its history is rebuilt from. */
-  readonly fields: RecordedFields;
   /** The record as `details.after` / `details.before` keep it. */
   snapshot(record: InferSelectModel<T>): Record<string, unknown>;
   /** `{ field: { from, to } }` for the recorded fields that differ. */
@@ -67,18 +71,20 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
   for (const field of [id, owner, ...(options.only ?? []), ...(options.sensitive ?? [])]) {
     if (!(field in getTableColumns(table))) throw new Error(`audited resource ${type}: no column ${field}`);
   }
+  const declaredDiffed = options.only ?? columns.filter((field) => field !== id && field !== owner);
   const fields: RecordedFields = {
     snapshot: columns,
-    diffed: options.only ?? columns.filter((field) => field !== id && field !== owner),
+    diffed: declaredDiffed.includes(owner) ? declaredDiffed : [...declaredDiffed, owner],
     sensitive: new Set(options.sensitive ?? []),
   };
-  const diffedList = fields.diffed.map((field) => `\`${field}\``).join(', ');
+  const diffedList = declaredDiffed.map((field) => `\`${field}\``).join(', ');
 
   return {
     type,
     table,
     idField: id,
     ownerField: owner,
+    fields,
     actions: {
       adminRead: defineAuditAction({
         name: adminReadOf(type),
@@ -114,7 +120,7 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         resourceType: type,
         activity: 'update',
         description: `every ${type} changed, or a refused attempt (\`denied\`, \`details.reason\`)`,
-        details: `\`{ changes: { field: { from, to } } }\`, changed fields only (${diffedList})`,
+        details: `\`{ changes: { field: { from, to } } }\`, changed fields only (${diffedList}, and \`${owner}\` when a change outside the API moves it)`,
       }),
       delete: defineAuditAction({
         name: `delete_${type}`,
@@ -131,7 +137,6 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         details: `\`{ restoredTo, version, recreated, after: { ${columns.join(', ')} }, changes? }\`: the instant asked for, the id of the trail row whose state was restored, the whole restored ${type}, and what changed unless recreated`,
       }),
     },
-    fields,
     snapshot: (record) => snapshotOf(record, fields),
     changes: (before, after) => changesBetween(before, after, fields),
   };

@@ -7,6 +7,9 @@
 export const CHANGE_SOURCES = ['API', 'DATABASE'] as const;
 export type ChangeSource = (typeof CHANGE_SOURCES)[number];
 
+/** The key of `details` a backstop row keeps its session under, and no API row has. */
+export const DATABASE_SESSION_KEY = 'database';
+
 /** The session a backstop row was written in, as `details.database` keeps it. */
 export interface DatabaseSession {
   /** `session_user`: the role that logged in (a `SET ROLE` later does not hide it). */
@@ -19,5 +22,14 @@ export interface DatabaseSession {
 
 /** The source of a row, from its `details`. */
 export function sourceOf(details: Readonly<Record<string, unknown>>): ChangeSource {
-  return details.database !== undefined ? 'DATABASE' : 'API';
+  return details[DATABASE_SESSION_KEY] !== undefined ? 'DATABASE' : 'API';
+}
+
+/**
+ * What a change row says about record `id`: the row's own `details` when it is about that record
+ * alone, or its entry in `details.byRecord` when a statement outside the API changed several.
+ */
+export function changeOfRecord(details: Readonly<Record<string, unknown>>, id: string): Readonly<Record<string, unknown>> | undefined {
+  const byRecord = details.byRecord as Record<string, Record<string, unknown>> | undefined;
+  return byRecord === undefined ? details : byRecord[id];
 }

@@ -180,7 +180,7 @@ export class RequestAudit {
     let committed: { result: T; rows: readonly AuditEvent[] };
     try {
       committed = await this.db.transaction(async (tx) => {
-        const change = await prepare(tx);
+        const [, change] = await Promise.all([this.sink.claimChanges(tx), prepare(tx)]);
         const rows: AuditEvent[] = [
           {
             action: target.action,

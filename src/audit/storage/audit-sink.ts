@@ -4,6 +4,7 @@ import type { Db, DbExecutor } from '../../db/database';
 import type { AuditEvent, AuditRequest } from '../record/audit-event';
 import type { AuditObserver } from '../record/audit-observer';
 import { auditLogs, type NewAuditLogRow } from './audit-log.table';
+import { API_CHANGE_SETTING } from './backstop';
 import { GroupCommit } from './group-commit';
 import { ROW_LIMITS, capDetails, capString, truncatedMark, type Truncations } from '../record/row-limits';
 
@@ -29,6 +30,12 @@ export interface AuditSink {
   write(request: AuditRequest, events: readonly AuditEvent[]): Promise<void>;
   /** Stores rows that must commit with a change, through its transaction `tx`. */
   writeInTransaction(tx: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Tells the database backstop that transaction `tx` records its changes itself, before the first
+   * of them: the backstop then writes no row of its own, and checks at commit that each record
+   * changed has one (migration 0019). Sent at once, so it travels ahead of the change's statements.
+   */
+  claimChanges(tx: DbExecutor): Promise<void>;
 }
 
 /**
@@ -61,8 +68,13 @@ export function postgresAuditSink(db: Db, observer?: AuditObserver): AuditSink {
     recordsReads: true,
     write: (request, events) => groupCommit.write(rowsOf(request, events)),
     writeInTransaction: writeAuditRows,
+    claimChanges,
   };
 }
+
+/** Calling `then` sends the statement now, ahead of any the caller issues next on `tx`. */
+const claimChanges = (tx: DbExecutor): Promise<void> =>
+  tx.execute(sql`select pg_catalog.set_config(${API_CHANGE_SETTING}, 'on', true)`).then(() => undefined);
 
 /** `insert`, reporting each statement's duration and outcome to `observer`. */
 function timedInsert<Row>(insert: (rows: readonly Row[]) => Promise<void>, observer: AuditObserver) {
@@ -79,7 +91,7 @@ function timedInsert<Row>(insert: (rows: readonly Row[]) => Promise<void>, obser
 }
 
 /** For `npm run bench` only: the same API with nothing noted and nothing stored. */
-export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {}, writeInTransaction: async () => {} };
+export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {}, writeInTransaction: async () => {}, claimChanges: async () => {} };
 
 /** The row for `event`, with every string the client controls capped (see {@link ROW_LIMITS}). */
 function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_logs_database_source_idx" ON "audit_logs" USING btree ("occurred_at","id") WHERE "audit_logs"."details" ? 'database';

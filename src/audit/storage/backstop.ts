@@ -1,0 +1,145 @@
+import { getTableColumns, getTableName } from 'drizzle-orm';
+import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import type postgres from 'postgres';
+import { ConfigError } from '../../config/settings';
+import type { AuditedResource } from '../model/audited-resource';
+
+/**
+ * The database backstop of an audited resource: triggers on its table that record, in the
+ * changing transaction, every INSERT, UPDATE, DELETE and TRUNCATE the API did not record itself —
+ * `psql`, migrations, backfills, other services. The SQL functions they call are migration 0019's;
+ * what each resource's triggers pass them is its declaration, so the snapshots and diffs are those
+ * the API writes (docs/audit-trail.md, Changes made outside the API).
+ */
+
+/** How a column's value is kept in a snapshot, as the API keeps it (`record-snapshot.ts`). */
+type ValueForm = 'json' | 'text' | 'date';
+
+/** One column as the backstop's SQL reads it. */
+interface BackstopColumn {
+  readonly column: string;
+  /** Its key in snapshots and diffs: the Drizzle field, as in the API's rows. */
+  readonly field: string;
+  readonly as: ValueForm;
+  readonly sensitive: boolean;
+  readonly diffed: boolean;
+}
+
+/** What the triggers are told (their one argument, JSON): the resource's declaration in column names. */
+interface BackstopConfig {
+  readonly type: string;
+  readonly id: string;
+  readonly owner: string;
+  readonly columns: readonly BackstopColumn[];
+}
+
+/** The five triggers, by name suffix: one per statement kind, and the check of the API's claims. */
+const TRIGGERS = ['insert', 'update', 'delete', 'truncate', 'claims'] as const;
+
+/** The setting the API's change transactions turn on: "this transaction records its own changes". */
+export const API_CHANGE_SETTING = 'audit.api_change';
+
+/**
+ * A date is kept as `Date.toISOString()` keeps it, a bigint or a numeric as its decimal text
+ * (postgres.js's reading of them), anything else as PostgreSQL's JSON of it.
+ */
+function formOf(column: PgColumn): ValueForm {
+  if (column.dataType === 'date') return 'date';
+  if (column.dataType === 'bigint' || column.dataType === 'string') return 'text';
+  return 'json';
+}
+
+function configOf(resource: AuditedResource): BackstopConfig {
+  const columns = getTableColumns(resource.table) as Record<string, PgColumn>;
+  const diffed = new Set(resource.fields.diffed);
+  return {
+    type: resource.type,
+    id: columns[resource.idField]!.name,
+    owner: columns[resource.ownerField]!.name,
+    columns: resource.fields.snapshot.map((field) => ({
+      column: columns[field]!.name,
+      field,
+      as: formOf(columns[field]!),
+      sensitive: resource.fields.sensitive.has(field),
+      diffed: diffed.has(field),
+    })),
+  };
+}
+
+/** The trigger argument for `resource`: its declaration as JSON, compared with what is installed at start. */
+export const backstopArgument = (resource: AuditedResource): string => JSON.stringify(configOf(resource));
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+function qualifiedTable(table: PgTable): { name: string; sql: string } {
+  const { schema } = getTableConfig(table);
+  const name = getTableName(table);
+  return { name, sql: schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name) };
+}
+
+/**
+ * The statements that install `resource`'s backstop, for its migration (`npm run db:backstop`):
+ * drizzle-kit cannot declare triggers, so they are generated from the declaration, and the server
+ * refuses to start while what is installed differs from it ({@link backstopProblems}).
+ */
+export function backstopSql(resource: AuditedResource): string {
+  const table = qualifiedTable(resource.table);
+  const argument = literal(backstopArgument(resource));
+  const name = (suffix: (typeof TRIGGERS)[number]) => quoted(`${table.name}_audit_backstop_${suffix}`);
+  const perStatement = (event: 'INSERT' | 'UPDATE' | 'DELETE', transitions: string) =>
+    `CREATE TRIGGER ${name(event.toLowerCase() as 'insert')} AFTER ${event} ON ${table.sql}\n` +
+    `  REFERENCING ${transitions}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`;
+  const heading = `-- The audit backstop of ${resource.type} (generated from its declaration: npm run db:backstop -- ${resource.type}).\n`;
+  return [
+    heading + perStatement('INSERT', 'NEW TABLE AS new_records'),
+    perStatement('UPDATE', 'OLD TABLE AS old_records NEW TABLE AS new_records'),
+    perStatement('DELETE', 'OLD TABLE AS old_records'),
+    `CREATE TRIGGER ${name('truncate')} BEFORE TRUNCATE ON ${table.sql}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`,
+    `CREATE CONSTRAINT TRIGGER ${name('claims')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n` +
+      `  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW\n` +
+      `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = 'on')\n` +
+      `  EXECUTE FUNCTION "audit_backstop_check_claim"(${argument});`,
+  ].join('\n--> statement-breakpoint\n');
+}
+
+/**
+ * What is wrong with the installed backstops of `resources`: a trigger missing, disabled (or firing
+ * only for replicas), pointing at another function or told another declaration. Empty when every
+ * backstop is as declared. Read from the catalog, so any role can check.
+ */
+export async function backstopProblems(sql: postgres.Sql, resources: readonly AuditedResource[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const resource of resources) {
+    const table = qualifiedTable(resource.table);
+    const expected = backstopArgument(resource);
+    const installed = await sql<{ name: string; enabled: string; fn: string; argument: string | null }[]>`
+      select t.tgname as name, t.tgenabled as enabled, p.proname as fn,
+             pg_catalog.convert_from(pg_catalog.rtrim(t.tgargs, '\\x00'::bytea), 'UTF8') as argument
+      from pg_catalog.pg_trigger t join pg_catalog.pg_proc p on p.oid = t.tgfoid
+      where t.tgrelid = pg_catalog.to_regclass(${table.sql}) and t.tgname like ${`${table.name}_audit_backstop_%`}`;
+    for (const suffix of TRIGGERS) {
+      const trigger = installed.find((row) => row.name === `${table.name}_audit_backstop_${suffix}`);
+      const label = `the ${suffix} trigger of ${resource.type}'s audit backstop`;
+      const fn = suffix === 'claims' ? 'audit_backstop_check_claim' : 'audit_backstop_record';
+      if (!trigger) problems.push(`${label} is missing`);
+      else if (trigger.enabled !== 'O' && trigger.enabled !== 'A') problems.push(`${label} is disabled`);
+      else if (trigger.fn !== fn) problems.push(`${label} calls another function`);
+      else if (trigger.argument !== expected) problems.push(`${label} does not match its declaration`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Refuses to start while any backstop of `resources` is not installed as declared: changes made
+ * outside the API would go unrecorded. Names the first problem and how many more there are.
+ */
+export async function assertBackstops(sql: postgres.Sql, resources: readonly AuditedResource[]): Promise<void> {
+  const [first, ...more] = await backstopProblems(sql, resources);
+  if (first === undefined) return;
+  const others = more.length > 0 ? ` (and ${more.length} more)` : '';
+  throw new ConfigError(
+    `${first}${others}: changes made outside the API would go unrecorded; run "npm run db:migrate", and for a resource whose declaration changed generate its backstop's migration ("npm run db:backstop", docs/CONTRIBUTING.md)`,
+  );
+}

@@ -1,0 +1,312 @@
+import 'reflect-metadata';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import postgres from 'postgres';
+import { backstopProblems, sealOnce, verifyTrail } from '../../src/audit/operations';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/config/logger';
+import { itemResource } from '../../src/items/item.audit';
+import { startServer } from '../../src/server';
+import { createRoleDatabase, type RoleDatabase } from '../support/role-database';
+import { createTestServingRole, dropRoles, uniqueRoleName, type TestServingRole } from '../support/serving-role';
+import { independentChainProblems, independentRowHashes } from '../support/independent-verifier';
+import { untilSealed } from '../support/sealing';
+import { dataOf } from '../support/errors';
+import { CREATE_ITEM, DELETE_ITEM, UPDATE_ITEM } from '../support/items';
+import { admin, alice, startTestServer, TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, testServerEnv, type TestServer } from '../support/test-server';
+
+// Changes made outside the API — psql, a migration, another service — are recorded by the
+// database itself (migration 0019), one row per statement, in the same trail and seal chain as the
+// API's; the API's own changes are recorded once, by the API.
+
+const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: TEST_AUDIT_PUBLIC_KEY }, format: 'jwk' });
+/**
+ * Sessions of their own beside the server's, roles and sealing need a real PostgreSQL (the embedded
+ * PGlite serves one connection at a time); the embedded mode runs the same migration.
+ */
+const describeOnPostgres = process.env.DATABASE_URL ? describe : describe.skip;
+
+interface ChangeRow {
+  id: string;
+  action: string;
+  resource_id: string | null;
+  resource_ids: string[];
+  owner_ids: string[];
+  admin_bypass: boolean;
+  user_id: string | null;
+  details: Record<string, any>;
+}
+
+/** The rows about items written after row `afterId`, oldest first. */
+async function itemRowsAfter(sql: postgres.Sql, afterId: string): Promise<ChangeRow[]> {
+  return [
+    ...(await sql<ChangeRow[]>`
+      select id::text, action, resource_id, resource_ids, owner_ids, admin_bypass, user_id, details
+      from audit_logs where resource_type = 'item' and id > ${afterId}::bigint order by audit_logs.id`),
+  ];
+}
+
+const lastRowId = async (sql: postgres.Sql) => (await sql<{ id: string }[]>`select coalesce(max(id), 0)::text as id from audit_logs`)[0]!.id;
+
+/** A session of its own, as an operator's psql would be, named so the row can say so. */
+const session = (url: string, applicationName: string) =>
+  postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: applicationName } });
+
+describeOnPostgres('on a database its superuser changes', () => {
+  let server: TestServer;
+  let dba: postgres.Sql;
+  beforeAll(async () => {
+    server = await startTestServer({ AUDIT_SEAL_INTERVAL_MS: '100' });
+    dba = session(server.database.url, 'psql');
+  });
+  afterAll(async () => {
+    await dba.end();
+    await server.stop();
+  });
+
+  it('records an API change exactly once, by the API', async () => {
+    const before = await lastRowId(server.sql);
+    const created = dataOf(await server.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: 'mine' } } })).createItem;
+    dataOf(await server.graphql(UPDATE_ITEM, { as: alice, variables: { id: created.id, input: { title: 'renamed' } } }));
+    dataOf(await server.graphql(DELETE_ITEM, { as: alice, variables: { id: created.id } }));
+
+    const rows = await itemRowsAfter(server.sql, before);
+    expect(rows.map((row) => [row.action, row.user_id, 'database' in row.details])).toEqual([
+      ['create_item', 'alice', false],
+      ['update_item', 'alice', false],
+      ['delete_item', 'alice', false],
+    ]);
+  });
+
+  it('records each statement made outside the API as one row naming every record it touched', async () => {
+    const before = await lastRowId(server.sql);
+    const [{ id: first }] = await dba`insert into items (owner_id, title) values ('alice', 'a1'), ('bob', 'b1') returning id::text`;
+    const second = String(Number(first) + 1);
+    await dba`update items set title = 'a1 (fixed)' where id = ${first}`;
+    await dba`update items set owner_id = 'carol' where id = ${second}`;
+    await dba`update items set description = 'none' where id = -1`;
+    await dba`delete from items where id = ${first}`;
+
+    const rows = await itemRowsAfter(server.sql, before);
+    const dbaSession = { role: 'postgres', applicationName: 'psql', backendPid: expect.any(Number) };
+    expect(rows).toEqual([
+      expect.objectContaining({
+        action: 'create_item',
+        resource_id: null,
+        resource_ids: [first, second],
+        owner_ids: ['alice', 'bob'],
+        admin_bypass: true,
+        user_id: null,
+        details: {
+          byRecord: {
+            [first]: { after: { id: first, ownerId: 'alice', title: 'a1', description: null, createdAt: expect.any(String), updatedAt: expect.any(String) } },
+            [second]: { after: expect.objectContaining({ id: second, ownerId: 'bob', title: 'b1' }) },
+          },
+          recordsByOwner: { alice: [first], bob: [second] },
+          database: dbaSession,
+        },
+      }),
+      expect.objectContaining({
+        action: 'update_item',
+        resource_id: first,
+        owner_ids: ['alice'],
+        details: { changes: { title: { from: 'a1', to: 'a1 (fixed)' } }, database: dbaSession },
+      }),
+      // Moving a record to another owner is recorded, whatever the declaration's `only`.
+      expect.objectContaining({
+        action: 'update_item',
+        resource_id: second,
+        owner_ids: ['bob', 'carol'],
+        details: { changes: { ownerId: { from: 'bob', to: 'carol' } }, recordsByOwner: { bob: [second], carol: [second] }, database: dbaSession },
+      }),
+      // The UPDATE that matched nothing changed nothing, and left no row.
+      expect.objectContaining({
+        action: 'delete_item',
+        resource_id: first,
+        owner_ids: ['alice'],
+        details: { before: expect.objectContaining({ id: first, title: 'a1 (fixed)' }), database: dbaSession },
+      }),
+    ]);
+    // Snapshots keep dates as the API's rows do (Date.toISOString()).
+    expect(rows[0]!.details.byRecord[first].after.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('shows owners the changes made to their records outside the API, and only theirs', async () => {
+    const query = '{ myDataAccess(first: 10) { nodes { action source admin records fields changes } } }';
+    const seen = async (owner: string) => dataOf(await server.graphql(query, { as: { sub: owner } })).myDataAccess.nodes;
+    const bobs = await seen('bob');
+    expect(bobs.map((entry: any) => [entry.action, entry.source, entry.admin, entry.records.length, entry.fields])).toEqual([
+      ['update_item', 'DATABASE', 'DATABASE', 1, ['ownerId']],
+      ['create_item', 'DATABASE', 'DATABASE', 1, []],
+    ]);
+    expect(bobs[0].changes).toEqual({ ownerId: { from: 'bob', to: 'carol' } });
+    const carols = await seen('carol');
+    expect(carols.map((entry: any) => [entry.action, entry.source, entry.changes])).toEqual([['update_item', 'DATABASE', { ownerId: { from: 'bob', to: 'carol' } }]]);
+    // A statement about alice's and bob's records shows alice hers alone.
+    const alices = await seen('alice');
+    const created = alices.find((entry: any) => entry.action === 'create_item' && entry.source === 'DATABASE');
+    expect(created.records).toHaveLength(1);
+  });
+
+  it('records a bulk UPDATE of 1,000 records as one row, and a TRUNCATE as one', async () => {
+    await dba`insert into items (owner_id, title) select 'user' || (n % 7), 'bulk ' || n from generate_series(1, 1000) as n`;
+    const before = await lastRowId(server.sql);
+    const updated = await dba`update items set title = title || ' (archived)' where title like 'bulk %'`;
+    expect(updated.count).toBe(1000);
+    const remaining = await dba<{ id: string }[]>`select id::text from items order by items.id`;
+    await dba`truncate items`;
+
+    const [bulk, truncate, ...others] = await itemRowsAfter(server.sql, before);
+    expect(others).toEqual([]);
+    expect(bulk!.action).toBe('update_item');
+    expect(bulk!.resource_ids).toHaveLength(1000);
+    expect(Object.keys(bulk!.details.byRecord)).toHaveLength(1000);
+    expect(bulk!.owner_ids).toEqual(['user0', 'user1', 'user2', 'user3', 'user4', 'user5', 'user6']);
+    const [someId] = bulk!.resource_ids;
+    expect(bulk!.details.byRecord[someId!].changes.title.to).toMatch(/^bulk \d+ \(archived\)$/);
+    expect(truncate).toMatchObject({ action: 'delete_item', resource_ids: remaining.map((row) => row.id), details: { statement: 'TRUNCATE' } });
+  });
+
+  it('seals the database\'s rows in the same chain, and verify holds', async () => {
+    await untilSealed(server.sql);
+    const result = await verifyTrail(server.sql, { publicKey });
+    expect(result).toMatchObject({ ok: true });
+    expect(await independentChainProblems(server.sql, TEST_AUDIT_PUBLIC_KEY)).toEqual([]);
+    const [{ sealed }] = await server.sql`select count(*)::int as sealed from audit_row_hashes h join audit_logs l on l.id = h.id where l.details ? 'database'`;
+    expect(sealed).toBeGreaterThanOrEqual(6);
+    expect((await independentRowHashes(server.sql)).size).toBeGreaterThan(0);
+  });
+
+  it('shows an admin where a change came from', async () => {
+    const response = await server.graphql(
+      `{ auditLogs(first: 3, filter: { source: DATABASE }) { nodes { action source database { role applicationName backendPid } ip userId } } }`,
+      { as: admin, headers: { 'access-reason': 'incident INC-7' } },
+    );
+    const nodes = dataOf(response).auditLogs.nodes;
+    expect(nodes).toHaveLength(3);
+    for (const node of nodes) {
+      expect(node).toMatchObject({ source: 'DATABASE', database: { role: 'postgres', applicationName: 'psql' }, userId: null });
+    }
+    const api = dataOf(await server.graphql(`{ auditLogs(first: 5, filter: { source: API, action: "create_item" }) { nodes { source database { role } } } }`, { as: admin }));
+    expect(api.auditLogs.nodes).toEqual(expect.arrayContaining([{ source: 'API', database: null }]));
+    expect(api.auditLogs.nodes.every((node: { source: string }) => node.source === 'API')).toBe(true);
+  });
+
+  it('will not start while a backstop trigger is disabled, and says which', async () => {
+    await dba`alter table items disable trigger items_audit_backstop_update`;
+    try {
+      expect(await backstopProblems(server.sql, [itemResource])).toEqual(["the update trigger of item's audit backstop is disabled"]);
+      const config = loadConfig(testServerEnv(server.database));
+      await expect(startServer(config, createLogger('silent'))).rejects.toThrow(/the update trigger of item's audit backstop is disabled/);
+    } finally {
+      await dba`alter table items enable trigger items_audit_backstop_update`;
+    }
+    expect(await backstopProblems(server.sql, [itemResource])).toEqual([]);
+  });
+});
+
+describeOnPostgres('roles: the owner, the serving role and another service', () => {
+  let database: RoleDatabase;
+  let serving: TestServingRole;
+  const otherService = uniqueRoleName('service');
+  beforeAll(async () => {
+    database = await createRoleDatabase();
+    // The owner migrates and makes the serving role, as in production (docs/operations.md).
+    await database.admin.unsafe(`alter role "${database.role}" createrole`);
+    serving = await createTestServingRole(database.url);
+    await database.admin.unsafe(`create role "${otherService}" login`);
+    // A second service allowed to change items, and nothing of the trail.
+    await database.admin.unsafe(`grant select, insert, update on items to "${otherService}"`);
+  });
+  afterAll(async () => {
+    await database?.drop();
+    // Roles belong to the cluster: dropped through the test's own connection, the owner being gone.
+    await dropRoles(process.env.DATABASE_URL!, ...(serving ? [serving.name] : []), otherService);
+  });
+
+  const as = (role: string) => {
+    const url = new URL(database.url);
+    url.username = role;
+    return session(url.toString(), `${role} session`);
+  };
+
+  it('records the owner\'s and another service\'s changes, naming the role', async () => {
+    for (const role of [database.role, otherService]) {
+      const sql = as(role);
+      try {
+        const before = await lastRowId(database.admin);
+        await sql`insert into items (owner_id, title) values ('alice', ${`by ${role}`})`;
+        const [row] = await itemRowsAfter(database.admin, before);
+        expect(row).toMatchObject({ action: 'create_item', details: { database: { role, applicationName: `${role} session` } } });
+      } finally {
+        await sql.end();
+      }
+    }
+  });
+
+  it('records the owner\'s statements one row each, and seals and verifies them', async () => {
+    const owner = as(database.role);
+    try {
+      const before = await lastRowId(database.admin);
+      await owner`insert into items (owner_id, title) select 'user' || (n % 3), 'owned ' || n from generate_series(1, 1000) as n`;
+      await owner`update items set title = title || ' (bulk)' where title like 'owned %'`;
+      const [{ id }] = await owner<{ id: string }[]>`select min(id)::text as id from items where title like 'owned %'`;
+      await owner`update items set description = 'one' where id = ${id}`;
+      await owner`delete from items where id = ${id}`;
+      const copy = await owner`copy items (owner_id, title) from stdin`.writable();
+      await new Promise((resolve, reject) => copy.end('alice\tcopied\n', (error?: Error | null) => (error ? reject(error) : resolve(undefined))));
+      const [{ count }] = await owner<{ count: number }[]>`select count(*)::int as count from items`;
+      await owner`truncate items`;
+      const rows = await itemRowsAfter(database.admin, before);
+      expect(rows.map((row) => [row.action, row.resource_id === null ? row.resource_ids.length : 1, row.details.database.role, row.details.statement ?? null])).toEqual([
+        ['create_item', 1000, database.role, null],
+        ['update_item', 1000, database.role, null],
+        ['update_item', 1, database.role, null],
+        ['delete_item', 1, database.role, null],
+        ['create_item', 1, database.role, null],
+        ['delete_item', count, database.role, 'TRUNCATE'],
+      ]);
+    } finally {
+      await owner.end();
+    }
+    const signingKey = createPrivateKey({ key: Buffer.from(TEST_AUDIT_SIGNING_KEY, 'base64'), format: 'der', type: 'pkcs8' });
+    await sealOnce(database.admin, { signingKey, holder: 'test', leaseMs: 60_000 });
+    expect(await verifyTrail(database.admin, { publicKey })).toMatchObject({ ok: true });
+    expect(await independentChainProblems(database.admin, TEST_AUDIT_PUBLIC_KEY)).toEqual([]);
+  });
+
+  it('does not let the serving role switch the backstop off', async () => {
+    const sql = as(serving.name);
+    try {
+      await expect(sql`alter table items disable trigger items_audit_backstop_update`).rejects.toMatchObject({ code: '42501' });
+      await expect(sql`drop trigger items_audit_backstop_update on items`).rejects.toMatchObject({ code: '42501' });
+      await expect(sql`set session_replication_role = replica`).rejects.toMatchObject({ code: '42501' });
+      // Claiming to be the API hides nothing: a claimed change without its own row does not commit.
+      const [item] = await sql<{ id: string }[]>`insert into items (owner_id, title) values ('alice', 'claimed') returning id::text`;
+      const before = await lastRowId(database.admin);
+      await expect(
+        sql.begin(async (tx) => {
+          await tx`select set_config('audit.api_change', 'on', true)`;
+          await tx`update items set title = 'hidden' where id = ${item!.id}`;
+        }),
+      ).rejects.toMatchObject({ code: '42501' });
+      const [{ title }] = await sql`select title from items where id = ${item!.id}`;
+      expect(title).toBe('claimed');
+      expect(await itemRowsAfter(database.admin, before)).toEqual([]);
+    } finally {
+      await sql.end();
+    }
+    expect(await backstopProblems(database.admin, [itemResource])).toEqual([]);
+  });
+
+  it('serves production as the serving role, recording its API changes once', async () => {
+    const production = await startTestServer({ NODE_ENV: 'production', ADMIN_ACCESS_REASON: 'optional' });
+    try {
+      const before = await lastRowId(production.sql);
+      dataOf(await production.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: 'served' } } }));
+      const rows = await itemRowsAfter(production.sql, before);
+      expect(rows.map((row) => [row.action, row.user_id, 'database' in row.details])).toEqual([['create_item', 'alice', false]]);
+    } finally {
+      await production.stop();
+    }
+  });
+});
