@@ -1,5 +1,7 @@
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context } from '#src/api/context';
+import type { Database } from '#src/db/database';
+import { TrailReads } from '#src/db/trail-reads';
 import { AuditTrail, discardingAuditSink } from '#src/audit/wiring';
 import { postgresAuditSink, type AuditSink } from '#src/audit/operations';
 import { Role, type Viewer } from '#src/auth/viewer';
@@ -111,7 +113,8 @@ function contextFor(variant: Variant): Context {
   const request = { viewer: ADMIN, requestId: 'micro', ip: null, userAgent: null, accessReason: null, operationName: null };
   // No resolver below the replaced root field touches the database.
   const db = undefined as unknown as Context['db'];
-  return { viewer: ADMIN, db, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request), accessLog: { showsAdmin: 'role' } };
+  const trailReads = TrailReads.primaryOnly({ db } as Database);
+  return { viewer: ADMIN, db, trailReads, audit: new AuditTrail({ db, sink: variant.sink, actions: AUDIT_ACTIONS }).forRequest(request), accessLog: { showsAdmin: 'role' } };
 }
 
 function run(variant: Variant): ExecutionResult | Promise<ExecutionResult> {

@@ -8,6 +8,7 @@ import type { Logger } from './config/logger';
 import { connectDatabase, type Database } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
 import { prepareDatabase } from './db/prepare-database';
+import { TrailReads } from './db/trail-reads';
 import { buildExecutableSchema } from './graphql/schema';
 import { startHttpServer } from './http/app';
 import { AuditIntegrityService } from './audit-logs/integrity/audit-integrity.service';
@@ -74,6 +75,10 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
   const maxConnections = embedded ? 1 : config.databasePoolMax;
   const poolMode = embedded ? 'session' : config.databasePoolMode;
   const database = connectDatabase(url, { maxConnections, timeouts: config.databaseTimeouts, poolMode });
+  const replica = config.databaseReadUrl
+    ? connectDatabase(config.databaseReadUrl, { maxConnections, timeouts: config.databaseTimeouts, poolMode, applicationName: 'audited-graphql-api trail reads' })
+    : undefined;
+  const trailReads = new TrailReads({ primary: database, replica, maxLagMs: config.databaseReadMaxLagMs, logger });
   const metrics = new Metrics({ maxOperationNames: config.metrics?.maxOperationNames });
   metrics.observePool(database.poolUsage, maxConnections);
   let sealing: { stop(): Promise<void> } | undefined;
@@ -81,6 +86,14 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
     await prepareDatabase(config, database, url, logger, { checkServingRole: options.checkServingRole !== false });
     if (audit && options.backstop !== false) await assertBackstops(database.sql, auditedResourcesOf(features));
     await ensureAuditMonths(database.db);
+    await trailReads.start();
+    if (replica) {
+      metrics.gauge({
+        name: 'audit_read_replica_lag_seconds',
+        help: 'How far the read replica the trail\'s queries read from is behind the primary (-1: not answering); past DATABASE_READ_MAX_LAG_MS they read the primary',
+        read: () => trailReads.lagSeconds ?? -1,
+      });
+    }
     sealing = audit && options.seal !== false ? await startSealing(config, logger, embedded ? database : undefined, url) : undefined;
     // From the database, not the sealer: any replica reports it, whichever one holds the sealer lease.
     metrics.gauge({
@@ -100,7 +113,7 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
       accessReasons: config.accessReasons,
       logger,
     });
-    const http = await startHttpServer({ config, schema: await buildExecutableSchema(features), database, admission, logger, metrics });
+    const http = await startHttpServer({ config, schema: await buildExecutableSchema(features), database, trailReads, admission, logger, metrics });
     const auditUpkeep = startAuditUpkeep(database.db, logger);
     logger.info({ url: `${http.url}/graphql` }, 'GraphQL API ready');
     if (http.metricsUrl) logger.info({ url: `${http.metricsUrl}/metrics` }, 'metrics ready');
@@ -111,12 +124,16 @@ export async function startServer(config: AppConfig, logger: Logger, options: Se
         auditUpkeep.stop();
         await http.stop();
         await sealing?.stop();
+        await trailReads.stop();
+        await replica?.close();
         await database.close();
         await embedded?.stop();
       },
     };
   } catch (error) {
     await sealing?.stop();
+    await trailReads.stop();
+    await replica?.close();
     await database.close();
     await embedded?.stop();
     throw error;

@@ -17,6 +17,10 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** The owner role's connection, used only to migrate; unset: migrate as `databaseUrl` when that role may. */
   readonly migrationDatabaseUrl: string | undefined;
+  /** A streaming replica the trail's own queries read from while it keeps up; unset: they read `databaseUrl`. */
+  readonly databaseReadUrl: string | undefined;
+  /** How far behind the replica may be and still serve trail reads, in milliseconds. */
+  readonly databaseReadMaxLagMs: number;
   /** postgres.js pool size for `databaseUrl`; the embedded database always uses one connection. */
   readonly databasePoolMax: number;
   /** Whether `databaseUrl` is a pooler in transaction mode (PgBouncer), or a session of our own. */
@@ -70,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const production = env.NODE_ENV === 'production';
   const databaseUrl = nonEmpty(env.DATABASE_URL);
   const migrationDatabaseUrl = nonEmpty(env.MIGRATION_DATABASE_URL);
+  const databaseReadUrl = nonEmpty(env.DATABASE_READ_URL);
+  if (databaseReadUrl && !databaseUrl) throw new ConfigError('DATABASE_READ_URL requires DATABASE_URL: the embedded database has no replica');
   const jwtSecret = nonEmpty(env.JWT_SECRET);
   const jwksUrl = nonEmpty(env.JWKS_URL);
 
@@ -101,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     production,
     databaseUrl,
     migrationDatabaseUrl,
+    databaseReadUrl,
+    databaseReadMaxLagMs: parseMilliseconds('DATABASE_READ_MAX_LAG_MS', env, 5_000),
     databasePoolMax: parseInteger('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10, 1, 100),
     databasePoolMode: parsePoolMode(env.DATABASE_POOL_MODE),
     databaseTimeouts: {

@@ -12,6 +12,7 @@ import { ApolloServerPluginAuditTrail } from '../audit/wiring';
 import type { AppConfig } from '../config/config';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db/database';
+import type { TrailReads } from '../db/trail-reads';
 import { createFormatError } from '../graphql/format-error';
 import { ApolloServerPluginHideSuggestions } from '../graphql/hide-suggestions';
 import { servedOperationTypes } from '../graphql/known-operation-types';
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   >;
   readonly schema: GraphQLSchema;
   readonly database: Database;
+  /** Where the trail's own queries, exports and the live feed read (a read replica while it keeps up). */
+  readonly trailReads: TrailReads;
   /** The request pipeline's first stage, shared by every door. */
   readonly admission: Admission;
   readonly logger: Logger;
@@ -66,7 +69,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const liveFeed = serveLiveFeed({
     httpServer,
     schema,
-    database,
+    trailReads: options.trailReads,
     admission,
     logger,
     queryLimits: config.queryLimits,
@@ -110,7 +113,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   app.use(healthRoutes(database.sql, logger));
   app.use('/audit/export', admitRequests(admission, trustProxy));
-  app.use(auditExportRoute({ database, admission, logger }));
+  app.use(auditExportRoute({ trailReads: options.trailReads, admission, logger }));
   if (config.metrics && !config.metrics.listen) app.use(metricsRoute(metrics, config.metrics.token, logger));
   if (config.dashboard) app.use(dashboardRoutes());
   // Beside the Sandbox, in development only: its packages are development dependencies.
@@ -126,7 +129,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       // was tricked into sending is refused before its token is even looked at, and leaves no row.
       context: async ({ req, res }): Promise<Context> => {
         const admitted = await admitGraphQLRequest(admission, req, res, trustProxy);
-        const context = { viewer: admitted.viewer, db: database.db, audit: admission.open(admitted, res.locals.requestId as string), accessLog: config.accessLog };
+        const context: Context = {
+          viewer: admitted.viewer,
+          db: database.db,
+          trailReads: options.trailReads,
+          audit: admission.open(admitted, res.locals.requestId as string),
+          accessLog: config.accessLog,
+        };
         return metrics.graphqlRequests.attach(context, res);
       },
     }),

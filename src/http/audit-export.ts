@@ -6,13 +6,14 @@ import { exportWindowOf } from '../audit-logs/export/audit-log.export-window';
 import { isAdmin } from '../auth/viewer';
 import type { Logger } from '../config/logger';
 import { Forbidden, InvalidInput, RateLimited, Unauthenticated, type ClientError } from '../core/errors';
-import type { Database } from '../db/database';
+import type { TrailReads } from '../db/trail-reads';
 import type { Admission } from '../pipeline';
 import { admittedOf, sendClientError } from './admit';
 
 /** Options for {@link auditExportRoute}. */
 export interface AuditExportOptions {
-  readonly database: Database;
+  /** Where exports read: a read replica while it keeps up, else the primary. */
+  readonly trailReads: TrailReads;
   /** The request pipeline's admission, which has let the request in (see `admitRequests`). */
   readonly admission: Admission;
   readonly logger: Logger;
@@ -32,7 +33,7 @@ const exportEvent = { action: EXPORT_AUDIT_LOGS } as const;
  * the first byte. Refusals are recorded too, and answered with a GraphQL-shaped JSON error.
  */
 export function auditExportRoute(options: AuditExportOptions): Router {
-  const { database, admission, logger } = options;
+  const { trailReads, admission, logger } = options;
   const maxConcurrent = options.maxConcurrent ?? 2;
   let running = 0;
   const router = Router();
@@ -60,7 +61,7 @@ export function auditExportRoute(options: AuditExportOptions): Router {
       }
       running++;
       try {
-        await runAuditExport(database.sql, audit, window, responseOutput(res, window), VIA);
+        await runAuditExport(trailReads.database.sql, audit, window, responseOutput(res, window), VIA);
         res.end();
       } catch (error) {
         if (error instanceof ExportNotRecorded) {

@@ -12,7 +12,7 @@ import type { WebSocketLimits } from '../config/door-limits';
 import type { QueryLimits } from '../config/query-limits';
 import type { Logger } from '../config/logger';
 import { InvalidInput, Unauthenticated } from '../core/errors';
-import type { Database } from '../db/database';
+import type { TrailReads } from '../db/trail-reads';
 import { toGraphQLError } from '../graphql/client-errors';
 import { servedOperationTypes } from '../graphql/known-operation-types';
 import { checkOperation, noteRefusal, type OperationCheckOptions } from '../graphql/query-limits';
@@ -22,7 +22,8 @@ import { originOf, Refused, type Admission, type Admitted, type TrustProxy } fro
 export interface LiveFeedOptions {
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
-  readonly database: Database;
+  /** Where the feed reads: a read replica while it keeps up, else the primary. */
+  readonly trailReads: TrailReads;
   readonly admission: Admission;
   readonly logger: Logger;
   /** The same limits HTTP operations are held to. */
@@ -59,9 +60,9 @@ interface Connection {
  * connection (4403), recorded as a refused `authenticate`.
  */
 export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<void> } {
-  const { schema, database, admission, logger, limits } = options;
+  const { schema, trailReads, admission, logger, limits } = options;
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: limits.maxPayloadBytes });
-  const stream = new SealedStream(database.db, new SealWatcher(database.db), logger);
+  const stream = new SealedStream(trailReads, new SealWatcher(trailReads.primary.db), logger);
   const check: OperationCheckOptions = { schema, limits: options.queryLimits, rules: [servedOperationTypes('websocket')], introspection: options.introspection };
   const format = (error: GraphQLError) => options.formatError(error.toJSON(), error);
   let subscriptions = 0;
@@ -135,7 +136,7 @@ export function serveLiveFeed(options: LiveFeedOptions): { dispose(): Promise<vo
           return checked.errors;
         }
         const stop = new AbortController();
-        const context: FeedContext = { db: database.db, viewer: connection.admitted.viewer, audit, accessLog: options.accessLog, stream, closed: stop.signal, delivered: { rows: 0 } };
+        const context: FeedContext = { db: trailReads.primary.db, trailReads, viewer: connection.admitted.viewer, audit, accessLog: options.accessLog, stream, closed: stop.signal, delivered: { rows: 0 } };
         connection.feeds.set(id, { context, stop });
         subscriptions++;
         return { schema, document: checked.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };

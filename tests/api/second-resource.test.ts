@@ -7,6 +7,7 @@ import { WITHHELD } from '../../src/audit';
 import { AuditActionRegistry, AuditTrail, BUILT_IN_AUDIT_ACTIONS } from '../../src/audit/wiring';
 import { Role } from '../../src/auth/viewer';
 import { connectDatabase } from '../../src/db/database';
+import { TrailReads } from '../../src/db/trail-reads';
 import { API_FEATURES } from '../../src/graphql/features';
 import { tracedRequest } from '../support/audit-rows';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError } from '../support/errors';
@@ -143,7 +144,7 @@ describe('a resource whose actions the server does not list', () => {
     const unlisted = new AuditTrail({ db, actions: new AuditActionRegistry(BUILT_IN_AUDIT_ACTIONS) });
     const viewer = { id: 'alice', role: Role.USER };
     const audit = unlisted.forRequest({ viewer, requestId: 'note-unlisted', ip: null, userAgent: null, accessReason: null, operationName: null });
-    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer, db, audit, accessLog: { showsAdmin: 'role' } } satisfies Context });
+    const result = await graphql({ schema, source: 'mutation { createNote(body: "unlisted") { id } }', contextValue: { viewer, db, trailReads: TrailReads.primaryOnly(database), audit, accessLog: { showsAdmin: 'role' } } satisfies Context });
     // In process, unformatted: over HTTP the client would see only INTERNAL_SERVER_ERROR.
     expect(result.errors?.[0]?.message).toBe("audit action create_note is not in the server's registry (src/graphql/audit-actions.ts)");
     expect(await server.sql`select id from notes where body = 'unlisted'`).toHaveLength(0);

@@ -86,7 +86,7 @@ export async function openFeed<Node>(
   let from: { seal: number; id: bigint } | undefined;
   try {
     const { afterId } = readPageArgs(kind.page, { first: 1, after: args.after });
-    const service = new AuditLogService(context.db);
+    const service = new AuditLogService(context.trailReads.database.db);
     await service.listSealed(filter, { first: 1, afterId: undefined }); // refuses a filter that cannot mean what was meant
     if (afterId !== undefined) from = await service.sealedPosition(afterId);
   } catch (error) {

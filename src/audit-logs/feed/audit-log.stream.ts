@@ -30,18 +30,21 @@ export const isAfter = (entry: SealedEntry, position: { seal: number; id: bigint
  */
 export class SealedStream {
   private readonly listeners = new Set<(entries: readonly SealedEntry[]) => void>();
-  private readonly service: AuditLogService;
-  private readonly integrity: AuditIntegrityService;
   private running: Promise<void> | undefined;
   private stopped = new AbortController();
 
+  /**
+   * `reads` is where it reads (a read replica while it keeps up: `TrailReads`); `seals` watches the
+   * primary's chain, so a seal the replica has not replayed yet is read on a later wake.
+   */
   constructor(
-    db: Db,
+    private readonly reads: { readonly database: { readonly db: Db }; readonly primary: { readonly db: Db } },
     private readonly seals: SealWatcher,
     private readonly logger: Logger,
-  ) {
-    this.service = new AuditLogService(db);
-    this.integrity = new AuditIntegrityService(db);
+  ) {}
+
+  private get service(): AuditLogService {
+    return new AuditLogService(this.reads.database.db);
   }
 
   /** Rows sealed from now on go to `listener` in seal order, in batches, until the returned function is called. */
@@ -53,8 +56,9 @@ export class SealedStream {
 
   /** The sealed rows after `afterId` that match, read for one feed catching up from its cursor. */
   async page(filter: Parameters<AuditLogService['listSealed']>[0], afterId: bigint | undefined): Promise<{ entries: SealedEntry[]; more: boolean }> {
-    const page = await this.service.listSealed(filter, { first: STREAM_BATCH, afterId });
-    return { entries: await this.entries(page.rows), more: page.hasNextPage };
+    const { db } = this.reads.database;
+    const page = await new AuditLogService(db).listSealed(filter, { first: STREAM_BATCH, afterId });
+    return { entries: await this.entries(db, page.rows), more: page.hasNextPage };
   }
 
   /** Stops reading (the server is shutting down); listeners get nothing more. */
@@ -80,16 +84,23 @@ export class SealedStream {
         }
         if (!more) await this.seals.nextSeal(this.stopped.signal);
       } catch (error) {
-        // Retention removed the row the stream stood at: go on from the newest sealed row.
-        if (error instanceof InvalidInput) position = await this.service.lastSealedId().catch(() => position);
+        // Retention removed the row the stream stood at: go on from the newest sealed row. On a
+        // replica the row may not be replayed yet (the primary served before): wait for it.
+        if (error instanceof InvalidInput && (await this.onPrimaryMissing(position))) position = await this.service.lastSealedId().catch(() => position);
         else this.logger.warn({ err: error }, 'live feed: reading the sealed stream failed; trying again');
         await this.seals.nextSeal(this.stopped.signal);
       }
     }
   }
 
-  private async entries(rows: readonly AuditLogRow[]): Promise<SealedEntry[]> {
-    const hashes = await this.integrity.ofRows(rows);
+  /** Whether the row at `position` is gone from the primary too: removed, not just not replayed yet. */
+  private async onPrimaryMissing(position: bigint | undefined): Promise<boolean> {
+    if (position === undefined) return true;
+    return !(await new AuditLogService(this.reads.primary.db).findById(position).catch(() => undefined));
+  }
+
+  private async entries(db: Db, rows: readonly AuditLogRow[]): Promise<SealedEntry[]> {
+    const hashes = await new AuditIntegrityService(db).ofRows(rows);
     return rows.map((row) => {
       const integrity = hashes.get(row.id)!;
       return { row, seal: integrity.seal!, node: AuditLog.fromRow(row, integrity) };

@@ -22,7 +22,8 @@ export class AuditIntegrityService {
     return new Map(hashed.map((row) => [BigInt(row.id), { rowHash: rowHash(row).toString('hex'), seal: row.seal }]));
   }
 
-  async status(): Promise<AuditIntegrity> {
+  /** The chain's progress; the read replica's lag is the caller's to add. */
+  async status(): Promise<Omit<AuditIntegrity, 'readReplicaLagSeconds'>> {
     const { head, unsealedRows, oldestUnsealedAgeSeconds } = await chainProgress(this.db);
     return {
       headSeal: head ? { ...head, sealedAt: new Date(head.sealedAt) } : null,

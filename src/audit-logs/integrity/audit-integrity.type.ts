@@ -46,4 +46,11 @@ export class AuditIntegrity {
 
   @Field(() => Float, { nullable: true, description: 'Seconds since the oldest unsealed row was written; null when every row is sealed.' })
   oldestUnsealedAgeSeconds!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'How far behind the primary the read replica the trail\'s queries read from is (`DATABASE_READ_URL`), in seconds; -1 while it does not answer. Past `DATABASE_READ_MAX_LAG_MS` they read the primary. Null without a replica.',
+  })
+  readReplicaLagSeconds!: number | null;
 }
