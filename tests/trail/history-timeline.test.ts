@@ -1,5 +1,6 @@
 import { versionEntryOf, type VersionChange, type VersionEntry, type VersionKind } from '../../src/audit/model/history/record-version';
-import { Timeline, type RecordState } from '../../src/audit/model/history/timeline';
+import fc from 'fast-check';
+import { Replayed, Timeline, type RecordState } from '../../src/audit/model/history/timeline';
 import { WITHHELD } from '../../src/audit/model/record-snapshot';
 
 /*
@@ -152,5 +153,41 @@ describe('a row of the trail as a version', () => {
     );
     expect(timeline.lastOwner).toBe('bob');
     expect(statesAt(timeline, [20])).toEqual([present('a', 'bob')]);
+  });
+});
+
+describe('a kept replay extended with the versions written since', () => {
+  // Titles from a small set, so that versions often agree with the state they apply to and often not.
+  const title = fc.constantFrom('a', 'b', 'c');
+  const anyVersion: fc.Arbitrary<VersionEntry> = fc.oneof(
+    title.map((to) => create(0, to)),
+    fc.tuple(title, title).map(([from, to]) => update(0, from, to)),
+    title.map((was) => remove(0, was)),
+    fc.tuple(title, fc.boolean()).map(([to, recreated]) => version('restore', 0, { recreated, after: thing(to), changes: { title: { from: 'a', to } } })),
+  );
+
+  it('tells every stretch exactly as replaying them all at once', () => {
+    fc.assert(
+      fc.property(fc.array(anyVersion, { maxLength: 12 }), fc.nat(), fc.option(title, { nil: undefined }), (versions, cut, liveTitle) => {
+        const at = cut % (versions.length + 1);
+        const whole = Replayed.of(versions, FIELDS);
+        const extended = Replayed.of(versions.slice(0, at), FIELDS).extend(versions.slice(at));
+        const oneByOne = versions.reduce((replayed, next) => replayed.extend([next]), Replayed.of([], FIELDS));
+        const live = liveTitle === undefined ? undefined : thing(liveTitle);
+        for (const other of [extended, oneByOne]) {
+          expect(other.versions).toEqual(whole.versions);
+          expect(versions.map((_, index) => other.stateOf(index + 1))).toEqual(versions.map((_, index) => whole.stateOf(index + 1)));
+          expect(other.stateOf(0)).toEqual(whole.stateOf(0));
+          expect(other.firstStretchDisagreeingWith(live)).toBe(whole.firstStretchDisagreeingWith(live));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves the replay it extends as it was', () => {
+    const kept = Replayed.of([create(10, 'a')], FIELDS);
+    kept.extend([update(20, 'b', 'c')]);
+    expect([kept.versions.length, kept.stateOf(1), kept.firstStretchDisagreeingWith(thing('a'))]).toEqual([1, present('a'), 2]);
   });
 });

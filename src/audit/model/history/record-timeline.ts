@@ -52,7 +52,6 @@ export async function recordTimelineIn<T extends PgTable>(
 async function replayedVersionsOf(cache: VersionCache, tx: DbExecutor, resource: AuditedResource, id: string): Promise<Replayed> {
   const key = `${resource.type}:${id}`;
   const kept = cache.get(key);
-  const fields = { id: resource.idField, owner: resource.ownerField, recorded: resource.fields };
   if (kept) {
     const first = kept.versions[0]!.id;
     const last = kept.versions.at(-1)!.id;
@@ -60,12 +59,12 @@ async function replayedVersionsOf(cache: VersionCache, tx: DbExecutor, resource:
     if (read[0]?.id === first && read.some((version) => version.id === last)) {
       const since = read.filter((version) => version.id > last);
       if (since.length === 0) return kept;
-      const replayed = Replayed.of([...kept.versions, ...since], fields);
+      const replayed = kept.extend(since);
       cache.set(key, replayed);
       return replayed;
     }
   }
-  const replayed = Replayed.of(await versionsOf(tx, resource, id), fields);
+  const replayed = Replayed.of(await versionsOf(tx, resource, id), { id: resource.idField, owner: resource.ownerField, recorded: resource.fields });
   cache.set(key, replayed);
   return replayed;
 }

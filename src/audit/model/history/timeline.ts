@@ -129,8 +129,19 @@ export class Replayed {
   static of(versions: readonly VersionEntry[], fields: TimelineFields): Replayed {
     const checked = [fields.id, fields.owner, ...fields.recorded.diffed].filter((field) => !fields.recorded.sensitive.has(field));
     const states: RecordState[] = [versions.length === 0 || versions[0]!.kind === 'create' ? ABSENT : UNKNOWN];
-    const unknown: [number, number][] = [];
-    let shownSince = new Map<string, number>();
+    return Replayed.fold({ versions: [], fields, states, unknown: [], shownSince: new Map(), checked }, versions);
+  }
+
+  /** These versions and `more`, made after them, replayed: only `more` is replayed anew. */
+  extend(more: readonly VersionEntry[]): Replayed {
+    if (this.versions.length === 0) return Replayed.of(more, this.fields);
+    const { versions, fields, states, unknown, shownSince, checked } = this;
+    return Replayed.fold({ versions: [...versions], fields, states: [...states], unknown: [...unknown], shownSince: new Map(shownSince), checked }, more);
+  }
+
+  /** Replays `more` on top of `replay` (whose arrays and map it extends), and freezes the result. */
+  private static fold(replay: Fold, more: readonly VersionEntry[]): Replayed {
+    const { versions, states, unknown, shownSince, checked } = replay;
     /** Marks the stretches a disagreement of `field` (or of existence, when undefined) found before `upTo` lies in. */
     const disagreement = (field: string | undefined, upTo: number) => unknown.push([field === undefined ? upTo : (shownSince.get(field) ?? upTo), upTo]);
     const checkAgainst = (current: Snapshot, expected: Readonly<Record<string, unknown>>, fieldsChecked: Iterable<string>, upTo: number) => {
@@ -138,9 +149,13 @@ export class Replayed {
         if (checked.includes(field) && !isDeepStrictEqual(current[field], expected[field])) disagreement(field, upTo);
       }
     };
-    const showAll = (stretch: number) => (shownSince = new Map(checked.map((field) => [field, stretch])));
+    const showAll = (stretch: number) => {
+      shownSince.clear();
+      for (const field of checked) shownSince.set(field, stretch);
+    };
 
-    versions.forEach((version, index) => {
+    for (const version of more) {
+      const index = versions.length;
       const before = states[index]!;
       const stretch = index + 1;
       const { after, changes, recreated } = version.change;
@@ -169,12 +184,13 @@ export class Replayed {
           if (before.kind === 'absent') disagreement(undefined, index);
           if (before.kind === 'present' && version.change.before) checkAgainst(before.snapshot, version.change.before, checked, index);
           next = ABSENT;
-          shownSince = new Map();
+          shownSince.clear();
           break;
       }
+      versions.push(version);
       states.push(next);
-    });
-    return new Replayed(versions, fields, states, unknown, shownSince, checked);
+    }
+    return new Replayed(versions, replay.fields, states, unknown, shownSince, checked);
   }
 
   /** The state of stretch `stretch` as the versions tell it. */
@@ -200,4 +216,14 @@ export class Replayed {
     }
     return first;
   }
+}
+
+/** A replay under way: what {@link Replayed} holds, still growing. */
+interface Fold {
+  readonly versions: VersionEntry[];
+  readonly fields: TimelineFields;
+  readonly states: RecordState[];
+  readonly unknown: (readonly [number, number])[];
+  readonly shownSince: Map<string, number>;
+  readonly checked: readonly string[];
 }
