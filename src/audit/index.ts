@@ -12,3 +12,4 @@ export { defineAuditAction, type AuditAction, type AuditActivity } from './model
 export type { AuditContext } from './record/audit-context';
 export type { RequestAudit } from './record/request-audit';
 export { WITHHELD } from './model/record-snapshot';
+export type { RecordVersion } from './model/history/record-version';

@@ -14,6 +14,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** An admin's read or change of others' records without a stated reason, where the policy requires one. */
   ACCESS_REASON_REQUIRED: 'ACCESS_REASON_REQUIRED',
+  /** The audit trail cannot rebuild a record's state: `extensions.reason` is `gap` or `withheld`. */
+  HISTORY_INCOMPLETE: 'HISTORY_INCOMPLETE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -97,5 +99,28 @@ export class AccessReasonRequired extends ClientError {
 
   constructor() {
     super('state why you access records you do not own: send the Access-Reason header ("<code>" or "<code> <reference>")');
+  }
+}
+
+/** Why the trail cannot rebuild a record: versions it does not hold, or values it withheld. */
+export type HistoryGap = 'gap' | 'withheld';
+
+/**
+ * A record's past state the audit trail cannot rebuild: it lacks versions of the record (`gap`:
+ * its creation dropped by retention, a change made where nothing recorded it), or keeps fields'
+ * values withheld (`withheld`, naming the fields), which a restore would have to invent.
+ */
+export class HistoryIncomplete extends ClientError {
+  override readonly name = 'HistoryIncomplete';
+  readonly code = ErrorCode.HISTORY_INCOMPLETE;
+  override readonly extensions: { reason: HistoryGap; fields?: readonly string[] };
+
+  constructor(reason: HistoryGap, fields?: readonly string[]) {
+    super(
+      reason === 'gap'
+        ? 'the audit trail lacks versions of this record, so its state at that instant cannot be rebuilt'
+        : `the audit trail withholds the values of ${fields?.join(', ')}, so this state cannot be restored`,
+    );
+    this.extensions = fields === undefined ? { reason } : { reason, fields };
   }
 }

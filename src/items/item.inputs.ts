@@ -1,4 +1,5 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
+import { RECORD_VERSION_PAGE } from '../api/record-version';
 import { AfterArg, FirstArg } from '../api/page';
 import { ITEM_PAGE } from './item.type';
 
@@ -39,4 +40,37 @@ export class UpdateItemArgs {
 
   @Field(() => UpdateItemInput)
   input!: UpdateItemInput;
+}
+
+@ArgsType()
+export class ItemArgs {
+  @Field(() => ID, { description: 'The item’s global id.' })
+  id!: string;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'An instant: the item as the audit trail rebuilds it then (`HISTORY_INCOMPLETE` if it cannot); a deleted item’s too.',
+  })
+  asOf?: Date | null;
+}
+
+@ArgsType()
+export class RestoreItemArgs {
+  @Field(() => ID, { description: 'The item’s global id; a deleted item’s too.' })
+  id!: string;
+
+  @Field(() => Date, { description: 'The instant whose state to restore, e.g. a version’s `timestamp`.' })
+  asOf!: Date;
+}
+
+@ArgsType()
+export class ItemHistoryArgs {
+  @Field(() => ID, { description: 'The item’s global id; a deleted item’s too.' })
+  id!: string;
+
+  @FirstArg(RECORD_VERSION_PAGE)
+  first!: number | null;
+
+  @AfterArg()
+  after?: string | null;
 }

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { OwnedRecords, type RequestAudit } from '../audit';
+import type { PageRequest } from '../api/page';
 import type { Viewer } from '../auth/viewer';
 import { exactTotal, keysetPage, type KeysetPage } from '../core/keyset-page';
 import type { Db } from '../db/database';
@@ -62,5 +63,20 @@ export class ItemService {
 
   delete(id: bigint): Promise<void> {
     return this.records.delete(id);
+  }
+
+  /** The item as it was at `instant`, rebuilt from the trail; `undefined` if it did not exist then, or is not the viewer's. */
+  asOf(id: bigint, instant: Date) {
+    return this.records.asOf(id, instant, 'Query.item');
+  }
+
+  /** The item's versions, newest first; `undefined` if it never existed, or is not the viewer's. */
+  history(id: bigint, page: PageRequest) {
+    return this.records.history(id, page, 'Query.history');
+  }
+
+  /** Sets the item back to its state at `asOf`, recreating it (same id) if it was deleted since. */
+  restore(id: bigint, asOf: Date): Promise<ItemRow> {
+    return this.records.restore(id, asOf);
   }
 }

@@ -3,7 +3,7 @@ import { ConnectionType } from '../api/connection';
 import { bigintNodeType } from '../api/global-id';
 import { Node } from '../api/node';
 import type { PageSpec } from '../api/page';
-import { AuditedObject } from '../audit';
+import { AuditedObject, type RecordVersion } from '../audit';
 import { itemResource } from './item.audit';
 import type { ItemRow } from './item.table';
 
@@ -37,6 +37,14 @@ export class Item implements Node {
 
   static fromRow(row: ItemRow): Item {
     return Object.assign(new Item(), { ...row, id: row.id.toString() });
+  }
+
+  /**
+   * The item as it was, rebuilt from the trail. Updates do not record `updatedAt` (the database
+   * sets it), so it is the instant the version in effect counts from.
+   */
+  static fromPast({ record, version }: { record: ItemRow; version: RecordVersion }): Item {
+    return Item.fromRow({ ...record, updatedAt: version.at });
   }
 }
 

@@ -4,8 +4,9 @@ import { ConnectionType } from '../../api/connection';
 import { bigintNodeType, globalIdOfResource } from '../../api/global-id';
 import { Node } from '../../api/node';
 import type { PageSpec } from '../../api/page';
+import { ChangeSource } from '../../api/change-source.enum';
 import { Role } from '../../api/role.enum';
-import { AUDIT_OUTCOMES, CHANGE_SOURCES, DATABASE_SESSION_KEY, sourceOf, type AuditLogRow, type AuditOutcome as StoredOutcome, type ChangeSource as StoredSource, type DatabaseSession as StoredSession } from '../../audit/operations';
+import { AUDIT_OUTCOMES, DATABASE_SESSION_KEY, sourceOf, type AuditLogRow, type AuditOutcome as StoredOutcome, type DatabaseSession as StoredSession } from '../../audit/operations';
 
 /** The GraphQL enum of the stored outcomes: `SUCCESS` for `success`, and so on. */
 export const AuditOutcome = Object.fromEntries(AUDIT_OUTCOMES.map((outcome) => [outcome.toUpperCase(), outcome])) as {
@@ -18,18 +19,7 @@ registerEnumType(AuditOutcome, {
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
 
-/** The GraphQL enum of where an action was taken: `API`, `DATABASE`. */
-export const ChangeSource = Object.fromEntries(CHANGE_SOURCES.map((source) => [source, source])) as { readonly [S in StoredSource]: S };
-export type ChangeSource = StoredSource;
-
-registerEnumType(ChangeSource, {
-  name: 'ChangeSource',
-  description: 'Where an action was taken: through the API, or straight in the database (`psql`, a migration, another service), where the audited table\'s backstop trigger recorded it.',
-  valuesConfig: {
-    API: { description: 'Through this API: the row names the application user.' },
-    DATABASE: { description: 'Outside the API: the row names the database session (`database`), never an application user.' },
-  },
-});
+export { ChangeSource };
 
 @ObjectType({ description: 'The database session a change made outside the API was made in.' })
 export class DatabaseSession implements StoredSession {

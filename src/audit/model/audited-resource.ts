@@ -14,7 +14,8 @@ export type FieldOf<T extends PgTable> = keyof InferSelectModel<T> & string;
 export interface AuditedResourceOptions<T extends PgTable> {
   /**
    * Stored as `resource_type`, e.g. `item`. The actions are named after it: `admin_view_item`,
-   * `create_item`, `update_item`, `delete_item`, and the refused `view_item` and `list_items`.
+   * `create_item`, `update_item`, `delete_item`, `restore_item`, and the refused `view_item` and
+   * `list_items`.
    */
   readonly type: string;
   /** The Drizzle table holding the records. */
@@ -41,7 +42,7 @@ export interface AuditedResource<T extends PgTable = PgTable> {
   readonly table: T;
   readonly idField: FieldOf<T>;
   readonly ownerField: FieldOf<T>;
-  /** Which fields its rows record: what the API's changes and the database backstop both compute from. */
+  /** Which fields its rows record: what the API's changes, the database backstop and the history rebuilt from them compute from. */
   readonly fields: RecordedFields;
   readonly actions: {
     readonly adminRead: AuditAction;
@@ -50,6 +51,7 @@ export interface AuditedResource<T extends PgTable = PgTable> {
     readonly create: AuditAction;
     readonly update: AuditAction;
     readonly delete: AuditAction;
+    readonly restore: AuditAction;
   };
   /** The record as `details.after` / `details.before` keep it. */
   snapshot(record: InferSelectModel<T>): Record<string, unknown>;
@@ -60,7 +62,7 @@ export interface AuditedResource<T extends PgTable = PgTable> {
 /** The action of an admin's read of others' records of `type`, whose `details.fields` are the record fields read. */
 export const adminReadOf = (type: string): string => `admin_view_${type}`;
 
-/** Declares `options.table` as owned, audited data and defines its four actions. */
+/** Declares `options.table` as owned, audited data and defines its actions. */
 export function auditedResource<T extends PgTable>(options: AuditedResourceOptions<T>): AuditedResource<T> {
   const { type, table, owner } = options;
   const id = options.id ?? ('id' as FieldOf<T>);
@@ -126,6 +128,13 @@ export function auditedResource<T extends PgTable>(options: AuditedResourceOptio
         activity: 'delete',
         description: `every ${type} deleted, or a refused attempt (\`denied\`, \`details.reason\`)`,
         details: '`{ before: { ... } }`',
+      }),
+      restore: defineAuditAction({
+        name: `restore_${type}`,
+        resourceType: type,
+        activity: 'update',
+        description: `a ${type} set back to its state at an earlier instant, rebuilt from the trail (recreated with its id if deleted since), or a refused attempt (\`denied\`, \`details.reason\`: also \`history_gap\`, \`fields_withheld\`)`,
+        details: `\`{ restoredTo, version, recreated, after: { ${columns.join(', ')} }, changes? }\`: the instant asked for, the id of the trail row whose state was restored, the whole restored ${type}, and what changed unless recreated`,
       }),
     },
     snapshot: (record) => snapshotOf(record, fields),

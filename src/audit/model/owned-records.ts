@@ -1,18 +1,28 @@
 import { and, eq, getTableColumns, type InferInsertModel, type InferSelectModel, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { isAdmin, type Viewer } from '../../auth/viewer';
-import { NotFound } from '../../core/errors';
+import { AccessReasonRequired, HistoryIncomplete, NotFound, type ClientError } from '../../core/errors';
+import { exactTotal, keysetPage, type KeysetPage } from '../../core/keyset-page';
 import type { Db, DbExecutor } from '../../db/database';
-import { AccessReasonRequired } from '../../core/errors';
 import { AccessDenied } from '../record/access-denied';
 import { REASON_REQUIRED } from './access-reason';
 import type { AuditAction } from './audit-actions';
 import type { AuditedResource } from './audited-resource';
 import type { PreparedChange, RequestAudit } from '../record/request-audit';
+import { readRecordTimeline, recordOf, recordTimelineIn } from './history/record-timeline';
+import type { RecordVersion } from './history/record-version';
+import { restoreRecord } from './history/restoring';
 
 type Row<T extends PgTable> = InferSelectModel<T>;
 /** What a creation supplies: everything but the owner, who is always the caller. */
 export type NewRecord<T extends PgTable, Owner extends string> = Omit<InferInsertModel<T>, Owner>;
+
+/** A record as it was at an instant, and the version that made it so. */
+export interface PastRecord<T extends PgTable> {
+  /** Its fields as the trail keeps them: sensitive ones `[withheld]`, ignored ones absent. */
+  readonly record: Row<T>;
+  readonly version: RecordVersion;
+}
 
 /** The viewer-scoped records of one audited resource, and its audited changes. */
 export interface OwnedRecordsScope {
@@ -51,7 +61,7 @@ export class OwnedRecords<T extends PgTable> {
    */
   async find(id: unknown): Promise<Row<T> | undefined> {
     const [row] = (await this.scope.db.select().from(this.table).where(eq(this.idColumn, id))) as Row<T>[];
-    if (!row || this.mayAccess(row)) return row;
+    if (!row || this.mayAccess(this.ownerOf(row))) return row;
     const ownerId = this.ownerOf(row);
     this.scope.audit.denied({
       action: this.resource.actions.view,
@@ -142,6 +152,62 @@ export class OwnedRecords<T extends PgTable> {
     }));
   }
 
+  /**
+   * The record with this id as it was at `instant`, rebuilt from the trail (see `Timeline`), if
+   * the viewer may see it (its owner now, or when it was deleted, decides); `undefined` when it did
+   * not exist then, or is someone else's (recorded as {@link find} records it). An admin's read of
+   * someone else's is recorded by the field's `@AuditedReads()`, like any read; `field` names the
+   * API field in a refusal. {@link HistoryIncomplete} when the trail cannot tell.
+   */
+  async asOf(id: unknown, instant: Date, field: string): Promise<PastRecord<T> | undefined> {
+    const { live, timeline } = await readRecordTimeline(this.scope.db, this.resource, id);
+    const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
+    if (ownerId === undefined || !this.mayReadPast(String(id), ownerId, field)) return undefined;
+    const { state, version } = timeline.at(instant);
+    if (state.kind === 'unknown') throw new HistoryIncomplete('gap');
+    return state.kind === 'present' ? { record: recordOf(this.resource, state.snapshot), version: publicVersion(version!) } : undefined;
+  }
+
+  /**
+   * The record's versions, newest first, a page of `first` after the version `afterId`, if the
+   * viewer may see the record; `undefined` as {@link asOf}. An admin's read of someone else's is
+   * recorded here, as a read of `field` (the API field) of the record.
+   */
+  async history(id: unknown, page: { first: number; afterId?: bigint }, field: string): Promise<KeysetPage<RecordVersion> | undefined> {
+    const { live, timeline } = await readRecordTimeline(this.scope.db, this.resource, id);
+    const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
+    if (ownerId === undefined || !this.mayReadPast(String(id), ownerId, field)) return undefined;
+    if (this.bypasses(ownerId) && this.scope.audit.recordsReads) this.scope.audit.noteAdminRead(this.resource, String(id), ownerId, [field]);
+    // Newest first from the end, copying no more than the page: a history can be long.
+    const { versions } = timeline;
+    const rows: RecordVersion[] = [];
+    for (let index = versions.length - 1; index >= 0 && rows.length <= page.first; index--) {
+      if (page.afterId === undefined || versions[index]!.id < page.afterId) rows.push(publicVersion(versions[index]!));
+    }
+    return keysetPage(rows, page.first, async () => exactTotal(versions.length));
+  }
+
+  /**
+   * Sets the record with this id back to its state at `asOf` as one change, `restore_<type>`
+   * (see `restoreRecord`): the viewer's own, or anyone's for an admin, as for any change; a record
+   * deleted since is inserted again with its id, owned by whoever owned it when it was deleted.
+   * Refused as a denied row, writing nothing, when the trail cannot rebuild that state.
+   */
+  restore(id: unknown, asOf: Date): Promise<Row<T>> {
+    const target = { action: this.resource.actions.restore, resourceId: String(id) };
+    return this.scope.audit.change(target, async (tx) => {
+      // The live row is locked before the versions are read: no change of it can slip between.
+      const { live, timeline } = await recordTimelineIn(this.scope.db, tx, this.resource, id, true);
+      const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
+      if (ownerId === undefined) throw new AccessDenied(new NotFound(this.resource.type), { reason: 'not_found' });
+      this.checkMayChange(ownerId);
+      const adminBypass = this.bypasses(ownerId);
+      const refuse = (error: ClientError, details: Record<string, unknown>) => new AccessDenied(error, details, ownerId, adminBypass);
+      const restored = await restoreRecord(tx, this.resource, { id, live, ownerId, asOf, target: timeline.at(asOf), refuse });
+      return { resourceId: target.resourceId, ownerId, adminBypass, details: restored.details, complete: async () => restored.record };
+    });
+  }
+
   /** Locks the record and checks the viewer may change it, then records `action` with what `describe` says. */
   private changeExisting<R>(
     action: AuditAction,
@@ -151,30 +217,52 @@ export class OwnedRecords<T extends PgTable> {
     const target = { action, resourceId: String(id) };
     return this.scope.audit.change(target, async (tx) => {
       const before = await this.lockForChange(tx, id);
-      return { resourceId: target.resourceId, ownerId: this.ownerOf(before), adminBypass: this.bypasses(before), ...describe(tx, before) };
+      return { resourceId: target.resourceId, ownerId: this.ownerOf(before), adminBypass: this.bypasses(this.ownerOf(before)), ...describe(tx, before) };
     });
   }
 
   /** The record, locked until the transaction ends, if the viewer may change it; else a denial. */
   private async lockForChange(tx: DbExecutor, id: unknown): Promise<Row<T>> {
     const [row] = (await tx.select().from(this.table).where(eq(this.idColumn, id)).for('update')) as Row<T>[];
-    const refusal = new NotFound(this.resource.type);
-    if (!row) throw new AccessDenied(refusal, { reason: 'not_found' });
-    if (!this.mayAccess(row)) throw new AccessDenied(refusal, { reason: 'not_owner', ownerId: this.ownerOf(row) }, this.ownerOf(row));
-    if (this.bypasses(row) && !this.scope.audit.mayBypass) {
-      throw new AccessDenied(new AccessReasonRequired(), { reason: REASON_REQUIRED, ownerId: this.ownerOf(row) }, this.ownerOf(row), true);
-    }
+    if (!row) throw new AccessDenied(new NotFound(this.resource.type), { reason: 'not_found' });
+    this.checkMayChange(this.ownerOf(row));
     return row;
   }
 
+  /** Throws the denial of a change of a record `ownerId` owns, unless the viewer may make it. */
+  private checkMayChange(ownerId: string): void {
+    if (!this.mayAccess(ownerId)) throw new AccessDenied(new NotFound(this.resource.type), { reason: 'not_owner', ownerId }, ownerId);
+    if (this.bypasses(ownerId) && !this.scope.audit.mayBypass) {
+      throw new AccessDenied(new AccessReasonRequired(), { reason: REASON_REQUIRED, ownerId }, ownerId, true);
+    }
+  }
+
+  /**
+   * Whether the viewer may read the past of record `id`, which `ownerId` owns: their own, or
+   * anyone's for an admin. A user asking for someone else's is answered as if it did not exist,
+   * recorded as a denied view (reason `not_owner`); an admin whose request may not bypass the
+   * scoping is refused before anything of it is read ({@link AccessReasonRequired}, a denied
+   * read naming `field`, the API field asking).
+   */
+  private mayReadPast(id: string, ownerId: string, field: string): boolean {
+    if (this.mayAccess(ownerId)) {
+      if (this.bypasses(ownerId) && !this.scope.audit.mayBypass) {
+        throw this.scope.audit.bypassRefused({ action: this.resource.actions.adminRead, resourceId: id, ownerIds: [ownerId] }, field);
+      }
+      return true;
+    }
+    this.scope.audit.denied({ action: this.resource.actions.view, resourceId: id, ownerIds: [ownerId], details: { reason: 'not_owner', ownerId } });
+    return false;
+  }
+
   /** The viewer's own record, or any for an admin. */
-  private mayAccess(row: Row<T>): boolean {
-    return isAdmin(this.scope.viewer) || this.ownerOf(row) === this.scope.viewer.id;
+  private mayAccess(ownerId: string): boolean {
+    return isAdmin(this.scope.viewer) || ownerId === this.scope.viewer.id;
   }
 
   /** An admin acting on a record someone else owns. */
-  private bypasses(row: Row<T>): boolean {
-    return isAdmin(this.scope.viewer) && this.ownerOf(row) !== this.scope.viewer.id;
+  private bypasses(ownerId: string): boolean {
+    return isAdmin(this.scope.viewer) && ownerId !== this.scope.viewer.id;
   }
 
   private idOf(row: Row<T>): string {
@@ -189,4 +277,9 @@ export class OwnedRecords<T extends PgTable> {
   private get table(): PgTable {
     return this.resource.table;
   }
+}
+
+/** A version as callers see it: what it changed, not the values the trail keeps. */
+function publicVersion({ id, at, action, kind, userId, source, databaseRole, changedFields }: RecordVersion): RecordVersion {
+  return { id, at, action, kind, userId, source, databaseRole, changedFields };
 }
