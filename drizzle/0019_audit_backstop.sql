@@ -5,11 +5,40 @@
 -- record it touched, with the snapshots and diffs the API writes, computed from the resource's
 -- declaration, which each trigger is given as its argument (src/audit/storage/backstop.ts).
 --
--- The API's change transactions set audit.api_change and write their own row; a deferred check
--- then refuses to commit any change so claimed that has no row of its own in the transaction, so
--- the setting cannot hide a change. Only the tables' owner can disable these triggers (the serving
--- role has no TRIGGER privilege), and the server refuses to start while one is missing, disabled
--- or differs from its declaration.
+-- The API writes its own row for each change, and claims the statement that makes it: before it,
+-- audit.api_change is set to the md5 of that statement's text. Whether a record's change is claimed
+-- is decided as the record changes (a BEFORE ROW trigger), so a claim made later in the same
+-- statement cannot reach back: each unclaimed change marks its statement in a table only the owner
+-- may write, and the statement's row is written unless no change of it went unclaimed. A claimed
+-- change is left to the API, and a deferred check refuses to commit it unless the transaction
+-- holds its row (the action of that kind of change, success, naming the owner). Only the tables'
+-- owner can disable these triggers (the serving role has no TRIGGER privilege), and the server
+-- refuses to start while one is missing, disabled or differs from its declaration.
+
+-- The statements that changed a record unclaimed: one entry per statement and table, kept only
+-- until the statement's trigger has read it. Unlogged: it never outlives its transaction.
+CREATE UNLOGGED TABLE "audit_backstop_unclaimed" (
+  "xact" xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+  "statement_at" timestamptz NOT NULL DEFAULT pg_catalog.statement_timestamp(),
+  "table_oid" oid NOT NULL,
+  PRIMARY KEY ("xact", "statement_at", "table_oid")
+);
+--> statement-breakpoint
+REVOKE ALL ON "audit_backstop_unclaimed" FROM PUBLIC;
+--> statement-breakpoint
+-- As each record changes: is its statement claimed by the API? If not, the statement is marked.
+CREATE FUNCTION "audit_backstop_mark"() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+  IF pg_catalog.current_setting('audit.api_change', true) IS DISTINCT FROM pg_catalog.md5(pg_catalog.current_query()) THEN
+    INSERT INTO audit_backstop_unclaimed (table_oid) VALUES (TG_RELID) ON CONFLICT DO NOTHING;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  RETURN NEW;
+END;
+$$;
 
 -- A column's value as a snapshot keeps it: dates as Date.toISOString() writes them (milliseconds,
 -- UTC, Z), bigints and numerics as decimal text (postgres.js reads them so), the rest as JSON.
@@ -96,7 +125,7 @@ END;
 $$;
 --> statement-breakpoint
 -- The statement triggers' function: collects what the statement changed and writes its row,
--- unless the API claimed the transaction's changes (TRUNCATE, which the API never runs, always).
+-- unless the API claimed every change of it (TRUNCATE, which the API never runs, always).
 -- SECURITY DEFINER: any role that may change the table gets its change recorded, whether or not
 -- it may write the trail.
 CREATE FUNCTION "audit_backstop_record"() RETURNS trigger
@@ -107,8 +136,13 @@ DECLARE
   owner_column constant text := config ->> 'owner';
   changes jsonb;
 BEGIN
-  IF TG_OP <> 'TRUNCATE' AND pg_catalog.current_setting('audit.api_change', true) = 'on' THEN
-    RETURN NULL;
+  -- Every change of the statement claimed as it happened: the API writes the row.
+  IF TG_OP <> 'TRUNCATE' THEN
+    DELETE FROM audit_backstop_unclaimed
+    WHERE xact = pg_catalog.pg_current_xact_id() AND statement_at = pg_catalog.statement_timestamp() AND table_oid = TG_RELID;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
   END IF;
   IF TG_OP = 'INSERT' THEN
     SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', r ->> id_column, 'owners', pg_catalog.jsonb_build_array(r ->> owner_column),
@@ -144,41 +178,75 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- At commit, for each record a transaction changed while claiming to be the API: that transaction
--- must hold a row of its own about that record, or it does not commit.
+-- At commit, for each record a claimed statement changed: the transaction must hold a row of its
+-- own about that record, of that kind of change (a restore may create or update), successful,
+-- naming its owner (both owners, and both ids, of an UPDATE), or it does not commit.
 CREATE FUNCTION "audit_backstop_check_claim"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   config constant jsonb := TG_ARGV[0]::jsonb;
-  record_id text;
+  type constant text := config ->> 'type';
+  actions text[];
+  records jsonb[];
+  record jsonb;
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    record_id := pg_catalog.to_jsonb(OLD) ->> (config ->> 'id');
+  IF TG_OP = 'INSERT' THEN
+    actions := ARRAY['create_' || type, 'restore_' || type];
+    records := ARRAY[pg_catalog.to_jsonb(NEW)];
+  ELSIF TG_OP = 'UPDATE' THEN
+    actions := ARRAY['update_' || type, 'restore_' || type];
+    records := ARRAY[pg_catalog.to_jsonb(OLD), pg_catalog.to_jsonb(NEW)];
   ELSE
-    record_id := pg_catalog.to_jsonb(NEW) ->> (config ->> 'id');
+    actions := ARRAY['delete_' || type];
+    records := ARRAY[pg_catalog.to_jsonb(OLD)];
   END IF;
-  -- Written by this transaction (xmin), now (its start): one probe of this month's resource index.
-  PERFORM FROM audit_logs
-  WHERE resource_id = record_id AND occurred_at = pg_catalog.now()
-    AND resource_type = config ->> 'type' AND xmin = pg_catalog.pg_current_xact_id()::xid;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'a change of an audited record claimed by the API has no audit row in its transaction'
+  FOREACH record IN ARRAY records LOOP
+    -- Written by this transaction (xmin; the API writes no row in a savepoint), now (its start):
+    -- one probe of this month's resource index.
+    PERFORM FROM audit_logs
+    WHERE resource_id = record ->> (config ->> 'id') AND occurred_at = pg_catalog.now()
+      AND resource_type = type AND action = ANY (actions) AND outcome = 'success'
+      AND owner_ids @> ARRAY[record ->> (config ->> 'owner')]
+      AND xmin = pg_catalog.pg_current_xact_id()::xid;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'a change of an audited record claimed by the API has no audit row of that change in its transaction'
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+-- Only the backstop, writing as the owner, may say a row was made in the database (details.database):
+-- the serving role, which may append rows, cannot pass its own off as a DBA's. Otherwise the
+-- stamping function of 0009.
+CREATE OR REPLACE FUNCTION "audit_logs_stamp_server_values"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.details ? 'database' AND current_user <> pg_catalog.pg_get_userbyid(
+       (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID)) THEN
+    RAISE EXCEPTION 'only the audit backstop may write a row about a database session'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
-  RETURN NULL;
+  NEW.id := pg_catalog.nextval(
+    pg_catalog.pg_get_serial_sequence(pg_catalog.format('%I.audit_logs', TG_TABLE_SCHEMA), 'id'));
+  NEW.occurred_at := pg_catalog.now();
+  NEW.xact_id := pg_catalog.pg_current_xact_id();
+  RETURN NEW;
 END;
 $$;
 --> statement-breakpoint
 -- Only through their triggers: no role may call these to write rows of its choosing.
 REVOKE ALL ON FUNCTION "audit_backstop_value"(jsonb, jsonb), "audit_backstop_snapshot"(jsonb, jsonb),
   "audit_backstop_changes"(jsonb, jsonb, jsonb), "audit_backstop_write"(text, jsonb, jsonb, text),
-  "audit_backstop_record"(), "audit_backstop_check_claim"() FROM PUBLIC;
+  "audit_backstop_record"(), "audit_backstop_check_claim"(), "audit_backstop_mark"() FROM PUBLIC;
 --> statement-breakpoint
 -- A SECURITY DEFINER function must not resolve names through its caller's search_path (0007).
 DO $$
 BEGIN
   EXECUTE pg_catalog.format('ALTER FUNCTION audit_backstop_record() SET search_path = %I, pg_temp', current_schema());
   EXECUTE pg_catalog.format('ALTER FUNCTION audit_backstop_check_claim() SET search_path = %I, pg_temp', current_schema());
+  EXECUTE pg_catalog.format('ALTER FUNCTION audit_backstop_mark() SET search_path = %I, pg_temp', current_schema());
   EXECUTE pg_catalog.format('ALTER FUNCTION audit_backstop_write(text, jsonb, jsonb, text) SET search_path = %I, pg_temp', current_schema());
 END;
 $$;
@@ -199,7 +267,10 @@ CREATE TRIGGER "items_audit_backstop_delete" AFTER DELETE ON "items"
 CREATE TRIGGER "items_audit_backstop_truncate" BEFORE TRUNCATE ON "items"
   FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');
 --> statement-breakpoint
+CREATE TRIGGER "items_audit_backstop_mark" BEFORE INSERT OR UPDATE OR DELETE ON "items"
+  FOR EACH ROW EXECUTE FUNCTION "audit_backstop_mark"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');
+--> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "items_audit_backstop_claims" AFTER INSERT OR UPDATE OR DELETE ON "items"
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-  WHEN (pg_catalog.current_setting('audit.api_change', true) = 'on')
+  WHEN (pg_catalog.current_setting('audit.api_change', true) = pg_catalog.md5(pg_catalog.current_query()))
   EXECUTE FUNCTION "audit_backstop_check_claim"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');

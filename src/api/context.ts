@@ -9,7 +9,7 @@ import type { Viewer } from '../auth/viewer';
 export interface Context extends AuditContext {
   readonly db: Db;
   /** Where the trail's own queries read: a read replica while it keeps up, else `db`'s primary. */
-  readonly trailReads: Pick<TrailReads, 'database' | 'lagSeconds'>;
+  readonly trailReads: Pick<TrailReads, 'database' | 'databaseWith' | 'primary' | 'lagSeconds'>;
   /** What owners are told of the admins who accessed their data (`myDataAccess`). */
   readonly accessLog: AccessLogPolicy;
 }

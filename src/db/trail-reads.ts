@@ -30,6 +30,8 @@ export interface TrailReadsOptions {
  */
 export class TrailReads {
   private lag: number | undefined;
+  /** When {@link lag} was measured: a sample ages, and counts as lag itself. */
+  private measuredAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private measuring: Promise<void> | undefined;
 
@@ -43,7 +45,20 @@ export class TrailReads {
   /** The database a trail query should read from now. */
   get database(): Database {
     const { replica, maxLagMs } = this.options;
-    return replica && this.lag !== undefined && this.lag * 1000 <= maxLagMs ? replica : this.options.primary;
+    const behindMs = this.lag === undefined ? Number.POSITIVE_INFINITY : this.lag * 1000 + (performance.now() - this.measuredAt);
+    return replica && behindMs <= maxLagMs ? replica : this.options.primary;
+  }
+
+  /**
+   * Where to read a page that continues after the row `rowId` (a cursor): {@link database}, unless
+   * that is a replica which has not replayed the row yet — the client got it from the primary, or
+   * from another server — where the page would look like the end of the trail.
+   */
+  async databaseWith(rowId: bigint | undefined): Promise<Database> {
+    const chosen = this.database;
+    if (rowId === undefined || chosen === this.options.primary) return chosen;
+    const [row] = await chosen.sql`select 1 as found from audit_logs where id = ${rowId.toString()}::bigint`.catch(() => []);
+    return row ? chosen : this.options.primary;
   }
 
   /** Where everything is written. */
@@ -71,14 +86,18 @@ export class TrailReads {
 
   private async measure(): Promise<void> {
     const wasServing = this.database === this.options.replica;
+    // A replica that hangs must not keep serving on its last good sample: one that does not answer
+    // within the bound (or a second) counts as unreachable.
+    const timeoutMs = Math.min(this.options.maxLagMs, 1000);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs)));
     try {
-      const [primary] = await this.options.primary.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
-      const [replica] = await this.options.replica!.sql<{ caught_up: boolean; age: number | null }[]>`
-        select pg_last_wal_replay_lsn() >= ${primary!.lsn}::pg_lsn as caught_up,
-               extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`;
-      this.lag = replica!.caught_up ? 0 : Math.max(0, replica!.age ?? Number.POSITIVE_INFINITY);
+      this.lag = await Promise.race([this.replicaLag(), timedOut]);
+      this.measuredAt = performance.now();
     } catch {
       this.lag = undefined;
+    } finally {
+      clearTimeout(timer);
     }
     const serving = this.database === this.options.replica;
     if (serving !== wasServing) {
@@ -86,5 +105,14 @@ export class TrailReads {
       if (serving) this.options.logger?.info({ lagMs }, 'trail reads: the read replica serves them again');
       else this.options.logger?.warn({ lagMs, maxLagMs: this.options.maxLagMs }, 'trail reads: the read replica is behind or unreachable, reading from the primary');
     }
+  }
+
+  /** None while the replica has replayed all the primary has written, else the age of the last transaction it replayed. */
+  private async replicaLag(): Promise<number> {
+    const [primary] = await this.options.primary.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
+    const [replica] = await this.options.replica!.sql<{ caught_up: boolean; age: number | null }[]>`
+      select pg_last_wal_replay_lsn() >= ${primary!.lsn}::pg_lsn as caught_up,
+             extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 as age`;
+    return replica!.caught_up ? 0 : Math.max(0, replica!.age ?? Number.POSITIVE_INFINITY);
   }
 }

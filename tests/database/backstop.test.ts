@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import postgres from 'postgres';
 import { backstopProblems, sealOnce, verifyTrail } from '../../src/audit/operations';
 import { loadConfig } from '../../src/config/config';
@@ -280,18 +280,34 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       await expect(sql`alter table items disable trigger items_audit_backstop_update`).rejects.toMatchObject({ code: '42501' });
       await expect(sql`drop trigger items_audit_backstop_update on items`).rejects.toMatchObject({ code: '42501' });
       await expect(sql`set session_replication_role = replica`).rejects.toMatchObject({ code: '42501' });
-      // Claiming to be the API hides nothing: a claimed change without its own row does not commit.
       const [item] = await sql<{ id: string }[]>`insert into items (owner_id, title) values ('alice', 'claimed') returning id::text`;
+      const claim = (statement: string) => createHash('md5').update(statement).digest('hex');
       const before = await lastRowId(database.admin);
+      // Claiming a statement as the API's, as the API does, without the API's row of that change:
+      // here a refused view of the record, then the record deleted. It does not commit.
+      const deletion = `delete from items where id = ${item!.id}`;
       await expect(
         sql.begin(async (tx) => {
-          await tx`select set_config('audit.api_change', 'on', true)`;
-          await tx`update items set title = 'hidden' where id = ${item!.id}`;
+          await tx`select set_config('audit.api_change', ${claim(deletion)}, true)`;
+          await tx`insert into audit_logs (action, resource_type, resource_id, owner_ids, outcome) values ('view_item', 'item', ${item!.id}, ${['alice']}, 'denied')`;
+          await tx.unsafe(deletion);
         }),
       ).rejects.toMatchObject({ code: '42501' });
-      const [{ title }] = await sql`select title from items where id = ${item!.id}`;
-      expect(title).toBe('claimed');
+      expect(await sql`select title from items where id = ${item!.id}`).toEqual([{ title: 'claimed' }]);
       expect(await itemRowsAfter(database.admin, before)).toEqual([]);
+      // Claiming from inside the very statement that makes the change cannot match its text: the
+      // change is recorded as made in the database.
+      await sql.unsafe(`with changed as (update items set title = 'renamed in a CTE' where id = ${item!.id} returning id)
+        select set_config('audit.api_change', md5(current_query()), true) from (select count(*) from changed) as done`);
+      await sql.unsafe(`update items set title = 'renamed in RETURNING' where id = ${item!.id} returning set_config('audit.api_change', 'on', true)`);
+      expect((await itemRowsAfter(database.admin, before)).map((row) => [row.action, row.details.changes.title.to, row.details.database.role])).toEqual([
+        ['update_item', 'renamed in a CTE', serving.name],
+        ['update_item', 'renamed in RETURNING', serving.name],
+      ]);
+      // Nor may it pass a row of its own off as one the database wrote.
+      await expect(
+        sql`insert into audit_logs (action, outcome, details) values ('update_item', 'success', ${sql.json({ database: { role: 'dba', applicationName: 'psql', backendPid: 1 } })})`,
+      ).rejects.toMatchObject({ code: '42501' });
     } finally {
       await sql.end();
     }

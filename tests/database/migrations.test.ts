@@ -52,6 +52,7 @@ it('starts from an empty database', async () => {
 });
 
 const APP_TABLES = [
+  { table_name: 'audit_backstop_unclaimed' },
   { table_name: 'audit_logs' },
   { table_name: 'audit_row_hashes' },
   { table_name: 'audit_sealer_lease' },

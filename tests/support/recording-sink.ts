@@ -20,7 +20,7 @@ export class RecordingSink implements AuditSink {
   }
 
   /** No database, so no backstop to tell. */
-  async claimChanges(): Promise<void> {}
+  async claimStatement(): Promise<void> {}
 }
 
 export const ADMIN: Viewer = { id: 'root', role: Role.ADMIN };

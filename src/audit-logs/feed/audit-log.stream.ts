@@ -54,9 +54,11 @@ export class SealedStream {
     return () => void this.listeners.delete(listener);
   }
 
-  /** The sealed rows after `afterId` that match, read for one feed catching up from its cursor. */
-  async page(filter: Parameters<AuditLogService['listSealed']>[0], afterId: bigint | undefined): Promise<{ entries: SealedEntry[]; more: boolean }> {
-    const { db } = this.reads.database;
+  /**
+   * The sealed rows after `afterId` that match, read from `db` (where the stream reads, by default):
+   * one feed catching up from its cursor reads the primary, which has every row the stream passed.
+   */
+  async page(filter: Parameters<AuditLogService['listSealed']>[0], afterId: bigint | undefined, db: Db = this.reads.database.db): Promise<{ entries: SealedEntry[]; more: boolean }> {
     const page = await new AuditLogService(db).listSealed(filter, { first: STREAM_BATCH, afterId });
     return { entries: await this.entries(db, page.rows), more: page.hasNextPage };
   }

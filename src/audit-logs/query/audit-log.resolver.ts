@@ -21,8 +21,8 @@ export class AuditLogResolver {
   async auditLogs(@Args(() => AuditLogsArgs) args: AuditLogsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLogConnection> {
     const details = auditQueryDetails(args);
     const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
-    // One database for the page and its seals: the replica, while it keeps up.
-    const { db } = context.trailReads.database;
+    // One database for the page and its seals: the replica, while it keeps up (and has the cursor's row).
+    const { db } = await context.trailReads.databaseWith(page.afterId);
     const service = new AuditLogService(db);
     const rows = await recordingRefusal(context, info, details, () =>
       args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page, args.order),

@@ -104,10 +104,10 @@ export class OwnedRecords<T extends PgTable> {
   create(values: NewRecord<T, AuditedResource<T>['ownerField']>): Promise<Row<T>> {
     const { resource, scope } = this;
     return scope.audit.change({ action: resource.actions.create }, async (tx) => {
-      const [created] = (await tx
-        .insert(this.table)
-        .values({ ...values, [resource.ownerField]: scope.viewer.id })
-        .returning()) as Row<T>[];
+      const [created] = (await scope.audit.changeStatement(
+        tx,
+        tx.insert(this.table).values({ ...values, [resource.ownerField]: scope.viewer.id }).returning(),
+      )) as Row<T>[];
       return {
         resourceId: this.idOf(created!),
         ownerId: scope.viewer.id,
@@ -130,11 +130,8 @@ export class OwnedRecords<T extends PgTable> {
       return {
         details: { changes: this.resource.changes(before, { ...before, ...changes }) },
       complete: () =>
-        tx
-          .update(this.table)
-          .set(changes)
-          .where(eq(this.idColumn, id))
-          .returning()
+        this.scope.audit
+          .changeStatement(tx, tx.update(this.table).set(changes).where(eq(this.idColumn, id)).returning())
           .then((rows) => (rows as Row<T>[])[0]!),
       };
     });
@@ -145,10 +142,7 @@ export class OwnedRecords<T extends PgTable> {
     return this.changeExisting(this.resource.actions.delete, id, (tx, before) => ({
       details: { before: this.resource.snapshot(before) },
       complete: () =>
-        tx
-          .delete(this.table)
-          .where(eq(this.idColumn, id))
-          .then(() => undefined),
+        this.scope.audit.changeStatement(tx, tx.delete(this.table).where(eq(this.idColumn, id))).then(() => undefined),
     }));
   }
 
@@ -203,7 +197,8 @@ export class OwnedRecords<T extends PgTable> {
       this.checkMayChange(ownerId);
       const adminBypass = this.bypasses(ownerId);
       const refuse = (error: ClientError, details: Record<string, unknown>) => new AccessDenied(error, details, ownerId, adminBypass);
-      const restored = await restoreRecord(tx, this.resource, { id, live, ownerId, asOf, target: timeline.at(asOf), refuse });
+      const run = <R>(statement: PromiseLike<R> & { toSQL(): { sql: string } }) => this.scope.audit.changeStatement(tx, statement);
+      const restored = await restoreRecord(tx, this.resource, { id, live, ownerId, asOf, target: timeline.at(asOf), refuse, run });
       return { resourceId: target.resourceId, ownerId, adminBypass, details: restored.details, complete: async () => restored.record };
     });
   }

@@ -167,6 +167,17 @@ export class RequestAudit {
   }
 
   /**
+   * Runs `statement`, which changes a declared resource's table in the transaction `tx` of a
+   * {@link change}, after telling the database backstop that this request records it (so it does
+   * not record it a second time). Both are sent at once, in that order, on `tx`'s connection.
+   */
+  changeStatement<R>(tx: DbExecutor, statement: PromiseLike<R> & { toSQL(): { sql: string } }): Promise<R> {
+    const claimed = this.sink.claimStatement(tx, statement.toSQL().sql);
+    const done = statement.then((result) => result);
+    return Promise.all([claimed, done]).then(([, result]) => result);
+  }
+
+  /**
    * Runs `prepare` in a transaction, then completes the change with its `success` row in that same
    * transaction: both commit or neither does. {@link AccessDenied} from `prepare` becomes a `denied`
    * row and the client error it carries, as does {@link InvalidInput} (reason `invalid_input`); any
@@ -180,7 +191,7 @@ export class RequestAudit {
     let committed: { result: T; rows: readonly AuditEvent[] };
     try {
       committed = await this.db.transaction(async (tx) => {
-        const [, change] = await Promise.all([this.sink.claimChanges(tx), prepare(tx)]);
+        const change = await prepare(tx);
         const rows: AuditEvent[] = [
           {
             action: target.action,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db, DbExecutor } from '../../db/database';
@@ -31,11 +32,12 @@ export interface AuditSink {
   /** Stores rows that must commit with a change, through its transaction `tx`. */
   writeInTransaction(tx: DbExecutor, request: AuditRequest, events: readonly AuditEvent[]): Promise<void>;
   /**
-   * Tells the database backstop that transaction `tx` records its changes itself, before the first
-   * of them: the backstop then writes no row of its own, and checks at commit that each record
-   * changed has one (migration 0019). Sent at once, so it travels ahead of the change's statements.
+   * Tells the database backstop, in transaction `tx`, that the API records the changes of the
+   * statement whose text is `statement`, sent next: the backstop then writes no row for them, and
+   * checks at commit that each record changed has the API's own (migration 0019). Sent at once, so
+   * it travels ahead of that statement on the same connection.
    */
-  claimChanges(tx: DbExecutor): Promise<void>;
+  claimStatement(tx: DbExecutor, statement: string): Promise<void>;
 }
 
 /**
@@ -68,13 +70,13 @@ export function postgresAuditSink(db: Db, observer?: AuditObserver): AuditSink {
     recordsReads: true,
     write: (request, events) => groupCommit.write(rowsOf(request, events)),
     writeInTransaction: writeAuditRows,
-    claimChanges,
+    claimStatement,
   };
 }
 
 /** Calling `then` sends the statement now, ahead of any the caller issues next on `tx`. */
-const claimChanges = (tx: DbExecutor): Promise<void> =>
-  tx.execute(sql`select pg_catalog.set_config(${API_CHANGE_SETTING}, 'on', true)`).then(() => undefined);
+const claimStatement = (tx: DbExecutor, statement: string): Promise<void> =>
+  tx.execute(sql`select pg_catalog.set_config(${API_CHANGE_SETTING}, ${createHash('md5').update(statement).digest('hex')}, true)`).then(() => undefined);
 
 /** `insert`, reporting each statement's duration and outcome to `observer`. */
 function timedInsert<Row>(insert: (rows: readonly Row[]) => Promise<void>, observer: AuditObserver) {
@@ -91,7 +93,7 @@ function timedInsert<Row>(insert: (rows: readonly Row[]) => Promise<void>, obser
 }
 
 /** For `npm run bench` only: the same API with nothing noted and nothing stored. */
-export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {}, writeInTransaction: async () => {}, claimChanges: async () => {} };
+export const discardingAuditSink: AuditSink = { recordsReads: false, write: async () => {}, writeInTransaction: async () => {}, claimStatement: async () => {} };
 
 /** The row for `event`, with every string the client controls capped (see {@link ROW_LIMITS}). */
 function toRow(request: AuditRequest, event: AuditEvent): NewAuditLogRow {

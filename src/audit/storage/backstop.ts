@@ -33,10 +33,24 @@ interface BackstopConfig {
   readonly columns: readonly BackstopColumn[];
 }
 
-/** The five triggers, by name suffix: one per statement kind, and the check of the API's claims. */
-const TRIGGERS = ['insert', 'update', 'delete', 'truncate', 'claims'] as const;
+/** The six triggers, by name suffix: one per statement kind, the mark of unclaimed changes, and the check of the API's claims. */
+const TRIGGERS = ['insert', 'update', 'delete', 'truncate', 'mark', 'claims'] as const;
 
-/** The setting the API's change transactions turn on: "this transaction records its own changes". */
+/** The function each trigger calls. */
+const FUNCTION_OF: Record<(typeof TRIGGERS)[number], string> = {
+  insert: 'audit_backstop_record',
+  update: 'audit_backstop_record',
+  delete: 'audit_backstop_record',
+  truncate: 'audit_backstop_record',
+  mark: 'audit_backstop_mark',
+  claims: 'audit_backstop_check_claim',
+};
+
+/**
+ * The setting the API sets, before each statement that changes an audited table, to the md5 of
+ * that statement's text: "the API records this statement's changes itself". A statement cannot
+ * claim itself (setting it from inside changes the text it would have to hash).
+ */
 export const API_CHANGE_SETTING = 'audit.api_change';
 
 /**
@@ -96,9 +110,10 @@ export function backstopSql(resource: AuditedResource): string {
     perStatement('UPDATE', 'OLD TABLE AS old_records NEW TABLE AS new_records'),
     perStatement('DELETE', 'OLD TABLE AS old_records'),
     `CREATE TRIGGER ${name('truncate')} BEFORE TRUNCATE ON ${table.sql}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`,
+    `CREATE TRIGGER ${name('mark')} BEFORE INSERT OR UPDATE OR DELETE ON ${table.sql}\n  FOR EACH ROW EXECUTE FUNCTION "audit_backstop_mark"(${argument});`,
     `CREATE CONSTRAINT TRIGGER ${name('claims')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n` +
       `  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW\n` +
-      `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = 'on')\n` +
+      `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = pg_catalog.md5(pg_catalog.current_query()))\n` +
       `  EXECUTE FUNCTION "audit_backstop_check_claim"(${argument});`,
   ].join('\n--> statement-breakpoint\n');
 }
@@ -118,10 +133,15 @@ export async function backstopProblems(sql: postgres.Sql, resources: readonly Au
              pg_catalog.convert_from(pg_catalog.rtrim(t.tgargs, '\\x00'::bytea), 'UTF8') as argument
       from pg_catalog.pg_trigger t join pg_catalog.pg_proc p on p.oid = t.tgfoid
       where t.tgrelid = pg_catalog.to_regclass(${table.sql}) and t.tgname like ${`${table.name}_audit_backstop_%`}`;
+    // Statement triggers on a parent do not fire for statements naming a partition or child.
+    const [shape] = await sql<{ divided: boolean }[]>`
+      select c.relkind = 'p' or exists (select from pg_catalog.pg_inherits where inhparent = c.oid) as divided
+      from pg_catalog.pg_class c where c.oid = pg_catalog.to_regclass(${table.sql})`;
+    if (shape?.divided) problems.push(`${resource.type}'s table has partitions or child tables, which its audit backstop does not cover`);
     for (const suffix of TRIGGERS) {
       const trigger = installed.find((row) => row.name === `${table.name}_audit_backstop_${suffix}`);
       const label = `the ${suffix} trigger of ${resource.type}'s audit backstop`;
-      const fn = suffix === 'claims' ? 'audit_backstop_check_claim' : 'audit_backstop_record';
+      const fn = FUNCTION_OF[suffix];
       if (!trigger) problems.push(`${label} is missing`);
       else if (trigger.enabled !== 'O' && trigger.enabled !== 'A') problems.push(`${label} is disabled`);
       else if (trigger.fn !== fn) problems.push(`${label} calls another function`);

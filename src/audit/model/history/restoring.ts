@@ -19,6 +19,8 @@ export interface RestoreRequest<T extends PgTable> {
   readonly target: StateAt;
   /** The refusal to throw (a denied row naming `details`, the client answered `error`). */
   readonly refuse: (error: ClientError, details: Record<string, unknown>) => Error;
+  /** Runs the statement that writes the record, claimed as the request's own change (`RequestAudit.changeStatement`). */
+  readonly run: <R>(statement: PromiseLike<R> & { toSQL(): { sql: string } }) => Promise<R>;
 }
 
 /** The restored record and what its `restore_<type>` row says. */
@@ -38,7 +40,7 @@ export interface Restored<T extends PgTable> {
  * the database stored it.
  */
 export async function restoreRecord<T extends PgTable>(tx: DbExecutor, resource: AuditedResource<T>, request: RestoreRequest<T>): Promise<Restored<T>> {
-  const { id, live, ownerId, asOf, target, refuse } = request;
+  const { id, live, ownerId, asOf, target, refuse, run } = request;
   const { state, version } = target;
   if (state.kind === 'unknown') throw refuse(new HistoryIncomplete('gap'), { reason: 'history_gap', restoredTo: asOf.toISOString() });
   if (state.kind === 'absent') {
@@ -50,10 +52,10 @@ export async function restoreRecord<T extends PgTable>(tx: DbExecutor, resource:
   const past = recordOf(resource, state.snapshot) as Record<string, unknown>;
   const restoredTo = { restoredTo: asOf.toISOString(), version: String(version!.id) };
   if (live) {
-    const record = await updateBack(tx, resource, id, past);
+    const record = await updateBack(tx, resource, id, past, run);
     return { record, details: { ...restoredTo, recreated: false, changes: resource.changes(live, record), after: resource.snapshot(record) } };
   }
-  const record = await insertAgain(tx, resource, { ...past, [resource.idField]: id, [resource.ownerField]: ownerId });
+  const record = await insertAgain(tx, resource, { ...past, [resource.idField]: id, [resource.ownerField]: ownerId }, run);
   return { record, details: { ...restoredTo, recreated: true, after: resource.snapshot(record) } };
 }
 
@@ -64,25 +66,38 @@ function setByTable(resource: AuditedResource): (field: string) => boolean {
 }
 
 /** Sets the live record's diffed fields (not its id or owner) to their values in `past`. */
-async function updateBack<T extends PgTable>(tx: DbExecutor, resource: AuditedResource<T>, id: unknown, past: Record<string, unknown>): Promise<InferSelectModel<T>> {
+async function updateBack<T extends PgTable>(
+  tx: DbExecutor,
+  resource: AuditedResource<T>,
+  id: unknown,
+  past: Record<string, unknown>,
+  run: RestoreRequest<T>['run'],
+): Promise<InferSelectModel<T>> {
   const idColumn = (getTableColumns(resource.table) as Record<string, PgColumn>)[resource.idField]!;
   const kept = new Set<string>([resource.idField, resource.ownerField]);
   const isSetByTable = setByTable(resource);
   const fields = resource.fields.diffed.filter((field) => !kept.has(field) && !isSetByTable(field));
   const table: PgTable = resource.table;
-  const [record] = await tx.update(table).set(Object.fromEntries(fields.map((field) => [field, past[field]]))).where(eq(idColumn, id)).returning();
+  const [record] = await run(tx.update(table).set(Object.fromEntries(fields.map((field) => [field, past[field]]))).where(eq(idColumn, id)).returning());
   return record as InferSelectModel<T>;
 }
 
 /** Inserts the record again with the snapshot's fields, its identity included (`OVERRIDING SYSTEM VALUE`). */
-async function insertAgain<T extends PgTable>(tx: DbExecutor, resource: AuditedResource<T>, past: Record<string, unknown>): Promise<InferSelectModel<T>> {
+async function insertAgain<T extends PgTable>(
+  tx: DbExecutor,
+  resource: AuditedResource<T>,
+  past: Record<string, unknown>,
+  run: RestoreRequest<T>['run'],
+): Promise<InferSelectModel<T>> {
   const isSetByTable = setByTable(resource);
   const fields = resource.fields.snapshot.filter((field) => !isSetByTable(field));
   const table: PgTable = resource.table;
-  const [record] = await tx
-    .insert(table)
-    .overridingSystemValue()
-    .values(Object.fromEntries(fields.map((field) => [field, past[field]])))
-    .returning();
+  const [record] = await run(
+    tx
+      .insert(table)
+      .overridingSystemValue()
+      .values(Object.fromEntries(fields.map((field) => [field, past[field]])))
+      .returning(),
+  );
   return record as InferSelectModel<T>;
 }
