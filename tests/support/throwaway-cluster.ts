@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from './free-port';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -59,13 +59,3 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
