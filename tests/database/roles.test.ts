@@ -98,6 +98,7 @@ describeOnPostgres('separate owner and serving roles', () => {
           from pg_tables where schemaname = 'public') t
         group by tablename order by tablename`;
   const OWNED_BY_OWNER = () => [
+    { tablename: 'audit_backstop_unclaimed', owners: roles.owner },
     { tablename: 'audit_logs and its months', owners: roles.owner },
     { tablename: 'audit_row_hashes', owners: roles.owner },
     { tablename: 'audit_sealer_lease', owners: roles.owner },
@@ -563,6 +564,8 @@ describeOnPostgres('separate owner and serving roles', () => {
 const SERVING_PRIVILEGES = {
   schema: ['USAGE'],
   objects: {
+    // The backstop's marks of unclaimed changes: only its owner's triggers write them.
+    audit_backstop_unclaimed: [],
     audit_logs: ['SELECT', 'INSERT'],
     audit_logs_id_seq: ['USAGE'],
     audit_row_hashes: ['SELECT'],
