@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { postGraphQL } from '../support/graphql-http';
 import { independentAnchorProblems, independentRollupProblems, independentRowHashes, rewriteChainFrom } from '../support/independent-verifier';
 import { CREATE_ITEM, UPDATE_ITEM } from '../support/items';
-import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type RunningApi } from '../support/node-process';
+import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type Exit, type RunningApi } from '../support/node-process';
 import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from '../support/test-server';
 
 /**
@@ -119,6 +119,13 @@ describeOnPostgres('tamper evidence', () => {
     let head: { sequence: number; hash: string };
     /** A row of a seal in the middle of the chain, and that seal. */
     let target: { id: string; seal: number };
+    /**
+     * `npm run audit:anchor` run once on the sealed trail, appending to {@link headAnchors}: every
+     * case that anchors starts from that same head (restored after each), so they share the run,
+     * and each checks it succeeded before it relies on it.
+     */
+    let published: Exit;
+    const headAnchors = () => path.join(anchorDir, 'head.jsonl');
 
     beforeAll(async () => {
       const api = await startApi(env());
@@ -136,6 +143,7 @@ describeOnPostgres('tamper evidence', () => {
       await sql`create table snapshot_seals as select * from audit_seals`;
       await sql`create table snapshot_hashes as select * from audit_row_hashes`;
       for (const rollup of ROLLUP_TABLES) await sql`create table ${sql(`snapshot_${rollup}`)} as select * from ${sql(rollup)}`;
+      published = await anchor(headAnchors());
     });
 
     afterEach(() =>
@@ -217,8 +225,7 @@ describeOnPostgres('tamper evidence', () => {
     });
 
     it('7. catches a chain rewritten and re-signed with the stolen key through an anchor', async () => {
-      const anchors = path.join(anchorDir, 'rewritten.jsonl');
-      const published = await anchor(anchors);
+      const anchors = headAnchors();
       expect(published).toMatchObject({ code: 0, stderr: '' });
       expect(JSON.parse(published.stdout)).toMatchObject({ sequence: head.sequence, hash: head.hash, publicKey: TEST_AUDIT_PUBLIC_KEY });
       expect(await readFile(anchors, 'utf8')).toBe(published.stdout);
@@ -238,8 +245,8 @@ describeOnPostgres('tamper evidence', () => {
     });
 
     it('8. catches a truncated tail through an anchor', async () => {
-      const anchors = path.join(anchorDir, 'truncated.jsonl');
-      expect(await anchor(anchors)).toMatchObject({ code: 0 });
+      const anchors = headAnchors();
+      expect(published).toMatchObject({ code: 0 });
       await asOwner(async (tx) => {
         await tx`delete from audit_logs a using audit_row_hashes h where h.id = a.id and h.seal = ${head.sequence}`;
         await tx`delete from audit_row_hashes where seal = ${head.sequence}`;
@@ -318,7 +325,6 @@ describeOnPostgres('tamper evidence', () => {
       });
 
       it('fail when a disagreeing line is appended after the right one', async () => {
-        const published = await anchor(path.join(anchorDir, 'conflict-after.jsonl'));
         expect(published).toMatchObject({ code: 0 });
         const file = await anchorFile('conflict-after.jsonl', [published.stdout, line(head.sequence, FORGED)]);
         expect(await verify('--anchors', file)).toMatchObject({
@@ -330,10 +336,10 @@ describeOnPostgres('tamper evidence', () => {
 
       it('pass with a warning for each repeated or out-of-order line, and none for a head anchored again', async () => {
         const hashOf = async (sequence: number) => (await sql<{ hash: string }[]>`select hash from audit_seals where sequence = ${sequence}`)[0]!.hash;
-        const published = (await anchor(path.join(anchorDir, 'repeated.jsonl'))).stdout;
+        expect(published).toMatchObject({ code: 0 });
         // The same head anchored an hour later, no seal made in between: only anchoredAt differs.
-        const again = `${JSON.stringify({ ...JSON.parse(published), anchoredAt: new Date(Date.now() + 3_600_000).toISOString() })}\n`;
-        const file = await anchorFile('repeated.jsonl', [line(1, await hashOf(1)), published, published, again, line(2, await hashOf(2))]);
+        const again = `${JSON.stringify({ ...JSON.parse(published.stdout), anchoredAt: new Date(Date.now() + 3_600_000).toISOString() })}\n`;
+        const file = await anchorFile('repeated.jsonl', [line(1, await hashOf(1)), published.stdout, published.stdout, again, line(2, await hashOf(2))]);
         const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from audit_logs`;
         expect(await verify('--anchors', file)).toMatchObject({
           code: 0,
