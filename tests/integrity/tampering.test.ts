@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { generateKeyPairSync, createPrivateKey, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,9 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { publicKeyFromText, sealOnce, verifyTrail } from '../../src/audit/operations';
 import { signToken } from '../../src/auth/token-signer';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/config/logger';
+import { startServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { postGraphQL } from '../support/graphql-http';
 import { independentAnchorProblems, independentRollupProblems, independentRowHashes, rewriteChainFrom } from '../support/independent-verifier';
@@ -89,8 +93,18 @@ describeOnPostgres('tamper evidence', () => {
     throw new Error(`not sealed after 90 s: ${JSON.stringify(state)}, expected ${seals} seals\n${api?.proc.output.stdout ?? ''}`);
   }
 
-  /** Some audited traffic through `api`: items created and changed, an admin's read, a refusal. */
-  async function traffic(api: RunningApi, round: number): Promise<void> {
+  /**
+   * The server in this process, on the database at `url`: for the trails that need audited traffic
+   * and seals but no process of their own (a process start costs about a second of CPU); only the
+   * `kill -9` of the sealing one below needs processes.
+   */
+  async function startInProcess(url: string): Promise<{ url: string; stop(): Promise<void> }> {
+    const server = await startServer(loadConfig({ ...env(), DATABASE_URL: url }), createLogger('silent'));
+    return { url: `${server.url}/graphql`, stop: () => server.stop() };
+  }
+
+  /** Some audited traffic through the API at `api.url`: items created and changed, an admin's read, a refusal. */
+  async function traffic(api: { url: string }, round: number): Promise<void> {
     const alice = { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, { sub: 'alice' })}` };
     const root = { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, { sub: 'root', role: 'admin' })}` };
     const created = await postGraphQL(api.url, { query: CREATE_ITEM, variables: { input: { title: `round ${round}` } } }, alice);
@@ -128,12 +142,15 @@ describeOnPostgres('tamper evidence', () => {
     const headAnchors = () => path.join(anchorDir, 'head.jsonl');
 
     beforeAll(async () => {
-      const api = await startApi(env());
-      for (let round = 0; round < 3; round++) {
-        await traffic(api, round);
-        await untilSealed(round + 1);
+      const api = await startInProcess(database.url);
+      try {
+        for (let round = 0; round < 3; round++) {
+          await traffic(api, round);
+          await untilSealed(round + 1);
+        }
+      } finally {
+        await api.stop();
       }
-      await stopApi(api);
       await untilSealed();
       [head] = await sql<{ sequence: number; hash: string }[]>`select sequence::int, hash from audit_seals order by sequence desc limit 1`;
       expect(head!.sequence).toBeGreaterThanOrEqual(3);
@@ -382,15 +399,18 @@ describeOnPostgres('tamper evidence', () => {
                  select ${monthStart(-2)}::timestamptz + g * interval '1 hour', 'update_item', 'success', 'alice' from generate_series(1, 20) g`;
         await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
       });
-      const api = await startApi({ ...env(), DATABASE_URL: retained.url });
-      await traffic(api, 20);
-      for (const end = deadline(90_000); Date.now() < end; ) {
-        const [row] = await retainedSql<{ unsealed: number }[]>`
-          select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
-        if (row!.unsealed === 0) break;
-        await pause();
+      const api = await startInProcess(retained.url);
+      try {
+        await traffic(api, 20);
+        for (const end = deadline(90_000); Date.now() < end; ) {
+          const [row] = await retainedSql<{ unsealed: number }[]>`
+            select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
+          if (row!.unsealed === 0) break;
+          await pause();
+        }
+      } finally {
+        await api.stop();
       }
-      await stopApi(api);
     });
     afterAll(async () => {
       await retainedSql?.end();
