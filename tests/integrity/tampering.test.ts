@@ -190,7 +190,8 @@ describeOnPostgres('tamper evidence', () => {
 
     it('fails with a key it does not trust', async () => {
       const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
-      const result = await run(VERIFY_CLI, ['--public-key', other], { DATABASE_URL: database.url });
+      // Joined with `=`: a base64url key starts with '-' one time in 64, which parseArgs would take for an option.
+      const result = await run(VERIFY_CLI, [`--public-key=${other}`], { DATABASE_URL: database.url });
       expect(result).toMatchObject({ code: 1, stdout: `FAILED: seal 1: it names public key ${TEST_AUDIT_PUBLIC_KEY}, not the trusted ${other}\n` });
     });
 
