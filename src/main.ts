@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { constants } from 'node:os';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger, type Logger } from './config/logger';
-import { startServer, type Server } from './server';
+import type { Server } from './server';
 
 /**
  * Stop signals this close to the first of a press are that press. One Ctrl-C under `npm start` is
@@ -21,6 +21,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  // Loaded only once the configuration is known to be usable: a refusal is a line on stderr
+  // within a fraction of a second, without first loading the whole server (most of node's start).
+  const { startServer } = await import('./server.js');
   const server = await startServer(config, logger);
   stopOnSignals(server, logger);
 }

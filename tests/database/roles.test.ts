@@ -8,7 +8,7 @@ import { MIGRATIONS_FOLDER } from '../../src/db/migrate';
 import { scramSha256Secret } from '../../src/db/scram';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { graphql, postGraphQL } from '../support/graphql-http';
-import { killAll, MAIN, ROOT, run, startApi, stopApi, type RunningApi } from '../support/node-process';
+import { killAll, MAIN, ROOT, run, startApi, stopApi, type Exit, type RunningApi } from '../support/node-process';
 import { dropRoles, uniqueRoleName } from '../support/serving-role';
 import { TEST_AUDIT_SIGNING_KEY } from '../support/test-server';
 
@@ -442,30 +442,42 @@ describeOnPostgres('separate owner and serving roles', () => {
   });
 
   describe('production refuses to serve as a role that could rewrite history', () => {
-    /** Starts the built server and expects it to refuse with exactly one line on stderr. */
-    const expectRefusal = async (env: Record<string, string>, line: string) => {
-      const exit = await run(MAIN, [], productionEnv(env));
+    /** Starts the built server in production with `env`. */
+    const start = (env: Record<string, string>) => run(MAIN, [], productionEnv(env));
+    /** Expects the `started` server to have refused with exactly one line on stderr. */
+    const expectRefusal = async (started: Promise<Exit>, line: string) => {
+      const exit = await started;
       expect({ code: exit.code, stderr: exit.stderr }).toEqual({ code: 1, stderr: `refusing to start: ${line}\n` });
     };
     const SERVE_AS = '; serve as a role made by "npm run db:create-serving-role" (docs/security.md, Database roles)';
 
+    /**
+     * The starts as roles no test here changes, begun together before the tests that check them
+     * rather than one after another (node's start is what takes time).
+     */
+    let unchanged: Record<'superuser' | 'owner' | 'member', Promise<Exit>>;
+    beforeAll(() => {
+      unchanged = { superuser: start({ DATABASE_URL: database.url }), owner: start({ DATABASE_URL: urls.owner }), member: start({ DATABASE_URL: urls.member }) };
+      for (const exit of Object.values(unchanged)) exit.catch(() => {}); // reported by the test that awaits it
+    });
+
     it('a superuser', async () => {
       await expectRefusal(
-        { DATABASE_URL: database.url },
+        unchanged.superuser,
         `the database role "${superuser()}" is a superuser (or can become one), so it could rewrite the audit trail${SERVE_AS}`,
       );
     });
 
     it('the owner of audit_logs', async () => {
       await expectRefusal(
-        { DATABASE_URL: urls.owner },
+        unchanged.owner,
         `the database role "${roles.owner}" owns audit_logs, so it could rewrite the audit trail${SERVE_AS}`,
       );
     });
 
     it('a member of the owner role', async () => {
       await expectRefusal(
-        { DATABASE_URL: urls.member },
+        unchanged.member,
         `the database role "${roles.member}" is a member of "${roles.owner}", the owner of audit_logs, so it could rewrite the audit trail${SERVE_AS}`,
       );
     });
@@ -473,7 +485,7 @@ describeOnPostgres('separate owner and serving roles', () => {
     it('a role granted TRIGGER on audit_logs (until db:create-serving-role repairs it)', async () => {
       await admin.unsafe(`grant trigger on audit_logs to "${roles.serving}"`);
       await expectRefusal(
-        { DATABASE_URL: urls.serving },
+        start({ DATABASE_URL: urls.serving }),
         `the database role "${roles.serving}" has TRIGGER on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail${SERVE_AS}`,
       );
       expect(await runCreateServingRole()).toMatchObject({ code: 0 });
@@ -486,7 +498,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         where i.inhparent = 'audit_logs'::regclass order by c.relname limit 1`;
       await admin.unsafe(`grant delete on "${row!.month}" to "${roles.serving}"`);
       await expectRefusal(
-        { DATABASE_URL: urls.serving },
+        start({ DATABASE_URL: urls.serving }),
         `the database role "${roles.serving}" has DELETE on audit_logs (or one of its monthly partitions), so it could rewrite the audit trail${SERVE_AS}`,
       );
       expect(await runCreateServingRole()).toMatchObject({ code: 0 });

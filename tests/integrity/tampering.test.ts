@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { generateKeyPairSync, createPrivateKey, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,11 +6,14 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { publicKeyFromText, sealOnce, verifyTrail } from '../../src/audit/operations';
 import { signToken } from '../../src/auth/token-signer';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/config/logger';
+import { startServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { postGraphQL } from '../support/graphql-http';
 import { independentAnchorProblems, independentRollupProblems, independentRowHashes, rewriteChainFrom } from '../support/independent-verifier';
 import { CREATE_ITEM, UPDATE_ITEM } from '../support/items';
-import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type RunningApi } from '../support/node-process';
+import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type Exit, type RunningApi } from '../support/node-process';
 import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from '../support/test-server';
 
 /**
@@ -89,8 +93,18 @@ describeOnPostgres('tamper evidence', () => {
     throw new Error(`not sealed after 90 s: ${JSON.stringify(state)}, expected ${seals} seals\n${api?.proc.output.stdout ?? ''}`);
   }
 
-  /** Some audited traffic through `api`: items created and changed, an admin's read, a refusal. */
-  async function traffic(api: RunningApi, round: number): Promise<void> {
+  /**
+   * The server in this process, on the database at `url`: for the trails that need audited traffic
+   * and seals but no process of their own (a process start costs about a second of CPU); only the
+   * `kill -9` of the sealing one below needs processes.
+   */
+  async function startInProcess(url: string): Promise<{ url: string; stop(): Promise<void> }> {
+    const server = await startServer(loadConfig({ ...env(), DATABASE_URL: url }), createLogger('silent'));
+    return { url: `${server.url}/graphql`, stop: () => server.stop() };
+  }
+
+  /** Some audited traffic through the API at `api.url`: items created and changed, an admin's read, a refusal. */
+  async function traffic(api: { url: string }, round: number): Promise<void> {
     const alice = { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, { sub: 'alice' })}` };
     const root = { authorization: `Bearer ${await signToken(TEST_JWT_SECRET, { sub: 'root', role: 'admin' })}` };
     const created = await postGraphQL(api.url, { query: CREATE_ITEM, variables: { input: { title: `round ${round}` } } }, alice);
@@ -119,14 +133,24 @@ describeOnPostgres('tamper evidence', () => {
     let head: { sequence: number; hash: string };
     /** A row of a seal in the middle of the chain, and that seal. */
     let target: { id: string; seal: number };
+    /**
+     * `npm run audit:anchor` run once on the sealed trail, appending to {@link headAnchors}: every
+     * case that anchors starts from that same head (restored after each), so they share the run,
+     * and each checks it succeeded before it relies on it.
+     */
+    let published: Exit;
+    const headAnchors = () => path.join(anchorDir, 'head.jsonl');
 
     beforeAll(async () => {
-      const api = await startApi(env());
-      for (let round = 0; round < 3; round++) {
-        await traffic(api, round);
-        await untilSealed(round + 1);
+      const api = await startInProcess(database.url);
+      try {
+        for (let round = 0; round < 3; round++) {
+          await traffic(api, round);
+          await untilSealed(round + 1);
+        }
+      } finally {
+        await api.stop();
       }
-      await stopApi(api);
       await untilSealed();
       [head] = await sql<{ sequence: number; hash: string }[]>`select sequence::int, hash from audit_seals order by sequence desc limit 1`;
       expect(head!.sequence).toBeGreaterThanOrEqual(3);
@@ -136,6 +160,7 @@ describeOnPostgres('tamper evidence', () => {
       await sql`create table snapshot_seals as select * from audit_seals`;
       await sql`create table snapshot_hashes as select * from audit_row_hashes`;
       for (const rollup of ROLLUP_TABLES) await sql`create table ${sql(`snapshot_${rollup}`)} as select * from ${sql(rollup)}`;
+      published = await anchor(headAnchors());
     });
 
     afterEach(() =>
@@ -165,7 +190,8 @@ describeOnPostgres('tamper evidence', () => {
 
     it('fails with a key it does not trust', async () => {
       const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
-      const result = await run(VERIFY_CLI, ['--public-key', other], { DATABASE_URL: database.url });
+      // Joined with `=`: a base64url key starts with '-' one time in 64, which parseArgs would take for an option.
+      const result = await run(VERIFY_CLI, [`--public-key=${other}`], { DATABASE_URL: database.url });
       expect(result).toMatchObject({ code: 1, stdout: `FAILED: seal 1: it names public key ${TEST_AUDIT_PUBLIC_KEY}, not the trusted ${other}\n` });
     });
 
@@ -217,8 +243,7 @@ describeOnPostgres('tamper evidence', () => {
     });
 
     it('7. catches a chain rewritten and re-signed with the stolen key through an anchor', async () => {
-      const anchors = path.join(anchorDir, 'rewritten.jsonl');
-      const published = await anchor(anchors);
+      const anchors = headAnchors();
       expect(published).toMatchObject({ code: 0, stderr: '' });
       expect(JSON.parse(published.stdout)).toMatchObject({ sequence: head.sequence, hash: head.hash, publicKey: TEST_AUDIT_PUBLIC_KEY });
       expect(await readFile(anchors, 'utf8')).toBe(published.stdout);
@@ -238,8 +263,8 @@ describeOnPostgres('tamper evidence', () => {
     });
 
     it('8. catches a truncated tail through an anchor', async () => {
-      const anchors = path.join(anchorDir, 'truncated.jsonl');
-      expect(await anchor(anchors)).toMatchObject({ code: 0 });
+      const anchors = headAnchors();
+      expect(published).toMatchObject({ code: 0 });
       await asOwner(async (tx) => {
         await tx`delete from audit_logs a using audit_row_hashes h where h.id = a.id and h.seal = ${head.sequence}`;
         await tx`delete from audit_row_hashes where seal = ${head.sequence}`;
@@ -318,7 +343,6 @@ describeOnPostgres('tamper evidence', () => {
       });
 
       it('fail when a disagreeing line is appended after the right one', async () => {
-        const published = await anchor(path.join(anchorDir, 'conflict-after.jsonl'));
         expect(published).toMatchObject({ code: 0 });
         const file = await anchorFile('conflict-after.jsonl', [published.stdout, line(head.sequence, FORGED)]);
         expect(await verify('--anchors', file)).toMatchObject({
@@ -330,10 +354,10 @@ describeOnPostgres('tamper evidence', () => {
 
       it('pass with a warning for each repeated or out-of-order line, and none for a head anchored again', async () => {
         const hashOf = async (sequence: number) => (await sql<{ hash: string }[]>`select hash from audit_seals where sequence = ${sequence}`)[0]!.hash;
-        const published = (await anchor(path.join(anchorDir, 'repeated.jsonl'))).stdout;
+        expect(published).toMatchObject({ code: 0 });
         // The same head anchored an hour later, no seal made in between: only anchoredAt differs.
-        const again = `${JSON.stringify({ ...JSON.parse(published), anchoredAt: new Date(Date.now() + 3_600_000).toISOString() })}\n`;
-        const file = await anchorFile('repeated.jsonl', [line(1, await hashOf(1)), published, published, again, line(2, await hashOf(2))]);
+        const again = `${JSON.stringify({ ...JSON.parse(published.stdout), anchoredAt: new Date(Date.now() + 3_600_000).toISOString() })}\n`;
+        const file = await anchorFile('repeated.jsonl', [line(1, await hashOf(1)), published.stdout, published.stdout, again, line(2, await hashOf(2))]);
         const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from audit_logs`;
         expect(await verify('--anchors', file)).toMatchObject({
           code: 0,
@@ -376,15 +400,18 @@ describeOnPostgres('tamper evidence', () => {
                  select ${monthStart(-2)}::timestamptz + g * interval '1 hour', 'update_item', 'success', 'alice' from generate_series(1, 20) g`;
         await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
       });
-      const api = await startApi({ ...env(), DATABASE_URL: retained.url });
-      await traffic(api, 20);
-      for (const end = deadline(90_000); Date.now() < end; ) {
-        const [row] = await retainedSql<{ unsealed: number }[]>`
-          select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
-        if (row!.unsealed === 0) break;
-        await pause();
+      const api = await startInProcess(retained.url);
+      try {
+        await traffic(api, 20);
+        for (const end = deadline(90_000); Date.now() < end; ) {
+          const [row] = await retainedSql<{ unsealed: number }[]>`
+            select count(*)::int as unsealed from audit_logs a where not exists (select from audit_row_hashes h where h.id = a.id)`;
+          if (row!.unsealed === 0) break;
+          await pause();
+        }
+      } finally {
+        await api.stop();
       }
-      await stopApi(api);
     });
     afterAll(async () => {
       await retainedSql?.end();

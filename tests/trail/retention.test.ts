@@ -7,7 +7,7 @@ import { createLogger } from '../../src/config/logger';
 import { connectDatabase } from '../../src/db/database';
 import { startServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { ROOT, run } from '../support/node-process';
+import { ROOT, run, type Exit } from '../support/node-process';
 import { createTestServingRole, type TestServingRole } from '../support/serving-role';
 import { admin, startTestServer, TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, testServerEnv, type TestServer } from '../support/test-server';
 
@@ -81,6 +81,20 @@ describeOnPostgres('npm run audit:retention', () => {
     await serving?.drop();
   });
 
+  /**
+   * The runs refused for their arguments, which never reach the database: started together before
+   * the tests that check them, instead of one after another (node's start is what takes time).
+   */
+  const BAD_BEFORE = ['yesterday', '2026-13-01', '2026-01-01T00:00:00'];
+  const refusedArguments = new Map<string, Promise<Exit>>();
+  beforeAll(() => {
+    for (const args of [...BAD_BEFORE.map((before) => ['--before', before]), []]) {
+      const exit = retention(args);
+      exit.catch(() => {}); // reported by the test that awaits it
+      refusedArguments.set(args.join(' '), exit);
+    }
+  });
+
   it('refuses a date in the current month or later, and changes nothing', async () => {
     const before = await rowsPerMonth();
     const result = await retention(['--before', month(0).start.replace('-01T', '-02T')]);
@@ -92,15 +106,15 @@ describeOnPostgres('npm run audit:retention', () => {
     expect(await rowsPerMonth()).toEqual(before);
   });
 
-  it.each([['yesterday'], ['2026-13-01'], ['2026-01-01T00:00:00']])('refuses --before %s, which is not a date or a zoned timestamp', async (before) => {
-    expect(await retention(['--before', before])).toMatchObject({
+  it.each(BAD_BEFORE)('refuses --before %s, which is not a date or a zoned timestamp', async (before) => {
+    expect(await refusedArguments.get(`--before ${before}`)).toMatchObject({
       code: 1,
       stderr: '--before must be a date (2026-01-01) or a timestamp with a zone (2026-01-01T00:00:00Z)\n',
     });
   });
 
   it('says how it is used when --before is missing', async () => {
-    expect(await retention([])).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention') });
+    expect(await refusedArguments.get('')).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: [MIGRATION_DATABASE_URL=<owner>] npm run audit:retention') });
   });
 
   it('lists what it would drop on a dry run, and drops nothing', async () => {
