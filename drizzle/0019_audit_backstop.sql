@@ -26,13 +26,12 @@ CREATE UNLOGGED TABLE "audit_backstop_unclaimed" (
 --> statement-breakpoint
 REVOKE ALL ON "audit_backstop_unclaimed" FROM PUBLIC;
 --> statement-breakpoint
--- As each record changes: is its statement claimed by the API? If not, the statement is marked.
+-- As each record changes unclaimed by the API (its trigger's WHEN compares the claim), the
+-- statement is marked.
 CREATE FUNCTION "audit_backstop_mark"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-  IF pg_catalog.current_setting('audit.api_change', true) IS DISTINCT FROM pg_catalog.md5(pg_catalog.current_query()) THEN
-    INSERT INTO audit_backstop_unclaimed (table_oid) VALUES (TG_RELID) ON CONFLICT DO NOTHING;
-  END IF;
+  INSERT INTO audit_backstop_unclaimed (table_oid) VALUES (TG_RELID) ON CONFLICT DO NOTHING;
   IF TG_OP = 'DELETE' THEN
     RETURN OLD;
   END IF;
@@ -195,7 +194,12 @@ BEGIN
     records := ARRAY[pg_catalog.to_jsonb(NEW)];
   ELSIF TG_OP = 'UPDATE' THEN
     actions := ARRAY['update_' || type, 'restore_' || type];
-    records := ARRAY[pg_catalog.to_jsonb(OLD), pg_catalog.to_jsonb(NEW)];
+    records := ARRAY[pg_catalog.to_jsonb(NEW)];
+    -- The API changes neither; a claimed change of either must name the old one too.
+    IF records[1] -> (config ->> 'id') IS DISTINCT FROM pg_catalog.to_jsonb(OLD) -> (config ->> 'id')
+       OR records[1] -> (config ->> 'owner') IS DISTINCT FROM pg_catalog.to_jsonb(OLD) -> (config ->> 'owner') THEN
+      records := records || pg_catalog.to_jsonb(OLD);
+    END IF;
   ELSE
     actions := ARRAY['delete_' || type];
     records := ARRAY[pg_catalog.to_jsonb(OLD)];
@@ -268,7 +272,9 @@ CREATE TRIGGER "items_audit_backstop_truncate" BEFORE TRUNCATE ON "items"
   FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');
 --> statement-breakpoint
 CREATE TRIGGER "items_audit_backstop_mark" BEFORE INSERT OR UPDATE OR DELETE ON "items"
-  FOR EACH ROW EXECUTE FUNCTION "audit_backstop_mark"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');
+  FOR EACH ROW
+  WHEN (pg_catalog.current_setting('audit.api_change', true) IS DISTINCT FROM pg_catalog.md5(pg_catalog.current_query()))
+  EXECUTE FUNCTION "audit_backstop_mark"('{"type":"item","id":"id","owner":"owner_id","columns":[{"column":"id","field":"id","as":"text","sensitive":false,"diffed":false},{"column":"owner_id","field":"ownerId","as":"text","sensitive":false,"diffed":true},{"column":"title","field":"title","as":"text","sensitive":false,"diffed":true},{"column":"description","field":"description","as":"text","sensitive":false,"diffed":true},{"column":"created_at","field":"createdAt","as":"date","sensitive":false,"diffed":false},{"column":"updated_at","field":"updatedAt","as":"date","sensitive":false,"diffed":false}]}');
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "items_audit_backstop_claims" AFTER INSERT OR UPDATE OR DELETE ON "items"
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
