@@ -8,10 +8,11 @@ import { AccessDenied } from '../record/access-denied';
 import { REASON_REQUIRED } from './access-reason';
 import type { AuditAction } from './audit-actions';
 import type { AuditedResource } from './audited-resource';
-import type { PreparedChange, RequestAudit } from '../record/request-audit';
+import type { ChangeStatement, PreparedChange, RequestAudit } from '../record/request-audit';
 import { readRecordTimeline, recordOf, recordTimelineIn } from './history/record-timeline';
 import type { RecordVersion } from './history/record-version';
 import { restoreRecord } from './history/restoring';
+import type { Timeline } from './history/timeline';
 
 type Row<T extends PgTable> = InferSelectModel<T>;
 /** What a creation supplies: everything but the owner, who is always the caller. */
@@ -154,10 +155,9 @@ export class OwnedRecords<T extends PgTable> {
    * API field in a refusal. {@link HistoryIncomplete} when the trail cannot tell.
    */
   async asOf(id: unknown, instant: Date, field: string): Promise<PastRecord<T> | undefined> {
-    const { live, timeline } = await readRecordTimeline(this.scope.db, this.resource, id);
-    const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
-    if (ownerId === undefined || !this.mayReadPast(String(id), ownerId, field)) return undefined;
-    const { state, version } = timeline.at(instant);
+    const past = await this.readablePast(id, field);
+    if (!past) return undefined;
+    const { state, version } = past.timeline.at(instant);
     if (state.kind === 'unknown') throw new HistoryIncomplete('gap');
     return state.kind === 'present' ? { record: recordOf(this.resource, state.snapshot), version: publicVersion(version!) } : undefined;
   }
@@ -168,9 +168,9 @@ export class OwnedRecords<T extends PgTable> {
    * recorded here, as a read of `field` (the API field) of the record.
    */
   async history(id: unknown, page: { first: number; afterId?: bigint }, field: string): Promise<KeysetPage<RecordVersion> | undefined> {
-    const { live, timeline } = await readRecordTimeline(this.scope.db, this.resource, id);
-    const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
-    if (ownerId === undefined || !this.mayReadPast(String(id), ownerId, field)) return undefined;
+    const past = await this.readablePast(id, field);
+    if (!past) return undefined;
+    const { ownerId, timeline } = past;
     if (this.bypasses(ownerId) && this.scope.audit.recordsReads) this.scope.audit.noteAdminRead(this.resource, String(id), ownerId, [field]);
     // Newest first from the end, copying no more than the page: a history can be long.
     const { versions } = timeline;
@@ -179,6 +179,13 @@ export class OwnedRecords<T extends PgTable> {
       if (page.afterId === undefined || versions[index]!.id < page.afterId) rows.push(publicVersion(versions[index]!));
     }
     return keysetPage(rows, page.first, async () => exactTotal(versions.length));
+  }
+
+  /** The record's timeline and its owner (now, or when it was deleted), if the viewer may read its past. */
+  private async readablePast(id: unknown, field: string): Promise<{ ownerId: string; timeline: Timeline } | undefined> {
+    const { live, timeline } = await readRecordTimeline(this.scope.db, this.resource, id);
+    const ownerId = live ? this.ownerOf(live) : timeline.lastOwner;
+    return ownerId !== undefined && this.mayReadPast(String(id), ownerId, field) ? { ownerId, timeline } : undefined;
   }
 
   /**
@@ -197,7 +204,7 @@ export class OwnedRecords<T extends PgTable> {
       this.checkMayChange(ownerId);
       const adminBypass = this.bypasses(ownerId);
       const refuse = (error: ClientError, details: Record<string, unknown>) => new AccessDenied(error, details, ownerId, adminBypass);
-      const run = <R>(statement: PromiseLike<R> & { toSQL(): { sql: string } }) => this.scope.audit.changeStatement(tx, statement);
+      const run = <R>(statement: ChangeStatement<R>) => this.scope.audit.changeStatement(tx, statement);
       const restored = await restoreRecord(tx, this.resource, { id, live, ownerId, asOf, target: timeline.at(asOf), refuse, run });
       return { resourceId: target.resourceId, ownerId, adminBypass, details: restored.details, complete: async () => restored.record };
     });

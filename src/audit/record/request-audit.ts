@@ -11,6 +11,9 @@ import type { AuditedResource } from '../model/audited-resource';
 import { describeFailure } from '../../core/failure';
 import { MergedEvents } from './merged-events';
 
+/** A built statement (a Drizzle insert, update or delete) that changes a declared resource's table. */
+export type ChangeStatement<R> = PromiseLike<R> & { toSQL(): { sql: string } };
+
 /** The action and resource a change is about, known before it starts. */
 export interface ChangeTarget {
   readonly action: AuditAction;
@@ -171,7 +174,7 @@ export class RequestAudit {
    * {@link change}, after telling the database backstop that this request records it (so it does
    * not record it a second time). Both are sent at once, in that order, on `tx`'s connection.
    */
-  changeStatement<R>(tx: DbExecutor, statement: PromiseLike<R> & { toSQL(): { sql: string } }): Promise<R> {
+  changeStatement<R>(tx: DbExecutor, statement: ChangeStatement<R>): Promise<R> {
     const claimed = this.sink.claimStatement(tx, statement.toSQL().sql);
     const done = statement.then((result) => result);
     return Promise.all([claimed, done]).then(([, result]) => result);

@@ -1,3 +1,4 @@
+import type { ChangeStatement } from '../../record/request-audit';
 import { eq, getTableColumns, type InferSelectModel } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { HistoryIncomplete, InvalidInput, type ClientError } from '../../../core/errors';
@@ -20,7 +21,7 @@ export interface RestoreRequest<T extends PgTable> {
   /** The refusal to throw (a denied row naming `details`, the client answered `error`). */
   readonly refuse: (error: ClientError, details: Record<string, unknown>) => Error;
   /** Runs the statement that writes the record, claimed as the request's own change (`RequestAudit.changeStatement`). */
-  readonly run: <R>(statement: PromiseLike<R> & { toSQL(): { sql: string } }) => Promise<R>;
+  readonly run: <R>(statement: ChangeStatement<R>) => Promise<R>;
 }
 
 /** The restored record and what its `restore_<type>` row says. */
