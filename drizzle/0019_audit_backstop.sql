@@ -73,6 +73,17 @@ LANGUAGE sql STABLE AS $$
     AND audit_backstop_value(before, col) IS DISTINCT FROM audit_backstop_value(after, col)
 $$;
 --> statement-breakpoint
+-- The changes of records created (side 'after') or removed (side 'before') whole: for each of
+-- `records` (a JSON array of rows) its id, its owner and its snapshot, as audit_backstop_write takes them.
+CREATE FUNCTION "audit_backstop_wholes"(records jsonb, config jsonb, side text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'id', r ->> (config ->> 'id'),
+           'owners', pg_catalog.jsonb_build_array(r ->> (config ->> 'owner')),
+           'detail', pg_catalog.jsonb_build_object(side, audit_backstop_snapshot(r, config))))
+  FROM pg_catalog.jsonb_array_elements(records) AS r
+$$;
+--> statement-breakpoint
 -- Writes the one row of a statement that changed `changes` (an array of { id, owners, detail }):
 -- about one record, the API's shape; about several, details.byRecord keyed by id. The session is
 -- details.database (no API row has it: it is what makes the row's source DATABASE), its client
@@ -144,14 +155,10 @@ BEGIN
     END IF;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', r ->> id_column, 'owners', pg_catalog.jsonb_build_array(r ->> owner_column),
-             'detail', pg_catalog.jsonb_build_object('after', audit_backstop_snapshot(r, config))))
-      INTO changes FROM (SELECT pg_catalog.to_jsonb(n) AS r FROM new_records n) AS rows;
+    changes := audit_backstop_wholes((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n)) FROM new_records n), config, 'after');
     PERFORM audit_backstop_write('create', config, changes, NULL);
   ELSIF TG_OP = 'DELETE' THEN
-    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', r ->> id_column, 'owners', pg_catalog.jsonb_build_array(r ->> owner_column),
-             'detail', pg_catalog.jsonb_build_object('before', audit_backstop_snapshot(r, config))))
-      INTO changes FROM (SELECT pg_catalog.to_jsonb(o) AS r FROM old_records o) AS rows;
+    changes := audit_backstop_wholes((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(o)) FROM old_records o), config, 'before');
     PERFORM audit_backstop_write('delete', config, changes, NULL);
   ELSIF TG_OP = 'UPDATE' THEN
     -- Paired by id; a record whose id itself changed reads as one removed and one added.
@@ -166,11 +173,9 @@ BEGIN
     FULL JOIN (SELECT pg_catalog.to_jsonb(n) AS a FROM new_records n) AS after_rows ON b -> id_column = a -> id_column;
     PERFORM audit_backstop_write('update', config, changes, NULL);
   ELSE
-    EXECUTE pg_catalog.format(
-      'SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(''id'', r ->> $1, ''owners'', pg_catalog.jsonb_build_array(r ->> $2),'
-      ' ''detail'', pg_catalog.jsonb_build_object(''before'', audit_backstop_snapshot(r, $3))))'
-      ' FROM (SELECT pg_catalog.to_jsonb(t) AS r FROM %I.%I t) AS rows', TG_TABLE_SCHEMA, TG_TABLE_NAME)
-      INTO changes USING id_column, owner_column, config;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t)) FROM %I.%I t', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+      INTO changes;
+    changes := audit_backstop_wholes(changes, config, 'before');
     PERFORM audit_backstop_write('delete', config, changes, 'TRUNCATE');
   END IF;
   RETURN NULL;
@@ -241,7 +246,7 @@ END;
 $$;
 --> statement-breakpoint
 -- Only through their triggers: no role may call these to write rows of its choosing.
-REVOKE ALL ON FUNCTION "audit_backstop_value"(jsonb, jsonb), "audit_backstop_snapshot"(jsonb, jsonb),
+REVOKE ALL ON FUNCTION "audit_backstop_value"(jsonb, jsonb), "audit_backstop_snapshot"(jsonb, jsonb), "audit_backstop_wholes"(jsonb, jsonb, text),
   "audit_backstop_changes"(jsonb, jsonb, jsonb), "audit_backstop_write"(text, jsonb, jsonb, text),
   "audit_backstop_record"(), "audit_backstop_check_claim"(), "audit_backstop_mark"() FROM PUBLIC;
 --> statement-breakpoint
