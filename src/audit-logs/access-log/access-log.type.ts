@@ -2,7 +2,8 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../../api/connection';
 import type { PageSpec } from '../../api/page';
-import { AccessReason, AuditOutcome, ChangeSource } from '../query/audit-log.type';
+import { ChangeSource } from '../../api/change-source.enum';
+import { AccessReason, AuditOutcome } from '../query/audit-log.type';
 
 @ObjectType({ description: 'An admin\'s read or change of records you own, as the audit trail recorded it.' })
 export class DataAccess {

@@ -3,7 +3,8 @@ import { AfterArg, FirstArg } from '../../api/page';
 import { Role } from '../../api/role.enum';
 import { MAX_FILTER_ACTIONS } from './audit-log.limits';
 import { AuditLogOrder } from './audit-log.order';
-import { AUDIT_LOG_PAGE, AuditOutcome, ChangeSource } from './audit-log.type';
+import { ChangeSource } from '../../api/change-source.enum';
+import { AUDIT_LOG_PAGE, AuditOutcome } from './audit-log.type';
 
 export const ACTIONS_DESCRIPTION = `Any of these actions (at most ${MAX_FILTER_ACTIONS}).`;
 export const EXCLUDE_ACTIONS_DESCRIPTION = `None of these actions (at most ${MAX_FILTER_ACTIONS}): e.g. a dashboard leaving out its own \`view_audit_logs\` reads.`;

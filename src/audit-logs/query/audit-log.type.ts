@@ -19,8 +19,6 @@ registerEnumType(AuditOutcome, {
   description: 'Whether the audited attempt succeeded, was refused, or failed.',
 });
 
-export { ChangeSource };
-
 @ObjectType({ description: 'The database session a change made outside the API was made in.' })
 export class DatabaseSession implements StoredSession {
   @Field(() => String, { description: 'The role that logged in (`session_user`); a later `SET ROLE` does not hide it.' })
