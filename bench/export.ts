@@ -44,7 +44,7 @@ async function main(): Promise<void> {
                     else jsonb_build_object('changes', jsonb_build_object('title', jsonb_build_array('Item ' || g, 'Renamed ' || g))) end,
                md5(g::text), 'UpdateItem', '10.0.' || (g % 250) || '.' || (g % 200), 'Mozilla/5.0 (X11; Linux x86_64) bench/' || (g % 10)
         from generate_series(1, ${rows}) g`;
-      await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+      await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
     });
     await direct.sql`analyze audit_logs`;
     const seedSeconds = (performance.now() - seedStarted) / 1000;

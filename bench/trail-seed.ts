@@ -67,7 +67,7 @@ export async function seedTrail(owner: Database, rows: number): Promise<{ firstI
   for (const { name } of indexes) await owner.sql.unsafe(`drop index "${name}"`);
   await owner.sql`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
   for (let from = 1; from <= rows; from += CHUNK) await owner.sql.unsafe(seedChunkSql(from, Math.min(rows, from + CHUNK - 1), rows, firstId));
-  await owner.sql`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+  await owner.sql`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
   await owner.sql`set maintenance_work_mem = '512MB'`;
   // `ON ONLY` would build the parent's index alone, leaving every month without it.
   for (const { definition } of indexes) await owner.sql.unsafe(definition.replace(' ON ONLY ', ' ON '));

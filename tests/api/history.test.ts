@@ -4,6 +4,7 @@ import { API_FEATURES } from '../../src/graphql/features';
 import { feature as notesFeature } from '../fixtures/notes/note.feature';
 import { tracedRequest, type StoredAuditRow } from '../support/audit-rows';
 import { dataOf, expectFieldError } from '../support/errors';
+import { withBackstopOff } from '../support/backstop-off';
 import { CREATE_ITEM, DELETE_ITEM, ITEM_FIELDS, ITEM_NOT_FOUND, UPDATE_ITEM, itemId, rawIdOf } from '../support/items';
 import { admin, alice, bob, startTestServer, type TestServer } from '../support/test-server';
 
@@ -216,12 +217,9 @@ describe('restoring an item', () => {
 });
 
 describe('a gap in the trail', () => {
-  /** An item inserted where nothing records it: no trigger runs for a session replicating data. */
+  /** An item inserted where nothing records it: by a superuser with the backstop switched off. */
   async function unrecordedItem(): Promise<string> {
-    const [inserted] = await server.sql.begin(async (tx) => {
-      await tx`set local session_replication_role = replica`;
-      return tx`insert into items (owner_id, title) values ('alice', 'unrecorded') returning id`;
-    });
+    const [inserted] = await withBackstopOff(server.sql, 'items', (tx) => tx`insert into items (owner_id, title) values ('alice', 'unrecorded') returning id`);
     return itemId(inserted!.id);
   }
 
@@ -261,10 +259,7 @@ describe('a gap in the trail', () => {
     const created = dataOf(await server.graphql(CREATE_ITEM, { as: alice, variables: { input: { title: 'recorded' } } }));
     const id: string = created.createItem.id;
     const versions = dataOf(await history(alice, id)).history.nodes as Version[];
-    await server.sql.begin(async (tx) => {
-      await tx`set local session_replication_role = replica`;
-      await tx`update items set title = 'changed unseen' where id = ${rawIdOf(id)}`;
-    });
+    await withBackstopOff(server.sql, 'items', (tx) => tx`update items set title = 'changed unseen' where id = ${rawIdOf(id)}`);
     // Since its creation the title changed at some instant the trail cannot tell.
     expect((await asOf(alice, id, versions[0]!.timestamp)).body.errors?.[0]?.extensions).toEqual({ code: 'HISTORY_INCOMPLETE', reason: 'gap' });
     expect((await restore(alice, id, versions[0]!.timestamp)).body.errors?.[0]?.extensions).toEqual({ code: 'HISTORY_INCOMPLETE', reason: 'gap' });
@@ -285,10 +280,7 @@ describe('a long history, kept replayed between reads', () => {
     expect(dataOf(await asOf(alice, id, new Date())).item.title).toBe('v121');
     expect(dataOf(await asOf(alice, id, newest.timestamp)).item.title).toBe('v120');
 
-    await server.sql.begin(async (tx) => {
-      await tx`set local session_replication_role = replica`;
-      await tx`update items set title = 'changed unseen' where id = ${rawIdOf(id)}`;
-    });
+    await withBackstopOff(server.sql, 'items', (tx) => tx`update items set title = 'changed unseen' where id = ${rawIdOf(id)}`);
     expect((await asOf(alice, id, new Date())).body.errors?.[0]?.extensions).toEqual({ code: 'HISTORY_INCOMPLETE', reason: 'gap' });
   });
 });

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { graphql } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { Context } from '../../src/api/context';
 import { WITHHELD } from '../../src/audit';
+import { backstopSql } from '../../src/audit/operations';
 import { AuditActionRegistry, AuditTrail, BUILT_IN_AUDIT_ACTIONS } from '../../src/audit/wiring';
 import { Role } from '../../src/auth/viewer';
 import { connectDatabase } from '../../src/db/database';
@@ -12,6 +14,7 @@ import { API_FEATURES } from '../../src/graphql/features';
 import { tracedRequest } from '../support/audit-rows';
 import { AUTHENTICATION_REQUIRED, dataOf, expectFieldError } from '../support/errors';
 import { admin, alice, bob, startTestServer, type TestServer } from '../support/test-server';
+import { noteResource } from '../fixtures/notes/note.audit';
 import { feature as notesFeature } from '../fixtures/notes/note.feature';
 import { NoteResolver } from '../fixtures/notes/note.resolver';
 
@@ -24,10 +27,11 @@ import { NoteResolver } from '../fixtures/notes/note.resolver';
  */
 
 let server: TestServer;
+const NOTES_MIGRATION = path.join(__dirname, '../fixtures/notes/0001_notes.sql');
 
 beforeAll(async () => {
   // The feature's migration (its table and audit backstop), as `npm run db:migrate` would apply it.
-  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature], migrations: [path.join(__dirname, '../fixtures/notes/0001_notes.sql')] });
+  server = await startTestServer({}, { features: [...API_FEATURES, notesFeature], migrations: [NOTES_MIGRATION] });
 });
 afterAll(() => server?.stop());
 
@@ -126,6 +130,11 @@ describe('a second audited resource, declared in its own folder and served over 
     const again = await rowsOf(`mutation { deleteNote(id: "${noteId}") }`, alice);
     expect(again.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(again.rows).toEqual([expect.objectContaining({ action: 'delete_note', outcome: 'denied', details: { reason: 'not_found' } })]);
+  });
+
+  it('installs its audit backstop as npm run db:backstop writes it from the declaration', () => {
+    // The server refuses to start on a backstop unlike the declaration; this names what to paste.
+    expect(readFileSync(NOTES_MIGRATION, 'utf8')).toContain(backstopSql(noteResource));
   });
 
   it('lists its actions in the API the server serves: auditActions names them', async () => {

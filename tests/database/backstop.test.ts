@@ -10,8 +10,10 @@ import { createRoleDatabase, type RoleDatabase } from '../support/role-database'
 import { createTestServingRole, dropRoles, uniqueRoleName, type TestServingRole } from '../support/serving-role';
 import { independentChainProblems, independentRowHashes } from '../support/independent-verifier';
 import { untilSealed } from '../support/sealing';
+import { withBackstopOff } from '../support/backstop-off';
+import { run, VERIFY_CLI } from '../support/node-process';
 import { dataOf } from '../support/errors';
-import { CREATE_ITEM, DELETE_ITEM, UPDATE_ITEM } from '../support/items';
+import { CREATE_ITEM, DELETE_ITEM, rawIdOf, UPDATE_ITEM } from '../support/items';
 import { admin, alice, startTestServer, TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, testServerEnv, type TestServer } from '../support/test-server';
 
 // Changes made outside the API — psql, a migration, another service — are recorded by the
@@ -191,16 +193,73 @@ describeOnPostgres('on a database its superuser changes', () => {
     expect(api.auditLogs.nodes.every((node: { source: string }) => node.source === 'API')).toBe(true);
   });
 
-  it('will not start while a backstop trigger is disabled, and says which', async () => {
-    await dba`alter table items disable trigger items_audit_backstop_update`;
+  it('records a superuser\'s change made with session_replication_role = replica, under which ordinary triggers do not fire', async () => {
+    const before = await lastRowId(server.sql);
+    const [{ id }] = await dba`insert into items (owner_id, title) values ('alice', 'replicated') returning id::text`;
+    await dba.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update items set title = 'changed as a replica' where id = ${id}`;
+    });
+    expect((await itemRowsAfter(server.sql, before)).map((row) => [row.action, row.resource_id, row.details.changes?.title])).toEqual([
+      ['create_item', id, undefined],
+      ['update_item', id, { from: 'replicated', to: 'changed as a replica' }],
+    ]);
+  });
+
+  it('will not start while a backstop trigger is disabled or fires only in the origin role, and says which', async () => {
+    const config = loadConfig(testServerEnv(server.database));
     try {
+      await dba`alter table items disable trigger items_audit_backstop_update`;
       expect(await backstopProblems(server.sql, [itemResource])).toEqual(["the update trigger of item's audit backstop is disabled"]);
-      const config = loadConfig(testServerEnv(server.database));
       await expect(startServer(config, createLogger('silent'))).rejects.toThrow(/the update trigger of item's audit backstop is disabled/);
-    } finally {
+      // Plain ENABLE: skipped by any session that sets session_replication_role = replica.
       await dba`alter table items enable trigger items_audit_backstop_update`;
+      expect(await backstopProblems(server.sql, [itemResource])).toEqual([
+        "the update trigger of item's audit backstop is not enabled ALWAYS: under session_replication_role = replica it would not fire",
+      ]);
+    } finally {
+      await dba`alter table items enable always trigger items_audit_backstop_update`;
     }
     expect(await backstopProblems(server.sql, [itemResource])).toEqual([]);
+  });
+
+  it('has audit:verify name the records changed with the backstop switched off and on again', async () => {
+    await untilSealed(server.sql);
+    expect(await verifyTrail(server.sql, { publicKey, records: [itemResource] })).toMatchObject({ ok: true, records: expect.any(Number) });
+    const ids = [];
+    for (const title of ['renamed', 'deleted']) {
+      const created = dataOf(await server.graphql(CREATE_ITEM, { as: alice, variables: { input: { title } } })).createItem;
+      ids.push(rawIdOf(created.id));
+    }
+    const [renamed, deleted] = ids;
+    // As the owner or a superuser can: no trigger fires, and the catalog shows nothing afterwards.
+    await withBackstopOff(dba, 'items', async (tx) => {
+      await tx`update items set title = 'renamed unseen' where id = ${renamed!}`;
+      await tx`delete from items where id = ${deleted!}`;
+      await tx`insert into items (owner_id, title) values ('alice', 'inserted unseen')`;
+    });
+    expect(await backstopProblems(server.sql, [itemResource])).toEqual([]);
+    await untilSealed(server.sql);
+    expect(await verifyTrail(server.sql, { publicKey, records: [itemResource] })).toEqual({
+      ok: false,
+      record: `item ${renamed}`,
+      reason: 'its title differs from what the trail last recorded: changed where nothing recorded it, as with its audit backstop switched off (2 more records likewise)',
+      warnings: [],
+    });
+    const verified = await run(VERIFY_CLI, ['--public-key', TEST_AUDIT_PUBLIC_KEY], { DATABASE_URL: server.database.url });
+    expect(verified).toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`^FAILED: item ${renamed}: its title differs`)) });
+
+    // Put back as the trail has them, one by one, until only the inserted record is left.
+    await withBackstopOff(dba, 'items', (tx) => tx`update items set title = 'renamed' where id = ${renamed!}`);
+    expect(await verifyTrail(server.sql, { publicKey, records: [itemResource] })).toMatchObject({
+      record: `item ${deleted}`,
+      reason: expect.stringMatching(/^it was deleted, but the trail holds no deletion of it: .* \(1 more records likewise\)$/),
+    });
+    await withBackstopOff(dba, 'items', (tx) => tx`insert into items (id, owner_id, title) overriding system value values (${deleted!}, 'alice', 'deleted')`);
+    expect(await verifyTrail(server.sql, { publicKey, records: [itemResource] })).toMatchObject({
+      record: expect.stringMatching(/^item \d+$/),
+      reason: 'the trail holds no change of this item, which was written after the trail began: changed where nothing recorded it, as with its audit backstop switched off',
+    });
   });
 });
 

@@ -238,7 +238,7 @@ describe('partitioning a trail that already has rows (migration 0007)', () => {
       insert into audit_logs (occurred_at, action, outcome, user_id, resource_ids, details)
       select now() - g * interval '13 days', 'old_' || g, 'success', 'u' || g, array['r' || g], jsonb_build_object('g', g)
       from generate_series(1, 12) g`;
-    await olderDb.sql`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+    await olderDb.sql`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
     await olderDb.sql.unsafe(`create role ${role}; grant select, insert on audit_logs to ${role};
       grant usage on sequence audit_logs_id_seq to ${role}`);
     const before = await everyRow();

@@ -205,7 +205,7 @@ describeOnPostgres('separate owner and serving roles', () => {
         rows: 5,
         digest: expect.any(String),
         persistence: 'p',
-        triggers: 'audit_logs_no_truncate:O,audit_logs_no_update_or_delete:O,audit_logs_stamp_server_values:O',
+        triggers: 'audit_logs_no_truncate:O,audit_logs_no_update_or_delete:O,audit_logs_stamp_server_values:A',
       });
     });
 

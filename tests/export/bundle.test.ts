@@ -68,11 +68,12 @@ describeOnPostgres('export bundles', () => {
    */
   async function straddle(at: string, note: string): Promise<void> {
     await server.sql.begin(async (tx) => {
-      await tx`set local session_replication_role = replica`;
+      await tx`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
       await tx`
         insert into audit_logs (occurred_at, xact_id, action, resource_type, outcome, details, operation_name)
         values (${at}::timestamptz - interval '1 millisecond', pg_current_xact_id(), 'update_item', 'item', 'success', ${JSON.stringify({ note, side: 'before' })}::text::jsonb, 'Straddle'),
                (${at}::timestamptz, pg_current_xact_id(), 'update_item', 'item', 'success', ${JSON.stringify({ note, side: 'at', n: 1.5e-7, s: 'ünï ✓ "q"' })}::text::jsonb, 'Straddle')`;
+      await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
     });
   }
 

@@ -12,6 +12,8 @@ import { startServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { postGraphQL } from '../support/graphql-http';
 import { independentAnchorProblems, independentRollupProblems, independentRowHashes, rewriteChainFrom } from '../support/independent-verifier';
+import { itemResource } from '../../src/items/item.audit';
+import { withBackstopOff } from '../support/backstop-off';
 import { CREATE_ITEM, UPDATE_ITEM } from '../support/items';
 import { ANCHOR_CLI, killAll, logLines, ROOT, run, startApi, stopApi, VERIFY_CLI, type Exit, type RunningApi } from '../support/node-process';
 import { TEST_AUDIT_PUBLIC_KEY, TEST_AUDIT_SIGNING_KEY, TEST_JWT_SECRET } from '../support/test-server';
@@ -51,12 +53,12 @@ describeOnPostgres('tamper evidence', () => {
     PORT: '0',
   });
 
-  /** `verifyTrail` on the database at `url`, as the CLI runs it: two connections, the key from --public-key. */
-  async function verifyTrailAt(url: string) {
+  /** `verifyTrail` on the database at `url`, as the CLI runs it: two connections, the key from --public-key, the items checked against the trail. */
+  async function verifyTrailAt(url: string, records = [itemResource]) {
     const verifier = postgres(url, { max: 2, onnotice: () => {} });
     try {
-      const result = await verifyTrail(verifier, { publicKey: publicKeyFromText(TEST_AUDIT_PUBLIC_KEY)! });
-      return result.ok ? result : { seal: result.seal, row: result.row, reason: result.reason };
+      const result = await verifyTrail(verifier, { publicKey: publicKeyFromText(TEST_AUDIT_PUBLIC_KEY)!, records });
+      return result.ok ? result : { seal: result.seal, row: result.row, record: result.record, reason: result.reason };
     } finally {
       // As the CLI closes its pool: a verify that failed first cancels its rollup recount, and a
       // cancel that reaches PostgreSQL before the query starts is ignored, which end() would await.
@@ -115,6 +117,8 @@ describeOnPostgres('tamper evidence', () => {
   }
 
   const verify = (...args: string[]) => run(VERIFY_CLI, ['--public-key', TEST_AUDIT_PUBLIC_KEY, ...args], { DATABASE_URL: database.url });
+  /** The records the CLI checks against the trail: the items the traffic made, none of them deleted. */
+  const itemRecords = async () => (await sql<{ count: number }[]>`select count(*)::int as count from items`)[0]!.count;
   /**
    * What `npm run audit:verify` finds, checked in this process to spare a process start per case:
    * the CLI prints the `seal`, `row` and `reason` of this result as `FAILED: seal S, row R: reason`,
@@ -123,10 +127,13 @@ describeOnPostgres('tamper evidence', () => {
    */
   const verdict = () => verifyTrailAt(database.url);
   const anchor = (file: string) => run(ANCHOR_CLI, [], { DATABASE_URL: database.url, AUDIT_ANCHOR_FILE: file });
+  /** As the owner or a superuser can: the trail's append-only triggers skipped (a replica session), its stamp switched off. */
   const asOwner = (work: (tx: postgres.TransactionSql) => Promise<unknown>) =>
     sql.begin(async (tx) => {
       await tx`set local session_replication_role = replica`;
+      await tx`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
       await work(tx);
+      await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
     });
 
   describe('on a sealed trail', () => {
@@ -182,7 +189,7 @@ describeOnPostgres('tamper evidence', () => {
       const [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from audit_logs`;
       expect(await verify()).toMatchObject({
         code: 0,
-        stdout: `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; 0 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
+        stdout: `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; ${await itemRecords()} records as the trail last recorded them; 0 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
         stderr: '',
       });
       expect(await independentRollupProblems(sql)).toEqual([]);
@@ -277,7 +284,9 @@ describeOnPostgres('tamper evidence', () => {
         for (const rollup of ROLLUP_TABLES) await tx`delete from ${tx(rollup)}`;
         await tx`select audit_stats_roll_up('0'::xid8, horizon) from audit_seals order by sequence desc limit 1`;
       });
-      expect(await verdict()).toMatchObject({ ok: true });
+      // The chain left is consistent and signed (the items whose changes went with the tail may tell,
+      // if it held any); the anchor tells in any case.
+      expect(await verifyTrailAt(database.url, [])).toMatchObject({ ok: true });
       expect(await verify('--anchors', anchors)).toMatchObject({
         code: 1,
         stdout: `FAILED: seal ${head.sequence}: the anchored seal ${head.sequence} is gone: the chain ends at ${head.sequence - 1}, so its tail was cut\n`,
@@ -364,7 +373,7 @@ describeOnPostgres('tamper evidence', () => {
           stdout:
             `WARNING: anchors: line 3 repeats line 2 (sequence ${head.sequence})\n` +
             `WARNING: anchors: line 5 (sequence 2) comes after sequence ${head.sequence}\n` +
-            `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; 5 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
+            `OK: ${head.sequence} seals, ${rows} sealed rows unchanged, 0 removed by recorded retention, 0 not sealed yet; ${await itemRecords()} records as the trail last recorded them; 5 anchors hold; head seal ${head.sequence} ${head.hash}\n`,
           stderr: '',
         });
         expect(await independentAnchorProblems(sql, await readFile(file, 'utf8'))).toEqual([]);
@@ -398,7 +407,17 @@ describeOnPostgres('tamper evidence', () => {
         await tx`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
         await tx`insert into audit_logs (occurred_at, action, outcome, user_id)
                  select ${monthStart(-2)}::timestamptz + g * interval '1 hour', 'update_item', 'success', 'alice' from generate_series(1, 20) g`;
-        await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+        await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
+      });
+      // And an item whose whole history lies in that month: once retention drops it, the trail holds
+      // no version of the item, which is older than anything the trail still holds.
+      await withBackstopOff(retainedSql, 'items', async (tx) => {
+        await tx`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
+        const [item] = await tx<{ id: string }[]>`insert into items (owner_id, title) values ('alice', 'old') returning id::text`;
+        await tx`insert into audit_logs (occurred_at, xact_id, user_id, user_role, action, resource_type, resource_id, owner_ids, outcome, details)
+                 values (${monthStart(-2)}::timestamptz, pg_current_xact_id(), 'alice', 'USER', 'create_item', 'item', ${item!.id}, '{alice}', 'success',
+                         ${tx.json({ after: { id: item!.id, ownerId: 'alice', title: 'old', description: null } })})`;
+        await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
       });
       const api = await startInProcess(retained.url);
       try {
@@ -439,7 +458,15 @@ describeOnPostgres('tamper evidence', () => {
       // Until a seal covers it, the record is only the owner's word.
       expect(await retainedVerdict()).toEqual({ row: record!.id, reason: 'a retention record no seal covers yet: verify again once the next seal has covered it' });
       await sealRetained();
-      expect((await verifyRetained()).stdout).toMatch(/^OK: \d+ seals, \d+ sealed rows unchanged, 20 removed by recorded retention, /);
+      // The old item's history is gone with its month, and it is not reported: only what is newer than
+      // every removed row must have its versions.
+      expect((await verifyRetained()).stdout).toMatch(/^OK: \d+ seals, \d+ sealed rows unchanged, 21 removed by recorded retention, 0 not sealed yet; 1 records as /);
+      const [{ id: unseen }] = await withBackstopOff(retainedSql, 'items', (tx) => tx<{ id: string }[]>`insert into items (owner_id, title) values ('alice', 'unseen') returning id::text`);
+      expect(await retainedVerdict()).toEqual({
+        record: `item ${unseen}`,
+        reason: 'the trail holds no change of this item, which was written after the trail began: changed where nothing recorded it, as with its audit backstop switched off',
+      });
+      await retainedSql`delete from items where id = ${unseen!}`;
 
       const [victim] = await retainedSql<{ id: string }[]>`select id::text from audit_logs where action = 'create_item'`;
       await retainedSql.begin(async (tx) => {

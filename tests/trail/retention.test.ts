@@ -61,7 +61,7 @@ describeOnPostgres('npm run audit:retention', () => {
           select ${month(offset).start}::timestamptz + g * interval '1 hour', pg_current_xact_id(), 'update_item', 'success', 'alice'
           from generate_series(1, ${rows}) g`;
       }
-      await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+      await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
     });
     await everyRowSealed();
   }, 120_000);
@@ -147,7 +147,7 @@ describeOnPostgres('npm run audit:retention', () => {
       await server.sql.begin(async (tx) => {
         await tx`alter table audit_logs disable trigger audit_logs_stamp_server_values`;
         await tx`insert into audit_logs (occurred_at, xact_id, action, outcome) values (${month(-2).start}::timestamptz + interval '1 day', pg_current_xact_id(), 'late_backfill', 'success')`;
-        await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+        await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
       });
       const before = await rowsPerMonth();
       const result = await retention(['--before', month(-1).start.slice(0, 10)]);

@@ -57,7 +57,7 @@ async function seedRows(start: string, rows: number, salt: number): Promise<void
              (g * 7 + ${salt}) % 9 < 2 and g % 3 = 0,
              'seed-' || g
       from generate_series(1, ${rows}) g`;
-    await tx`alter table audit_logs enable trigger audit_logs_stamp_server_values`;
+    await tx`alter table audit_logs enable always trigger audit_logs_stamp_server_values`;
   });
 }
 

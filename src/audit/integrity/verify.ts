@@ -4,8 +4,10 @@ import { reviewAnchors, type Anchor } from './anchor';
 import { sealsAfter } from './chain-store';
 import { rollupFault, rollupRecount } from './rollup-recount';
 import { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
+import type { AuditedResource } from '../model/audited-resource';
 import { retainedRanges } from './retention-record';
 import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
+import { checkRecordsAgainstTrail } from './unrecorded-changes';
 
 export interface VerifyOptions {
   /** The key seals must be signed with: the one you trust, not the one the database names. */
@@ -14,6 +16,11 @@ export interface VerifyOptions {
   readonly anchors?: readonly Anchor[];
   /** Seals read per batch; their rows are checked together. */
   readonly sealsPerBatch?: number;
+  /**
+   * The audited resources whose records are checked against the trail (`unrecorded-changes.ts`):
+   * each live record must be what its versions last made it. Defaults to none.
+   */
+  readonly records?: readonly AuditedResource[];
 }
 
 export type VerifyResult =
@@ -27,6 +34,8 @@ export type VerifyResult =
       /** Rows newer than the head seal's horizon, not sealed yet. */
       readonly unsealedRows: number;
       readonly head: { readonly sequence: number; readonly hash: string } | null;
+      /** Records of `records` the trail accounts for; undefined when none were given. */
+      readonly records?: number;
       /** What the anchors say about themselves that does not fail the check: repeated or out-of-order lines. */
       readonly warnings: readonly string[];
     }
@@ -36,6 +45,8 @@ export type VerifyResult =
       readonly seal?: number;
       /** The first bad row's id, when the fault is in one. */
       readonly row?: string;
+      /** The first record the trail does not account for, as `<type> <id>`, when the fault is there. */
+      readonly record?: string;
       readonly reason: string;
       readonly warnings?: readonly string[];
     };
@@ -75,7 +86,7 @@ interface SealTally {
  * (sequence, window, previous hash, own hash, signature, anchors), then the rows in the batch's
  * windows against the stored row hashes (id order), then each seal's row count, id range and rows
  * hash against those stored hashes; after the walk, the rollups against a recount of the sealed
- * rows (run alongside the walk). Anchor lines repeated or out of order come back as `warnings`.
+ * rows (run alongside the walk), then the `records` against their versions. Anchor lines repeated or out of order come back as `warnings`.
  */
 export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Promise<VerifyResult> {
   const trustedKey = publicKeyText(options.publicKey);
@@ -94,6 +105,9 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
   const retained = 'reason' in retention ? [] : retention;
   /** The rows missing from each retained range, by seal. */
   const retainedUsed = retained.map(() => new Map<number, number>());
+  /** The newest seal retention removed rows of, and its horizon once walked: no older transaction need have kept its rows. */
+  const newestRetainedSeal = Math.max(0, ...retained.flatMap((range) => [...range.seals.keys()]));
+  let retainedBefore = '0';
   let previous: StoredSeal | undefined;
   let seals = 0;
   let sealedRows = 0;
@@ -114,6 +128,7 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
       if (batch.length === 0) break;
       for (const seal of batch) {
         checkChainLink(seal, previous, trustedKey, options.publicKey);
+        if (seal.sequence === newestRetainedSeal) retainedBefore = seal.horizon;
         const anchor = anchors.get(seal.sequence);
         if (anchor && anchor.hash !== seal.hash) {
           fail({ seal: seal.sequence, reason: `its hash ${seal.hash} differs from the anchored ${anchor.hash}: the chain was rewritten` });
@@ -201,6 +216,12 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
     if (orphan) fail({ seal: orphan.seal, reason: `row hashes name seal ${orphan.seal}, which is not in the chain: its tail was cut` });
     const [bucket] = await recount;
     if (bucket) fail({ reason: rollupFault(bucket) });
+    const records = options.records && (await checkRecordsAgainstTrail(sql, options.records, retainedBefore));
+    if (records?.first) {
+      const { type, id, reason } = records.first;
+      const others = records.unaccounted > 1 ? ` (${records.unaccounted - 1} more records likewise)` : '';
+      fail({ record: `${type} ${id}`, reason: `${reason}: changed where nothing recorded it, as with its audit backstop switched off${others}` });
+    }
     const [unsealed] = await sql<{ count: number }[]>`
       select count(*)::int as count from audit_logs where xact_id >= ${head?.horizon ?? '0'}::xid8`;
     return {
@@ -210,6 +231,7 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
       retainedRows,
       unsealedRows: unsealed!.count,
       head: head ? { sequence: head.sequence, hash: head.hash } : null,
+      ...(records && { records: records.records }),
       warnings: anchorReview.warnings,
     };
   } catch (error) {

@@ -118,12 +118,15 @@ export function backstopSql(resource: AuditedResource): string {
       `  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW\n` +
       `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = pg_catalog.md5(pg_catalog.current_query()))\n` +
       `  EXECUTE FUNCTION "audit_backstop_check_claim"(${argument});`,
+    // ALWAYS: an ordinary trigger does not fire under `session_replication_role = replica`, which
+    // a superuser may set for a session; these fire whatever it is.
+    `ALTER TABLE ${table.sql}\n  ${TRIGGERS.map((suffix) => `ENABLE ALWAYS TRIGGER ${name(suffix)}`).join(',\n  ')};`,
   ].join('\n--> statement-breakpoint\n');
 }
 
 /**
- * What is wrong with the installed backstops of `resources`: a trigger missing, disabled (or firing
- * only for replicas), pointing at another function or told another declaration. Empty when every
+ * What is wrong with the installed backstops of `resources`: a trigger missing, disabled, not
+ * firing in every replication role, pointing at another function or told another declaration. Empty when every
  * backstop is as declared. Read from the catalog, so any role can check.
  */
 export async function backstopProblems(sql: postgres.Sql, resources: readonly AuditedResource[]): Promise<string[]> {
@@ -146,7 +149,8 @@ export async function backstopProblems(sql: postgres.Sql, resources: readonly Au
       const label = `the ${suffix} trigger of ${resource.type}'s audit backstop`;
       const fn = FUNCTION_OF[suffix];
       if (!trigger) problems.push(`${label} is missing`);
-      else if (trigger.enabled !== 'O' && trigger.enabled !== 'A') problems.push(`${label} is disabled`);
+      else if (trigger.enabled === 'D') problems.push(`${label} is disabled`);
+      else if (trigger.enabled !== 'A') problems.push(`${label} is not enabled ALWAYS: under session_replication_role = replica it would not fire`);
       else if (trigger.fn !== fn) problems.push(`${label} calls another function`);
       else if (trigger.argument !== expected) problems.push(`${label} does not match its declaration`);
     }

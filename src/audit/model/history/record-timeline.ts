@@ -4,7 +4,7 @@ import type { Db, DbExecutor } from '../../../db/database';
 import { auditLogs } from '../../storage/audit-log.table';
 import type { AuditedResource } from '../audited-resource';
 import { WITHHELD } from '../record-snapshot';
-import { versionEntryOf, type Snapshot, type VersionEntry, type VersionKind } from './record-version';
+import { versionEntryOf, versionKindsOf, type Snapshot, type VersionEntry } from './record-version';
 import { Replayed, Timeline } from './timeline';
 import { versionCacheOf, type VersionCache } from './version-cache';
 
@@ -76,13 +76,7 @@ async function replayedVersionsOf(cache: VersionCache, tx: DbExecutor, resource:
  * index; such a row keeps each record's part in `details.byRecord`). Only that part is read.
  */
 async function versionsOf(tx: DbExecutor, resource: AuditedResource, id: string, among?: SQL): Promise<VersionEntry[]> {
-  const { create, update, delete: remove, restore } = resource.actions;
-  const kinds = new Map<string, VersionKind>([
-    [create.name, 'create'],
-    [update.name, 'update'],
-    [remove.name, 'delete'],
-    [restore.name, 'restore'],
-  ]);
+  const kinds = versionKindsOf(resource);
   const rows = await tx
     .select({
       id: auditLogs.id,

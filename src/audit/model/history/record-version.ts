@@ -1,4 +1,16 @@
+import type { AuditedResource } from '../audited-resource';
 import { sourceOf, type ChangeSource } from '../change-source';
+
+/** The kind of version each of `resource`'s change actions makes, by action name: its rows of these (`success`) are its versions. */
+export function versionKindsOf(resource: AuditedResource): ReadonlyMap<string, VersionKind> {
+  const { create, update, delete: remove, restore } = resource.actions;
+  return new Map<string, VersionKind>([
+    [create.name, 'create'],
+    [update.name, 'update'],
+    [remove.name, 'delete'],
+    [restore.name, 'restore'],
+  ]);
+}
 
 /** A record as a row of the trail keeps it: field → value as JSON, sensitive values withheld. */
 export type Snapshot = Readonly<Record<string, unknown>>;

@@ -205,16 +205,30 @@ export class Replayed {
    */
   firstStretchDisagreeingWith(live: Snapshot | undefined): number {
     const last = this.states.length - 1;
-    const now = this.states[last]!;
     if (this.versions.length === 0) return live === undefined ? last + 1 : 0;
-    if (live === undefined ? now.kind === 'present' : now.kind === 'absent') return last;
-    let first = last + 1;
-    if (live !== undefined && now.kind === 'present') {
-      for (const field of this.checked) {
-        if (!isDeepStrictEqual(now.snapshot[field], live[field])) first = Math.min(first, this.shownSince.get(field) ?? last);
-      }
-    }
-    return first;
+    const disagreement = this.liveDisagreement(live);
+    if (disagreement === undefined) return last + 1;
+    if (disagreement === 'existence') return last;
+    return Math.min(...disagreement.map((field) => this.shownSince.get(field) ?? last));
+  }
+
+  /**
+   * How the live row (undefined: the record does not exist) disagrees with the state the last
+   * version left: in existence, or in the values of these checked fields; undefined when they
+   * agree, or when the versions cannot tell what the state is.
+   */
+  liveDisagreement(live: Snapshot | undefined): 'existence' | readonly string[] | undefined {
+    const now = this.states.at(-1)!;
+    if (now.kind === 'unknown') return undefined;
+    if ((live === undefined) !== (now.kind === 'absent')) return 'existence';
+    if (live === undefined || now.kind !== 'present') return undefined;
+    const fields = this.checked.filter((field) => !isDeepStrictEqual(now.snapshot[field], live[field]));
+    return fields.length > 0 ? fields : undefined;
+  }
+
+  /** Whether the versions disagree with one another: a change between two of them is not in the trail. */
+  get disagree(): boolean {
+    return this.unknown.length > 0;
   }
 }
 
