@@ -13,6 +13,8 @@ export interface BenchDatabase {
   readonly poolMax: number;
   /** One line for the report, without credentials. */
   readonly description: string;
+  /** The database's name on a PostgreSQL of this machine, whose backends' CPU can be read; none for PGlite. */
+  readonly name?: string;
   /**
    * After migrating: where the servers connect, as production does, a role that cannot rewrite the
    * trail (`npm run db:create-serving-role`), dropped with the database. The embedded PGlite has a
@@ -52,6 +54,7 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
     let servingRole: string | undefined;
     return {
       url: url.toString(),
+      name,
       poolMax: 10,
       description:
         `PostgreSQL ${server.version} at ${url.host}, fresh database ${name} ` +

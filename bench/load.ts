@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { cpuBetween, type CpuByProcess } from './database-cpu';
 import { median, percentile } from './stats';
 
 /** What a load run sends, and what counts as a good answer. */
@@ -26,6 +27,8 @@ export interface RunStats {
   readonly requests: number;
   /** CPU time of the API server process per request, when the platform reports it. */
   readonly serverCpuMsPerRequest: number | undefined;
+  /** CPU time of the PostgreSQL backends serving the target's database per request, when they run here. */
+  readonly databaseCpuMsPerRequest: number | undefined;
 }
 
 /** One side's runs and their medians. */
@@ -55,6 +58,8 @@ export interface LoadTarget {
   readonly url: string;
   /** CPU seconds the server has used so far, if known. */
   cpuSeconds?(): number | undefined;
+  /** CPU seconds so far of the database backends serving it, by process, if they run here. */
+  databaseCpu?(): CpuByProcess;
 }
 
 /** Pause between runs so one side's in-flight work does not spill into the other's run. */
@@ -70,6 +75,7 @@ export async function runLoad(target: LoadTarget, profile: LoadProfile, connecti
   let firstBadBody: string | undefined;
   let firstError: string | undefined;
   const cpuBefore = target.cpuSeconds?.();
+  const databaseCpuBefore = target.databaseCpu?.();
   const instance = autocannon({
     url: `${target.url}/graphql`,
     connections,
@@ -85,6 +91,7 @@ export async function runLoad(target: LoadTarget, profile: LoadProfile, connecti
   instance.on('reqError', (error) => (firstError ??= error.message));
   const result = await instance;
   const cpuAfter = target.cpuSeconds?.();
+  const databaseCpuAfter = target.databaseCpu?.();
 
   const failed = result.errors + result.timeouts + result.non2xx + result.mismatches;
   if (failed > 0 || latencies.length === 0) {
@@ -103,6 +110,10 @@ export async function runLoad(target: LoadTarget, profile: LoadProfile, connecti
     requests: latencies.length,
     serverCpuMsPerRequest:
       cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / latencies.length,
+    databaseCpuMsPerRequest:
+      databaseCpuBefore === undefined || databaseCpuAfter === undefined || databaseCpuAfter.size === 0
+        ? undefined
+        : (cpuBetween(databaseCpuBefore, databaseCpuAfter) * 1000) / latencies.length,
   };
 }
 
@@ -152,8 +163,11 @@ function summarize(target: LoadTarget, runs: RunStats[]): SideStats {
     p50Ms: median(runs.map((run) => run.p50Ms)),
     p99Ms: median(runs.map((run) => run.p99Ms)),
     requests: runs.reduce((sum, run) => sum + run.requests, 0),
-    serverCpuMsPerRequest: runs.every((run) => run.serverCpuMsPerRequest !== undefined)
-      ? median(runs.map((run) => run.serverCpuMsPerRequest!))
-      : undefined,
+    serverCpuMsPerRequest: medianOfAll(runs.map((run) => run.serverCpuMsPerRequest)),
+    databaseCpuMsPerRequest: medianOfAll(runs.map((run) => run.databaseCpuMsPerRequest)),
   };
 }
+
+/** The median of `values`, if every run reported one. */
+const medianOfAll = (values: readonly (number | undefined)[]) =>
+  values.every((value) => value !== undefined) ? median(values as number[]) : undefined;

@@ -24,7 +24,9 @@ const number = (value: number, digits = 1) =>
 
 /** `req/s, p50, p99` of one run or one side's medians. */
 export function formatRun(stats: RunStats): string {
-  const cpu = stats.serverCpuMsPerRequest === undefined ? '' : `   server CPU ${number(stats.serverCpuMsPerRequest, 2).padStart(6)} ms/req`;
+  const cpu =
+    (stats.serverCpuMsPerRequest === undefined ? '' : `   server CPU ${number(stats.serverCpuMsPerRequest, 2).padStart(6)} ms/req`) +
+    (stats.databaseCpuMsPerRequest === undefined ? '' : `   database CPU ${number(stats.databaseCpuMsPerRequest, 2).padStart(6)} ms/req`);
   return `${number(stats.requestsPerSecond).padStart(9)} req/s   p50 ${number(stats.p50Ms, 2).padStart(7)} ms   p99 ${number(stats.p99Ms, 2).padStart(7)} ms${cpu}`;
 }
 
@@ -76,13 +78,13 @@ export function markdownSummary(options: {
   const offToOn = (off: number | undefined, on: number | undefined) =>
     off === undefined || on === undefined ? 'n/a' : `${number(off, 1)} → ${number(on, 1)}`;
   return [
-    '| Scenario | OFF req/s | ON req/s | ON/OFF (rounds) | target | | p50 ms OFF → ON | p99 ms OFF → ON | server CPU ms/req OFF → ON |',
-    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    '| Scenario | OFF req/s | ON req/s | ON/OFF (rounds) | target | | p50 ms OFF → ON | p99 ms OFF → ON | server CPU ms/req OFF → ON | database CPU ms/req OFF → ON |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
     ...options.results.map(
       ({ scenario, comparison: { on, off, ratio, roundRatios } }) =>
         `| ${scenario.id}: ${scenario.title} | ${number(off.requestsPerSecond, 0)} | ${number(on.requestsPerSecond, 0)} | ` +
         `${number(ratio, 2)} (${number(Math.min(...roundRatios), 2)}–${number(Math.max(...roundRatios), 2)}) | ≥ ${number(scenario.target, 2)} | ${verdict(scenario, ratio)} | ${offToOn(off.p50Ms, on.p50Ms)} | ` +
-        `${offToOn(off.p99Ms, on.p99Ms)} | ${offToOn(off.serverCpuMsPerRequest, on.serverCpuMsPerRequest)} |`,
+        `${offToOn(off.p99Ms, on.p99Ms)} | ${offToOn(off.serverCpuMsPerRequest, on.serverCpuMsPerRequest)} | ${offToOn(off.databaseCpuMsPerRequest, on.databaseCpuMsPerRequest)} |`,
     ),
     ...(sealing
       ? [

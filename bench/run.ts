@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     await checkSides(scenario, sides);
     log(`\n${scenario.id}: ${scenario.title} (target: ON >= ${scenario.target.toFixed(2)} x OFF)`);
     log(`  sides   : ${sides.description}`);
-    const comparison = await compareSideBySide({ on: sides.on.server, off: sides.off.server }, scenario, { ...plan, connections: scenario.connections ?? plan.connections }, (round, target, stats) =>
+    const comparison = await compareSideBySide({ on: sides.on.target, off: sides.off.target }, scenario, { ...plan, connections: scenario.connections ?? plan.connections }, (round, target, stats) =>
       log(`  round ${round}  ${target.label.padEnd(12)} ${formatRun(stats)}`),
     );
     formatComparison(scenario, comparison).forEach((line) => log(line));

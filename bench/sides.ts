@@ -1,5 +1,7 @@
 import { connectDatabase, type Database } from '#src/db/database';
+import { backendCpuOf } from './database-cpu';
 import { createBenchDatabase, DEFAULT_ADMIN_URL, type BenchDatabase } from './database';
+import type { LoadTarget } from './load';
 import { seedDatabase, type Fixture } from './seed';
 import { startBenchServer, type BenchServer } from './servers';
 
@@ -34,12 +36,14 @@ const SIDES: Record<Compared, { readonly on: SideSpec; readonly off: SideSpec }>
   },
 };
 
-/** A side: its database (seeded), a direct connection to it, and its server. */
+/** A side: its database (seeded), a direct connection to it, its server, and the load target they make. */
 export interface Side {
   readonly database: BenchDatabase;
   readonly direct: Database;
   readonly server: BenchServer;
   readonly spec: SideSpec;
+  /** The server, with the CPU of its own process and of the database backends serving it. */
+  readonly target: LoadTarget;
 }
 
 export interface Pair {
@@ -96,7 +100,14 @@ async function startSide(spec: SideSpec, context: PairContext): Promise<Side> {
     jwtSecret: context.jwtSecret,
   });
   context.cleanups.push(() => server.stop());
-  return { database, direct, server, spec };
+  const { name } = database;
+  const target: LoadTarget = {
+    label: server.label,
+    url: server.url,
+    cpuSeconds: () => server.cpuSeconds(),
+    ...(name !== undefined && { databaseCpu: () => backendCpuOf(name) }),
+  };
+  return { database, direct, server, spec, target };
 }
 
 /**
