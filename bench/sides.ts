@@ -119,7 +119,7 @@ async function dropBackstop(direct: Database): Promise<void> {
   const triggers = await direct.sql<{ name: string; table: string }[]>`
     select t.tgname as name, t.tgrelid::regclass::text as table
     from pg_trigger t join pg_proc p on p.oid = t.tgfoid
-    where p.proname in ('audit_backstop_record', 'audit_backstop_check_claim')`;
+    where p.proname in ('audit_backstop_record', 'audit_backstop_check_claim', 'audit_backstop_mark')`;
   if (triggers.length === 0) throw new Error('no audit backstop to drop: was migration 0019 applied?');
   for (const trigger of triggers) await direct.sql.unsafe(`drop trigger "${trigger.name}" on ${trigger.table}`);
 }

@@ -4,6 +4,7 @@ export type Db = PostgresJsDatabase;
 import type { SessionTimeouts } from '../config/database-timeouts';
 import type { PoolMode } from '../config/database-pooling';
 import { trackPoolUsage, type PoolUsage } from './pool-usage';
+import { preparingStatements } from './prepared-statements';
 import { reconnectBackoff, timeoutParameters } from './session-limits';
 /** A Drizzle handle that may be the pool or an open transaction. */
 export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -46,11 +47,17 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
       // PgBouncer 1.18 passes application_name on and closes a client that sends any other.
       application_name: options.applicationName ?? 'audited-graphql-api',
       ...(options.timeouts && !pooled && timeoutParameters(options.timeouts)),
+      // Statements are prepared (see preparingStatements) but each is still planned for its own
+      // values, as an unnamed statement is: a plan made once for any value can use none of the
+      // trail's partial indexes (each holds one value's rows) nor tell a rare action from a common
+      // one, and PostgreSQL would switch to it after five executions when it looks about as
+      // cheap. The trail's trigger functions keep their plans (migration 0024).
+      ...(!pooled && { plan_cache_mode: 'force_custom_plan' }),
     },
   });
   // Every statement of the server goes through this handle, so the counts cover them all.
   const { sql, usage } = trackPoolUsage(pool);
-  const db = drizzle(sql);
+  const db = drizzle(preparingStatements(sql));
   return {
     db,
     sql,
