@@ -1,11 +1,11 @@
-import { createHash, type Hash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type postgres from 'postgres';
 import { reviewAnchors, type Anchor } from './anchor';
 import { sealsAfter } from './chain-store';
 import { rollupFault, rollupRecount } from './rollup-recount';
-import { hashedColumnsSql, rowHash, type HashedRow } from './row-hash';
 import type { AuditedResource } from '../model/audited-resource';
 import { retainedRanges } from './retention-record';
+import { checkSealRows, RetainedRows, tallySeals, type SealTally } from './seal-rows';
 import { GENESIS_HASH, publicKeyText, sealHash, sealSignatureValid, type Seal } from './seal-encoding';
 import { checkRecordsAgainstTrail } from './unrecorded-changes';
 
@@ -62,20 +62,9 @@ const fail = (failure: Omit<Failure, 'ok'>): never => {
 };
 
 /** Rows one query checks, about: a seal's rows are never split, so a larger seal makes a larger query. */
-const ROWS_PER_QUERY = 5_000;
-
-/** A row of a batch's windows joined to its stored hash; the row's columns are null when it is missing, the hash's when unsealed. */
-type RowAndHash = HashedRow & { seal: number | null; row_hash: Buffer | null; hashed_id: string | null };
+const ROWS_PER_QUERY = 20_000;
 
 type StoredSeal = Seal;
-
-/** What a batch of seals says about its rows, checked once the batch's rows were read. */
-interface SealTally {
-  readonly digest: Hash;
-  count: number;
-  firstId: string | undefined;
-  lastId: string | undefined;
-}
 
 /**
  * Recomputes every row hash and the seal chain, checks each seal's signature against `publicKey`
@@ -84,7 +73,7 @@ interface SealTally {
  *
  * Order of checks: anchor lines that disagree with each other; per batch of seals, the chain
  * (sequence, window, previous hash, own hash, signature, anchors), then the rows in the batch's
- * windows against the stored row hashes (id order), then each seal's row count, id range and rows
+ * windows against the stored row hashes (the bad row of the lowest id first), then each seal's row count, id range and rows
  * hash against those stored hashes; after the walk, the rollups against a recount of the sealed
  * rows (run alongside the walk), then the `records` against their versions. Anchor lines repeated or out of order come back as `warnings`.
  */
@@ -102,16 +91,13 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
     () => (recounted = true), // awaited below; unread when the walk fails first
   );
   const retention = await retainedRanges(sql, options.publicKey);
-  const retained = 'reason' in retention ? [] : retention;
-  /** The rows missing from each retained range, by seal. */
-  const retainedUsed = retained.map(() => new Map<number, number>());
+  const retained = new RetainedRows('reason' in retention ? [] : retention);
   /** The newest seal retention removed rows of, and its horizon once walked: no older transaction need have kept its rows. */
-  const newestRetainedSeal = Math.max(0, ...retained.flatMap((range) => [...range.seals.keys()]));
+  const newestRetainedSeal = Math.max(0, ...retained.ranges.flatMap((range) => [...range.seals.keys()]));
   let retainedBefore = '0';
   let previous: StoredSeal | undefined;
   let seals = 0;
   let sealedRows = 0;
-  let retainedRows = 0;
   try {
     if ('reason' in retention) fail(retention);
     const { conflict } = anchorReview;
@@ -135,68 +121,39 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
         }
         previous = seal;
       }
-      // The rows of a few thousand at a time: each query's sort then fits in memory.
-      for (const group of byRowCount(batch, ROWS_PER_QUERY)) {
-        const horizons = group.map((seal) => BigInt(seal.horizon));
-        const tallies = new Map(group.map((seal) => [seal.sequence, { digest: createHash('sha256'), count: 0, firstId: undefined, lastId: undefined } as SealTally]));
-        /** One row of the batch's windows and its stored hash (either may be missing), in id order. */
-        const checkRow = (row: RowAndHash) => {
-          if (row.row_hash && row.seal !== null) tally(tallies.get(row.seal)!, row.hashed_id!, row.row_hash);
-          if (row.id === null) {
-            const id = BigInt(row.hashed_id!);
-            const range = retained.findIndex((r) => id >= r.firstId && id <= r.lastId && r.seals.has(row.seal!));
-            if (range < 0) fail({ seal: row.seal!, row: row.hashed_id!, reason: 'the row was sealed but is missing: deleted' });
-            const used = retainedUsed[range]!;
-            used.set(row.seal!, (used.get(row.seal!) ?? 0) + 1);
-            retainedRows += 1;
-            return;
-          }
-          const window = sealOf(group, horizons, BigInt(row.xact_id));
-          if (row.row_hash === null) {
-            fail({ seal: window, row: row.id, reason: `the row lies in seal ${window}'s window but was not sealed: inserted afterwards` });
-          }
-          if (row.seal !== window) {
-            fail({ seal: row.seal!, row: row.id, reason: `the row was sealed in seal ${row.seal} but its xact_id ${row.xact_id} now places it in seal ${window}'s window` });
-          }
-          if (!rowHash(row).equals(row.row_hash!)) {
-            fail({ seal: row.seal!, row: row.id, reason: 'the row differs from what was sealed: its hash does not match' });
-          }
-          sealedRows += 1;
-        };
-        const rowsAndHashes = sql.unsafe<RowAndHash[]>(
-          `select h.seal::int as seal, h.id::text as hashed_id, h.row_hash, a.*
-           from (select ${hashedColumnsSql('l')} from audit_logs l where l.xact_id >= $1::xid8 and l.xact_id < $2::xid8) a
-           full join (select seal, id, row_hash from audit_row_hashes where seal between $3 and $4) h on h.id = a.id::bigint
-           order by coalesce(h.id, a.id::bigint)`,
-          [group[0]!.fromXact, group.at(-1)!.horizon, group[0]!.sequence, group.at(-1)!.sequence],
-        );
-        // Streamed row by row, so PostgreSQL produces rows while they are hashed here; nothing may be
-        // thrown in the callback (postgres.js calls it from its socket handler), so the first failure
-        // is kept, the query cancelled, and the failure thrown once it has stopped.
-        let failure: unknown;
-        await rowsAndHashes
-          .forEach((row) => {
-            if (failure !== undefined) return;
-            try {
-              checkRow(row);
-            } catch (error) {
-              failure = error;
-              void rowsAndHashes.cancel();
-            }
-          })
-          .catch((error: unknown) => {
-            if (failure === undefined) throw error;
-          });
-        if (failure !== undefined) throw failure;
-        for (const seal of group) checkTally(seal, tallies.get(seal.sequence)!);
+      // The rows of some thousands at a time: the stored hashes they are joined with then fit in
+      // PostgreSQL's memory for the join, and few queries start and end with one side waiting.
+      const groups = byRowCount(batch, ROWS_PER_QUERY);
+      // Each group's rows are read while the one before is checked: on the other connection once
+      // the recount is done, so that PostgreSQL uses the core the checking leaves idle.
+      const read = (group: readonly StoredSeal[]) => {
+        const checking = checkSealRows(sql, group, retained);
+        checking.catch(() => undefined); // awaited in turn: failing before then is no unhandled rejection
+        return checking;
+      };
+      let reading = read(groups[0]!);
+      for (const [index, group] of groups.entries()) {
+        const current = reading;
+        if (index + 1 < groups.length) reading = read(groups[index + 1]!);
+        try {
+          const checked = await current;
+          if ('fault' in checked) fail(checked.fault);
+          else sealedRows += checked.sealedRows;
+          const tallies = await tallySeals(sql, group);
+          for (const seal of group) checkTally(seal, tallies.get(seal.sequence)!);
+        } catch (error) {
+          // The group read ahead is let finish, so that no query of the walk runs on after it.
+          if (reading !== current) await reading.catch(() => undefined);
+          throw error;
+        }
       }
       seals += batch.length;
     }
 
-    for (const [index, range] of retained.entries()) {
+    for (const [index, range] of retained.ranges.entries()) {
       // Exactly the rows it says it removed, seal by seal: a record naming seals or rows that never were excuses nothing.
       for (const [seal, rows] of range.seals) {
-        const missing = retainedUsed[index]!.get(seal) ?? 0;
+        const missing = retained.missingIn(index, seal);
         if (missing !== rows) {
           fail({ seal, row: range.recordId, reason: `the retention recorded in this row removed ${rows} rows of seal ${seal} from ids ${range.firstId}–${range.lastId}, but ${missing} of them are missing` });
         }
@@ -228,7 +185,7 @@ export async function verifyTrail(sql: postgres.Sql, options: VerifyOptions): Pr
       ok: true,
       seals,
       sealedRows,
-      retainedRows,
+      retainedRows: retained.rows,
       unsealedRows: unsealed!.count,
       head: head ? { sequence: head.sequence, hash: head.hash } : null,
       ...(records && { records: records.records }),
@@ -269,14 +226,6 @@ function byRowCount(seals: readonly StoredSeal[], rows: number): StoredSeal[][] 
   return groups;
 }
 
-/** Adds a stored row hash to its seal's tally; they arrive in id order. */
-function tally(tally: SealTally, id: string, hash: Buffer): void {
-  tally.digest.update(hash);
-  tally.count += 1;
-  tally.firstId ??= id;
-  tally.lastId = id;
-}
-
 function checkTally(seal: StoredSeal, tally: SealTally): void {
   const at = { seal: seal.sequence };
   if (tally.count !== seal.rowCount) fail({ ...at, reason: `it seals ${seal.rowCount} rows but ${tally.count} row hashes name it` });
@@ -284,16 +233,4 @@ function checkTally(seal: StoredSeal, tally: SealTally): void {
     fail({ ...at, reason: `its ids run ${seal.firstId}–${seal.lastId} but its row hashes' run ${tally.firstId}–${tally.lastId}` });
   }
   if (tally.digest.digest('hex') !== seal.rowsHash) fail({ ...at, reason: 'its rows hash does not match the stored row hashes: a row hash was rewritten' });
-}
-
-/** The seal of `batch` whose window holds `xactId`, given the batch's `horizons` (windows are contiguous and checked before). */
-function sealOf(batch: readonly StoredSeal[], horizons: readonly bigint[], xactId: bigint): number {
-  let low = 0;
-  let high = batch.length - 1;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (horizons[middle]! > xactId) high = middle;
-    else low = middle + 1;
-  }
-  return batch[low]!.sequence;
 }
