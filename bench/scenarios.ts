@@ -51,7 +51,7 @@ export function scenarios(fixture: Fixture): Scenario[] {
       id: 'P1',
       title: `admin lists ${PAGE_SIZE} items of other users`,
       compares: 'audit',
-      target: 0.8,
+      target: 0.9,
       recordsAuditedPerRequest: PAGE_SIZE,
       nextRequest: () => ({ headers: { ...headersFor(fixture.adminToken), ...BENCH_ACCESS_REASON }, body: listBody }),
       isSuccess: (body) => body.startsWith('{"data":{"items":{"nodes":[{') && !body.includes('"errors"'),
