@@ -2,7 +2,7 @@ import { getTableColumns, getTableName } from 'drizzle-orm';
 import { getTableConfig, type PgColumn } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import type { AuditedResource } from '../model/audited-resource';
-import { versionEntryOf, versionKindsOf, type VersionKind } from '../model/history/record-version';
+import { versionEntryOf, versionKindsOf, type VersionKind, type VersionRow } from '../model/history/record-version';
 import { Replayed } from '../model/history/timeline';
 
 /**
@@ -37,15 +37,8 @@ interface RecordRow {
   readonly [column: `c${number}`]: unknown;
 }
 
-interface VersionJson {
-  readonly id: string;
-  readonly occurredAt: string;
-  readonly action: string;
-  readonly userId: string | null;
-  readonly ownerIds: readonly string[];
-  readonly change: Record<string, unknown> | null;
-  readonly database: Record<string, unknown> | null;
-}
+/** A version as the statement's JSON carries it: its instant as text. */
+type VersionJson = Omit<VersionRow, 'occurredAt'> & { readonly occurredAt: string };
 
 const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
