@@ -123,9 +123,9 @@ async function main(): Promise<void> {
   let sealing: { lag: SealLag; verify: SealAndVerify } | undefined;
   let pair: { compared: Compared; sides: Pair } | undefined;
   for (const scenario of scenarios(fixture).filter((candidate) => !plan.only || plan.only.includes(candidate.id))) {
-    // P1 and P2 share their sides; each other comparison starts its own, once the last is stopped.
+    // P1 and P2 share their sides; each other comparison starts its own, once the last is released.
     if (pair?.compared !== scenario.compares) {
-      await pair?.sides.stop();
+      await pair?.sides.release();
       pair = { compared: scenario.compares, sides: await startPair(scenario.compares, context) };
     }
     const sides = pair.sides;
@@ -150,6 +150,7 @@ async function main(): Promise<void> {
           `  target >= 100,000 rows/s  ${verify.verifyRowsPerSecond >= 100_000 ? 'PASS' : 'MISS'}`,
       );
       sealing = { lag, verify };
+      await sides.release();
     }
   }
 

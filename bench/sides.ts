@@ -50,7 +50,13 @@ export interface Pair {
   readonly on: Side;
   readonly off: Side;
   readonly description: string;
+  /** Stops both servers; the databases stay, for what is measured on them directly. */
   stop(): Promise<void>;
+  /**
+   * Stops both servers and drops both databases: the next comparison then runs without this one's
+   * writes still being vacuumed and checkpointed on the same two cores.
+   */
+  release(): Promise<void>;
 }
 
 /** What every side is started with. */
@@ -67,13 +73,21 @@ export interface PairContext {
 export async function startPair(compared: Compared, context: PairContext): Promise<Pair> {
   const on = await startSide(SIDES[compared].on, context);
   const off = await startSide(SIDES[compared].off, context);
+  const stop = async () => {
+    await on.server.stop();
+    await off.server.stop();
+  };
   return {
     on,
     off,
     description: `${on.spec.label} on ${on.database.description}; ${off.spec.label} on a second one seeded alike`,
-    async stop() {
-      await on.server.stop();
-      await off.server.stop();
+    stop,
+    async release() {
+      await stop();
+      for (const side of [on, off]) {
+        await side.direct.close();
+        await side.database.drop();
+      }
     },
   };
 }
