@@ -73,9 +73,10 @@ describeOnPostgres('an anonymous flood over HTTP, at the default limits\' rates'
     };
     await Promise.all([...Array.from({ length: 8 }, flooder), other()]);
 
-    // Five times the rows the trail may gain: were each refusal a row, the bound below would fail.
+    // Twice the rows the trail may gain: were each refusal a row, the bound below would fail. (How
+    // many more a flood of fixed length sends depends on the machine: 476 on a slow CI run.)
     const refused = statuses.get(429) ?? 0;
-    expect(refused).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(200);
     expect(limited).toEqual({ retryAfter: expect.stringMatching(/^[1-9][0-9]*$/), code: 'RATE_LIMITED' });
     expect(served.length).toBeGreaterThan(15);
     expect(served.every((ok) => ok === 1)).toBe(true);
