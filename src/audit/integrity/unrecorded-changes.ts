@@ -110,10 +110,11 @@ function recordsSql(resource: AuditedResource, columns: FieldColumns): string {
                'ownerIds', v.owner_ids, 'change', v.change, 'database', v.database) order by v.id) as versions
       from (
         select coalesce(l.resource_id, r.record) as record, l.id, l.occurred_at, l.action, l.user_id, l.owner_ids,
-               case when l.resource_id is null then l.details -> 'byRecord' -> r.record else l.details end as change,
+               case when l.resource_id is null then r.change else l.details end as change,
                l.details -> 'database' as database
         from audit_logs l
-        left join lateral unnest(case when l.resource_id is null then l.resource_ids end) as r(record) on true
+        -- A bulk row's parts in one pass (looking each id up in byRecord would read it once per id).
+        left join lateral jsonb_each(case when l.resource_id is null then l.details -> 'byRecord' end) as r(record, change) on true
         where l.outcome = 'success' and l.resource_type = $1 and l.action = any($2::text[])
       ) v
       where v.record is not null
