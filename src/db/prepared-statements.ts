@@ -14,13 +14,19 @@ type Handle = postgres.Sql | postgres.TransactionSql;
  * carries no prepared statement (`database-pooling.ts`), and then this changes nothing.
  */
 export function preparingStatements<T extends Handle>(sql: T): T {
+  // Made once per handle: Drizzle reads `unsafe` for every statement it sends.
+  const unsafe = preparedUnsafe(sql);
+  const wrapped = (name: 'begin' | 'savepoint') =>
+    name in sql ? withPreparingHandle((sql as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!, sql) : undefined;
+  const begin = wrapped('begin');
+  const savepoint = wrapped('savepoint');
   return new Proxy(sql, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (property === 'unsafe') return preparedUnsafe(target);
+      if (property === 'unsafe') return unsafe;
       // Statements inside a transaction or savepoint run on its own handle.
-      if (property === 'begin' || property === 'savepoint') return withPreparingHandle(value as (...args: unknown[]) => unknown, target);
-      return value;
+      if (property === 'begin' && begin) return begin;
+      if (property === 'savepoint' && savepoint) return savepoint;
+      return Reflect.get(target, property, receiver);
     },
   });
 }
