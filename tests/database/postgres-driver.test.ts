@@ -72,6 +72,15 @@ describeOnPostgres('postgres.js after its connection is closed', () => {
     await expect(sql`select 1 as one`).resolves.toEqual([{ one: 1 }]);
   });
 
+  it('answers the query after one that failed midway through its rows with its own rows only (no holes)', async () => {
+    const sql = pool();
+    // Three rows arrive, then the fourth fails: no CommandComplete for that query.
+    await expect(sql`select 1 / (4 - i) as quotient from generate_series(1, 10) as i`).rejects.toMatchObject({ code: '22012' });
+    const next = await sql`select i from generate_series(1, 2) as i`;
+    expect(next.length).toBe(2);
+    expect([...next]).toEqual([{ i: 1 }, { i: 2 }]);
+  });
+
   it('runs nothing of a transaction whose connection closed in the session the connection opens next', async () => {
     const sql = pool();
     let resumeFirst!: () => void;
