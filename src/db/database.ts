@@ -11,7 +11,18 @@ export type DbExecutor = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** The application's connection to PostgreSQL. */
 export interface Database {
+  /**
+   * Drizzle for the server's own statements, whose shape fixes their plan (a record by id, a
+   * change, an audit row): each is prepared once per session, and PostgreSQL keeps its plan.
+   */
   readonly db: Db;
+  /**
+   * Drizzle for searches of the trail, whose best plan depends on their values: each is sent
+   * unnamed and planned for them. A plan kept for any value can use none of the trail's partial
+   * indexes (each holds one value's rows) nor tell a rare action from a common one, and
+   * PostgreSQL would switch to one after five executions when it looks about as cheap.
+   */
+  readonly searches: Db;
   readonly sql: postgres.Sql;
   /** Queries and transactions in flight on the pool right now (see {@link PoolUsage}). */
   poolUsage(): PoolUsage;
@@ -47,12 +58,6 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
       // PgBouncer 1.18 passes application_name on and closes a client that sends any other.
       application_name: options.applicationName ?? 'audited-graphql-api',
       ...(options.timeouts && !pooled && timeoutParameters(options.timeouts)),
-      // Statements are prepared (see preparingStatements) but each is still planned for its own
-      // values, as an unnamed statement is: a plan made once for any value can use none of the
-      // trail's partial indexes (each holds one value's rows) nor tell a rare action from a common
-      // one, and PostgreSQL would switch to it after five executions when it looks about as
-      // cheap. The trail's trigger functions keep their plans (migration 0024).
-      ...(!pooled && { plan_cache_mode: 'force_custom_plan' }),
     },
   });
   // Every statement of the server goes through this handle, so the counts cover them all.
@@ -60,6 +65,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   const db = drizzle(preparingStatements(sql));
   return {
     db,
+    searches: drizzle(sql),
     sql,
     poolUsage: usage,
     close: () => pool.end({ timeout: 5 }),

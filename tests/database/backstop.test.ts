@@ -363,6 +363,15 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
         ['update_item', 'renamed in a CTE', serving.name],
         ['update_item', 'renamed in RETURNING', serving.name],
       ]);
+      // Nor claim a statement once its changes are made (the claim in its RETURNING, matching its
+      // own text by the time the statement ends): the changes were marked as unclaimed when they
+      // happened, and a mark its statement did not record refuses the commit.
+      const rowsBefore = await itemRowsAfter(database.admin, before);
+      await expect(
+        sql.unsafe(`update items set title = 'claimed after the fact' where id = ${item!.id} returning set_config('audit.api_change', md5(current_query()), true)`),
+      ).rejects.toMatchObject({ code: '42501' });
+      expect(await database.admin`select title from items where id = ${item!.id}`).toEqual([{ title: 'renamed in RETURNING' }]);
+      expect(await itemRowsAfter(database.admin, before)).toEqual(rowsBefore);
       // Nor may it pass a row of its own off as one the database wrote.
       await expect(
         sql`insert into audit_logs (action, outcome, details) values ('update_item', 'success', ${sql.json({ database: { role: 'dba', applicationName: 'psql', backendPid: 1 } })})`,

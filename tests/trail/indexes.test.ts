@@ -15,8 +15,8 @@ import { itemId } from '../support/global-ids';
  * than a handful of rows (an index ending in (occurred_at, id), read either way, needs no sort at all).
  *
  * The SQL is the very statement `AuditLogService.list` runs for a page (`pageQuery(...).toSQL()`),
- * with its values bound as parameters. The server prepares its statements but has each planned
- * for its values (`plan_cache_mode = force_custom_plan`, src/db/database.ts), as these EXPLAINs are.
+ * with its values bound as parameters. The server sends its searches of the trail unnamed, so each
+ * is planned for its values (`Database.searches`, src/db/database.ts), as these EXPLAINs are.
  */
 
 /**

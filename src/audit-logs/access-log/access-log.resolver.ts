@@ -58,7 +58,7 @@ export class AccessLogResolver {
     try {
       const request = readPageArgs(ACCESS_LOG_PAGE, args);
       // The trail's own filter and indexes: rows naming this owner where an admin bypassed the scoping.
-      const { db } = await context.trailReads.databaseWith(request.afterId);
+      const { searches: db } = await context.trailReads.databaseWith(request.afterId);
       page = await new AuditLogService(db).list({ ownerId: viewer.id, adminBypass: true, from: args.from, to: args.to }, request);
     } catch (error) {
       if (error instanceof InvalidInput) context.audit.denied({ action: VIEW_MY_DATA_ACCESS, ownerIds: [viewer.id], details: { ...details, reason: 'invalid_input', field: error.field } }, field);

@@ -87,7 +87,7 @@ export async function openFeed<Node>(
   try {
     const { afterId } = readPageArgs(kind.page, { first: 1, after: args.after });
     // The cursor, and the rows after it, from the primary: a replica may not have replayed them yet.
-    const service = new AuditLogService(context.trailReads.primary.db);
+    const service = new AuditLogService(context.trailReads.primary.searches);
     await service.listSealed(filter, { first: 1, afterId: undefined }); // refuses a filter that cannot mean what was meant
     if (afterId !== undefined) from = await service.sealedPosition(afterId);
   } catch (error) {
@@ -134,7 +134,7 @@ async function* feedRows<Node>(
   let position = from;
   try {
     for (let more = from !== undefined; more && !closed.aborted; ) {
-      const page = await context.stream.page(filter, position?.id, context.trailReads.primary.db);
+      const page = await context.stream.page(filter, position?.id, context.trailReads.primary.searches);
       more = page.more;
       yield* delivered(kind, page.entries, context);
       if (page.entries.length > 0) position = { seal: page.entries.at(-1)!.seal, id: page.entries.at(-1)!.row.id };

@@ -38,13 +38,13 @@ export class SealedStream {
    * primary's chain, so a seal the replica has not replayed yet is read on a later wake.
    */
   constructor(
-    private readonly reads: { readonly database: { readonly db: Db }; readonly primary: { readonly db: Db } },
+    private readonly reads: { readonly database: { readonly searches: Db }; readonly primary: { readonly searches: Db } },
     private readonly seals: SealWatcher,
     private readonly logger: Logger,
   ) {}
 
   private get service(): AuditLogService {
-    return new AuditLogService(this.reads.database.db);
+    return new AuditLogService(this.reads.database.searches);
   }
 
   /** Rows sealed from now on go to `listener` in seal order, in batches, until the returned function is called. */
@@ -58,7 +58,7 @@ export class SealedStream {
    * The sealed rows after `afterId` that match, read from `db` (where the stream reads, by default):
    * one feed catching up from its cursor reads the primary, which has every row the stream passed.
    */
-  async page(filter: Parameters<AuditLogService['listSealed']>[0], afterId: bigint | undefined, db: Db = this.reads.database.db): Promise<{ entries: SealedEntry[]; more: boolean }> {
+  async page(filter: Parameters<AuditLogService['listSealed']>[0], afterId: bigint | undefined, db: Db = this.reads.database.searches): Promise<{ entries: SealedEntry[]; more: boolean }> {
     const page = await new AuditLogService(db).listSealed(filter, { first: STREAM_BATCH, afterId });
     return { entries: await this.entries(db, page.rows), more: page.hasNextPage };
   }
@@ -98,7 +98,7 @@ export class SealedStream {
   /** Whether the row at `position` is gone from the primary too: removed, not just not replayed yet. */
   private async onPrimaryMissing(position: bigint | undefined): Promise<boolean> {
     if (position === undefined) return true;
-    return !(await new AuditLogService(this.reads.primary.db).findById(position).catch(() => undefined));
+    return !(await new AuditLogService(this.reads.primary.searches).findById(position).catch(() => undefined));
   }
 
   private async entries(db: Db, rows: readonly AuditLogRow[]): Promise<SealedEntry[]> {

@@ -22,7 +22,7 @@ export class AuditLogResolver {
     const details = auditQueryDetails(args);
     const page = recordingRefusal(context, info, details, () => readPageArgs(AUDIT_LOG_PAGE, args));
     // One database for the page and its seals: the replica, while it keeps up (and has the cursor's row).
-    const { db } = await context.trailReads.databaseWith(page.afterId);
+    const { searches: db } = await context.trailReads.databaseWith(page.afterId);
     const service = new AuditLogService(db);
     const rows = await recordingRefusal(context, info, details, () =>
       args.order === AuditLogOrder.SEALED_ASC ? service.listSealed(args.filter, page) : service.list(args.filter, page, args.order),
@@ -42,7 +42,7 @@ export class AuditLogResolver {
   @Query(() => AuditLog, { nullable: true, description: 'One audit entry by id. Admins only.' })
   async auditLog(@Arg('id', () => ID) id: string, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditLog | null> {
     const auditLogId = recordingRefusal(context, info, { id }, () => AUDIT_LOG_NODE.parse(id, 'id'));
-    const { db } = context.trailReads.database;
+    const { searches: db } = context.trailReads.database;
     const row = await new AuditLogService(db).findById(auditLogId);
     noteView(context, info, row ? [row] : [], { ...viewAuditLogs, resourceId: String(auditLogId), details: { id } });
     if (!row) return null;

@@ -15,7 +15,7 @@ export class AuditStatsResolver {
   })
   async auditStats(@Args(() => AuditStatsArgs) args: AuditStatsArgs, @Ctx() context: Context, @Info() info: GraphQLResolveInfo): Promise<AuditStats> {
     const details = auditStatsDetails(args);
-    const stats = await recordingRefusal(context, info, details, () => new AuditStatsService(context.trailReads.database.db, context.audit.actions).stats(args));
+    const stats = await recordingRefusal(context, info, details, () => new AuditStatsService(context.trailReads.database.searches, context.audit.actions).stats(args));
     // Counts name no record, so the row discloses none.
     noteView(context, info, [], { ...viewAuditLogs, details });
     return stats;

@@ -53,6 +53,10 @@ const FUNCTION_OF: Record<(typeof TRIGGERS)[number], string> = {
  */
 export const API_CHANGE_SETTING = 'audit.api_change';
 
+/** A trigger's condition: the API has claimed the statement running now. */
+const CLAIMED = `pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = pg_catalog.md5(pg_catalog.current_query())`;
+const UNCLAIMED = `pg_catalog.current_setting('${API_CHANGE_SETTING}', true) IS DISTINCT FROM pg_catalog.md5(pg_catalog.current_query())`;
+
 /**
  * A date is kept as `Date.toISOString()` keeps it, a bigint or a numeric as its decimal text
  * (postgres.js's reading of them), anything else as PostgreSQL's JSON of it.
@@ -101,9 +105,12 @@ export function backstopSql(resource: AuditedResource): string {
   const table = qualifiedTable(resource.table);
   const argument = literal(backstopArgument(resource));
   const name = (suffix: (typeof TRIGGERS)[number]) => quoted(`${table.name}_audit_backstop_${suffix}`);
+  // The API's own statements call no function as they end: one that went unclaimed is recorded,
+  // and one that claimed itself only after a change left that change's mark, which the mark's
+  // own check (migration 0025) refuses to commit.
   const perStatement = (event: 'INSERT' | 'UPDATE' | 'DELETE', transitions: string) =>
     `CREATE TRIGGER ${name(event.toLowerCase() as 'insert')} AFTER ${event} ON ${table.sql}\n` +
-    `  REFERENCING ${transitions}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`;
+    `  REFERENCING ${transitions}\n  FOR EACH STATEMENT\n  WHEN (${UNCLAIMED})\n  EXECUTE FUNCTION "audit_backstop_record"(${argument});`;
   const heading = `-- The audit backstop of ${resource.type} (generated from its declaration: npm run db:backstop -- ${resource.type}).\n`;
   return [
     heading + perStatement('INSERT', 'NEW TABLE AS new_records'),
@@ -112,11 +119,11 @@ export function backstopSql(resource: AuditedResource): string {
     `CREATE TRIGGER ${name('truncate')} BEFORE TRUNCATE ON ${table.sql}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`,
     // The claim is compared in WHEN, so the API's own changes call no function here at all.
     `CREATE TRIGGER ${name('mark')} BEFORE INSERT OR UPDATE OR DELETE ON ${table.sql}\n  FOR EACH ROW\n` +
-      `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) IS DISTINCT FROM pg_catalog.md5(pg_catalog.current_query()))\n` +
+      `  WHEN (${UNCLAIMED})\n` +
       `  EXECUTE FUNCTION "audit_backstop_mark"(${argument});`,
     `CREATE CONSTRAINT TRIGGER ${name('claims')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n` +
       `  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW\n` +
-      `  WHEN (pg_catalog.current_setting('${API_CHANGE_SETTING}', true) = pg_catalog.md5(pg_catalog.current_query()))\n` +
+      `  WHEN (${CLAIMED})\n` +
       `  EXECUTE FUNCTION "audit_backstop_check_claim"(${argument});`,
     // ALWAYS: an ordinary trigger does not fire under `session_replication_role = replica`, which
     // a superuser may set for a session; these fire whatever it is.
@@ -130,7 +137,7 @@ export function backstopSql(resource: AuditedResource): string {
  * backstop is as declared. Read from the catalog, so any role can check.
  */
 export async function backstopProblems(sql: postgres.Sql, resources: readonly AuditedResource[]): Promise<string[]> {
-  const problems: string[] = [];
+  const problems: string[] = resources.length > 0 ? await markCheckProblems(sql) : [];
   for (const resource of resources) {
     const table = qualifiedTable(resource.table);
     const expected = backstopArgument(resource);
@@ -156,6 +163,21 @@ export async function backstopProblems(sql: postgres.Sql, resources: readonly Au
     }
   }
   return problems;
+}
+
+/**
+ * What is wrong with the check every backstop shares (migration 0025): at commit, no mark of an
+ * unclaimed change may be left that its statement did not record.
+ */
+async function markCheckProblems(sql: postgres.Sql): Promise<string[]> {
+  const [check] = await sql<{ enabled: string; fn: string }[]>`
+    select t.tgenabled as enabled, p.proname as fn
+    from pg_catalog.pg_trigger t join pg_catalog.pg_proc p on p.oid = t.tgfoid
+    where t.tgrelid = pg_catalog.to_regclass('audit_backstop_unclaimed') and t.tgname = 'audit_backstop_unclaimed_recorded'`;
+  const label = 'the audit backstop\'s check that every unclaimed change was recorded';
+  if (!check) return [`${label} is missing`];
+  if (check.enabled !== 'A') return [`${label} is not enabled ALWAYS`];
+  return check.fn === 'audit_backstop_unrecorded' ? [] : [`${label} calls another function`];
 }
 
 /**
