@@ -223,6 +223,25 @@ describeOnPostgres('on a database its superuser changes', () => {
     expect(await backstopProblems(server.sql, [itemResource])).toEqual([]);
   });
 
+  it('will not start while a trigger every backstop relies on is off in a replica session or missing', async () => {
+    const config = loadConfig(testServerEnv(server.database));
+    const [partition] = await dba<{ name: string }[]>`select inhrelid::regclass::text as name from pg_inherits where inhparent = 'audit_logs'::regclass limit 1`;
+    try {
+      // On one partition only: the trigger fires there, not on the partitioned table.
+      await dba.unsafe(`alter table ${partition!.name} enable trigger audit_logs_stamp_server_values`);
+      expect(await backstopProblems(server.sql, [itemResource])).toEqual([
+        "the audit trail's stamping trigger is not enabled ALWAYS: under session_replication_role = replica it would not fire",
+      ]);
+      await dba.unsafe(`alter table ${partition!.name} enable always trigger audit_logs_stamp_server_values`);
+      await dba`alter table audit_backstop_unclaimed disable trigger audit_backstop_unclaimed_recorded`;
+      await expect(startServer(config, createLogger('silent'))).rejects.toThrow(/the audit backstop's check that every unclaimed change was recorded is disabled/);
+    } finally {
+      await dba.unsafe(`alter table ${partition!.name} enable always trigger audit_logs_stamp_server_values`);
+      await dba`alter table audit_backstop_unclaimed enable always trigger audit_backstop_unclaimed_recorded`;
+    }
+    expect(await backstopProblems(server.sql, [itemResource])).toEqual([]);
+  });
+
   it('has audit:verify name the records changed with the backstop switched off and on again', async () => {
     await untilSealed(server.sql);
     expect(await verifyTrail(server.sql, { publicKey, records: [itemResource] })).toMatchObject({ ok: true, records: expect.any(Number) });

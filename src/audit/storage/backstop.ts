@@ -137,7 +137,7 @@ export function backstopSql(resource: AuditedResource): string {
  * backstop is as declared. Read from the catalog, so any role can check.
  */
 export async function backstopProblems(sql: postgres.Sql, resources: readonly AuditedResource[]): Promise<string[]> {
-  const problems: string[] = resources.length > 0 ? await markCheckProblems(sql) : [];
+  const problems: string[] = resources.length > 0 ? await sharedTriggerProblems(sql) : [];
   for (const resource of resources) {
     const table = qualifiedTable(resource.table);
     const expected = backstopArgument(resource);
@@ -166,18 +166,34 @@ export async function backstopProblems(sql: postgres.Sql, resources: readonly Au
 }
 
 /**
- * What is wrong with the check every backstop shares (migration 0025): at commit, no mark of an
- * unclaimed change may be left that its statement did not record.
+ * The triggers every backstop relies on, outside any one resource's table: at commit, no mark of an
+ * unclaimed change may be left unrecorded (migration 0025); and the trail's stamping trigger, on
+ * the trail and each of its partitions, must fire in a replica session too, or a change recorded
+ * there would keep its columns' defaults and never be sealed (migration 0021).
  */
-async function markCheckProblems(sql: postgres.Sql): Promise<string[]> {
-  const [check] = await sql<{ enabled: string; fn: string }[]>`
-    select t.tgenabled as enabled, p.proname as fn
-    from pg_catalog.pg_trigger t join pg_catalog.pg_proc p on p.oid = t.tgfoid
-    where t.tgrelid = pg_catalog.to_regclass('audit_backstop_unclaimed') and t.tgname = 'audit_backstop_unclaimed_recorded'`;
-  const label = 'the audit backstop\'s check that every unclaimed change was recorded';
-  if (!check) return [`${label} is missing`];
-  if (check.enabled !== 'A') return [`${label} is not enabled ALWAYS`];
-  return check.fn === 'audit_backstop_unrecorded' ? [] : [`${label} calls another function`];
+const SHARED_TRIGGERS = [
+  { table: 'audit_backstop_unclaimed', name: 'audit_backstop_unclaimed_recorded', fn: 'audit_backstop_unrecorded', label: "the audit backstop's check that every unclaimed change was recorded" },
+  { table: 'audit_logs', name: 'audit_logs_stamp_server_values', fn: 'audit_logs_stamp_server_values', label: "the audit trail's stamping trigger" },
+] as const;
+
+async function sharedTriggerProblems(sql: postgres.Sql): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { table, name, fn, label } of SHARED_TRIGGERS) {
+    // A partitioned table's row trigger is cloned onto each partition, where it fires; a plain
+    // table has no partition tree, only itself.
+    const installed = await sql<{ enabled: string | null; fn: string | null }[]>`
+      with rel as (select pg_catalog.to_regclass(${table}) as oid),
+      tree as (select relid from rel, pg_catalog.pg_partition_tree(rel.oid) union select oid from rel where oid is not null)
+      select t.tgenabled as enabled, p.proname as fn
+      from tree
+      left join pg_catalog.pg_trigger t on t.tgrelid = tree.relid and t.tgname = ${name}
+      left join pg_catalog.pg_proc p on p.oid = t.tgfoid`;
+    if (installed.length === 0 || installed.some((trigger) => trigger.enabled === null)) problems.push(`${label} is missing`);
+    else if (installed.some((trigger) => trigger.enabled === 'D')) problems.push(`${label} is disabled`);
+    else if (installed.some((trigger) => trigger.enabled !== 'A')) problems.push(`${label} is not enabled ALWAYS: under session_replication_role = replica it would not fire`);
+    else if (installed.some((trigger) => trigger.fn !== fn)) problems.push(`${label} calls another function`);
+  }
+  return problems;
 }
 
 /**
