@@ -383,14 +383,10 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
         ['update_item', 'renamed in RETURNING', serving.name],
       ]);
       // Nor claim a statement once its changes are made (the claim in its RETURNING, matching its
-      // own text by the time the statement ends): the changes were marked as unclaimed when they
-      // happened, and a mark its statement did not record refuses the commit.
-      const rowsBefore = await itemRowsAfter(database.admin, before);
-      await expect(
-        sql.unsafe(`update items set title = 'claimed after the fact' where id = ${item!.id} returning set_config('audit.api_change', md5(current_query()), true)`),
-      ).rejects.toMatchObject({ code: '42501' });
-      expect(await database.admin`select title from items where id = ${item!.id}`).toEqual([{ title: 'renamed in RETURNING' }]);
-      expect(await itemRowsAfter(database.admin, before)).toEqual(rowsBefore);
+      // own text by the time the statement ends): its changes were marked as unclaimed as they
+      // happened, and its trigger records them.
+      await sql.unsafe(`update items set title = 'claimed after the fact' where id = ${item!.id} returning set_config('audit.api_change', md5(current_query()), true)`);
+      expect((await itemRowsAfter(database.admin, before)).at(-1)).toMatchObject({ action: 'update_item', details: { changes: { title: { to: 'claimed after the fact' } }, database: { role: serving.name } } });
       // Nor may it pass a row of its own off as one the database wrote.
       await expect(
         sql`insert into audit_logs (action, outcome, details) values ('update_item', 'success', ${sql.json({ database: { role: 'dba', applicationName: 'psql', backendPid: 1 } })})`,
@@ -399,6 +395,50 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       await sql.end();
     }
     expect(await backstopProblems(database.admin, [itemResource])).toEqual([]);
+  });
+
+  it('records every change of a statement that fires more than one kind of trigger, or of several statements sharing one start', async () => {
+    const sql = as(serving.name);
+    const naming = async (id: string) =>
+      (await database.admin<{ action: string; role: string | null }[]>`
+        select action, details -> 'database' ->> 'role' as role from audit_logs
+        where resource_type = 'item' and (resource_id = ${id} or ${id} = any (resource_ids)) order by id`).map(({ action, role }) => `${action} by ${role ?? 'the API'}`);
+    const seed = async (title: string) => (await sql<{ id: string }[]>`insert into items (owner_id, title) values ('alice', ${title}) returning id::text`)[0]!.id;
+    const seeded = (by = serving.name) => `create_item by ${by}`;
+    try {
+      // INSERT … ON CONFLICT DO UPDATE fires the INSERT and the UPDATE statement triggers: each records its own.
+      const [upserted] = await sql<{ id: string }[]>`insert into items (owner_id, title) values ('alice', 'upserted') on conflict (id) do update set title = excluded.title returning id::text`;
+      expect(await naming(upserted!.id)).toEqual([seeded()]);
+      await sql`insert into items (id, owner_id, title) overriding system value values (${upserted!.id}, 'alice', 'upserted again') on conflict (id) do update set title = excluded.title`;
+      expect(await naming(upserted!.id)).toEqual([seeded(), `update_item by ${serving.name}`]);
+      // MERGE with an update and an insert.
+      const merged = await seed('to merge');
+      await sql`merge into items t using (values (${merged}::bigint, 'merged'), (0::bigint, 'merged in')) s(id, title) on t.id = s.id
+        when matched then update set title = s.title when not matched then insert (owner_id, title) values ('alice', s.title)`;
+      const [mergedIn] = await database.admin<{ id: string }[]>`select id::text from items where title = 'merged in'`;
+      expect([await naming(merged), await naming(mergedIn!.id)]).toEqual([[seeded(), `update_item by ${serving.name}`], [seeded()]]);
+      // A DELETE in a CTE beside an UPDATE.
+      const [gone, kept] = [await seed('to delete'), await seed('kept')];
+      await sql.unsafe(`with d as (delete from items where id = ${gone} returning id) update items set title = 'kept, renamed' where id = ${kept}`);
+      expect([await naming(gone), await naming(kept)]).toEqual([[seeded(), `delete_item by ${serving.name}`], [seeded(), `update_item by ${serving.name}`]]);
+      // Statements of one DO block, or of one query string, share their start and their text: one
+      // claiming itself in RETURNING after its change, then another, each records its own.
+      for (const [statements, run] of [
+        ['a DO block', (id: string) => sql.unsafe(`do $$ declare x text; begin
+            update items set title = 'in a DO block' where id = ${id} returning set_config('audit.api_change', md5(current_query()), true) into x;
+            perform set_config('audit.api_change', '', true);
+            update items set title = title where false;
+          end $$`)],
+        ['one query string', (id: string) => sql.unsafe(`update items set title = 'in one query string' where id = ${id} returning set_config('audit.api_change', md5(current_query()), true);
+            select set_config('audit.api_change', '', true); update items set title = title where false`).simple()],
+      ] as const) {
+        const id = await seed(statements);
+        await run(id);
+        expect(await naming(id)).toEqual([seeded(), `update_item by ${serving.name}`]);
+      }
+    } finally {
+      await sql.end();
+    }
   });
 
   it('serves production as the serving role, recording its API changes once', async () => {

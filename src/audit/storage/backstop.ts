@@ -106,12 +106,12 @@ export function backstopSql(resource: AuditedResource): string {
   const table = qualifiedTable(resource.table);
   const argument = literal(backstopArgument(resource));
   const name = (suffix: (typeof TRIGGERS)[number]) => quoted(`${table.name}_audit_backstop_${suffix}`);
-  // The API's own statements call no function as they end: one that went unclaimed is recorded,
-  // and one that claimed itself only after a change left that change's mark, which the mark's
-  // own check (migration 0025) refuses to commit.
+  // No WHEN here: the statements of a DO block or of one query string share their text and start,
+  // so a statement that claims itself only after a change would leave its mark to the next one's
+  // trigger. Each statement's trigger takes its own marks as it ends, claimed or not.
   const perStatement = (event: 'INSERT' | 'UPDATE' | 'DELETE', transitions: string) =>
     `CREATE TRIGGER ${name(event.toLowerCase() as 'insert')} AFTER ${event} ON ${table.sql}\n` +
-    `  REFERENCING ${transitions}\n  FOR EACH STATEMENT\n  WHEN (${UNCLAIMED})\n  EXECUTE FUNCTION "audit_backstop_record"(${argument});`;
+    `  REFERENCING ${transitions}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`;
   const heading = `-- The audit backstop of ${resource.type} (generated from its declaration: npm run db:backstop -- ${resource.type}).\n`;
   return [
     heading + perStatement('INSERT', 'NEW TABLE AS new_records'),
