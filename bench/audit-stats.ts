@@ -18,7 +18,7 @@ export async function rollUpSeededTrail(sql: postgres.Sql): Promise<void> {
 /** The dashboard queries of 30 days that `bench:scale` times, as the API's service runs them. */
 export function auditStatsCases(from: Date, to: Date): { name: string; query: AuditStatsQuery }[] {
   const filter = { from, to };
-  const query = (groupBy: AuditStatsKey[], bucket: AuditStatsBucketSize | null, first: number, order = AuditStatsOrder.COUNT_DESC, extra = {}) =>
+  const query = (groupBy: AuditStatsKey[], bucket: AuditStatsBucketSize | null, first: number, order: AuditStatsOrder = AuditStatsOrder.COUNT_DESC, extra = {}) =>
     ({ filter: { ...filter, ...extra }, groupBy, bucket, first, order }) satisfies AuditStatsQuery;
   const { ACTION, OUTCOME, USER_ID, USER_ROLE, RESOURCE_TYPE, ADMIN_BYPASS } = AuditStatsKey;
   const { HOUR, DAY } = AuditStatsBucketSize;

@@ -129,7 +129,7 @@ export class AuditLogService {
 }
 
 /** The orders by time; seal order is {@link AuditLogService.listSealed}'s. */
-export type TimeOrder = AuditLogOrder.NEWEST_FIRST | AuditLogOrder.OLDEST_FIRST;
+export type TimeOrder = typeof AuditLogOrder.NEWEST_FIRST | typeof AuditLogOrder.OLDEST_FIRST;
 
 /**
  * How each order reads the trail: the direction of (occurred_at, id), and how a later page's rows

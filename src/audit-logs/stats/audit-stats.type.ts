@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { documentedEnum } from '../../api/documented-enum';
 import { Role } from '../../api/role.enum';
 import { AuditOutcome } from '../query/audit-log.type';
 
@@ -22,19 +23,11 @@ export enum AuditStatsBucketSize {
 
 registerEnumType(AuditStatsBucketSize, { name: 'AuditStatsBucketSize', description: 'Buckets of `auditStats`, in UTC.' });
 
-export enum AuditStatsOrder {
-  COUNT_DESC = 'COUNT_DESC',
-  TIME_ASC = 'TIME_ASC',
-}
-
-registerEnumType(AuditStatsOrder, {
-  name: 'AuditStatsOrder',
-  description: 'How `auditStats` orders its buckets; ties go by time, then by keys.',
-  valuesConfig: {
-    COUNT_DESC: { description: 'Largest count first: top users, top actions.' },
-    TIME_ASC: { description: 'Oldest bucket first, then largest count: time series.' },
-  },
+export const AuditStatsOrder = documentedEnum('AuditStatsOrder', 'How `auditStats` orders its buckets; ties go by time, then by keys.', {
+  COUNT_DESC: 'Largest count first: top users, top actions.',
+  TIME_ASC: 'Oldest bucket first, then largest count: time series.',
 });
+export type AuditStatsOrder = (typeof AuditStatsOrder)[keyof typeof AuditStatsOrder];
 
 @ObjectType({ description: 'The values a bucket groups; a key not in `groupBy` is null (as are `userId` and `userRole` of anonymous callers).' })
 export class AuditStatsKeys {
