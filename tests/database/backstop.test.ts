@@ -397,7 +397,7 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
     expect(await backstopProblems(database.admin, [itemResource])).toEqual([]);
   });
 
-  it('records every change of a statement that fires more than one kind of trigger, or of several statements sharing one start', async () => {
+  it('records every change of a statement that fires more than one kind of trigger, or of statements sharing one start (nested, in a DO block, in one query string)', async () => {
     const sql = as(serving.name);
     const naming = async (id: string) =>
       (await database.admin<{ action: string; role: string | null }[]>`
@@ -421,6 +421,17 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       const [gone, kept] = [await seed('to delete'), await seed('kept')];
       await sql.unsafe(`with d as (delete from items where id = ${gone} returning id) update items set title = 'kept, renamed' where id = ${kept}`);
       expect([await naming(gone), await naming(kept)]).toEqual([[seeded(), `delete_item by ${serving.name}`], [seeded(), `update_item by ${serving.name}`]]);
+      // A statement nested in another (here a function of the serving role's own, in pg_temp,
+      // called in RETURNING) shares its start and its kind of change: it takes no mark of the
+      // outer one's records, and both are recorded.
+      await sql`create function pg_temp.nested_update() returns int language plpgsql as $$ begin update items set title = title where false; return 1; end $$`;
+      const outer = await seed('outer');
+      await sql`update items set title = 'changed around a nested statement' where id = ${outer} returning pg_temp.nested_update()`;
+      expect(await naming(outer)).toEqual([seeded(), `update_item by ${serving.name}`]);
+      const [decoy, hidden] = [await seed('decoy'), await seed('hidden')];
+      await sql.unsafe(`create function pg_temp.decoy_update() returns int language plpgsql as $$ begin update items set title = 'decoy changed' where id = ${decoy}; return 1; end $$`);
+      await sql`update items set title = 'changed beside a decoy' where id = ${hidden} returning pg_temp.decoy_update()`;
+      expect([await naming(decoy), await naming(hidden)]).toEqual([[seeded(), `update_item by ${serving.name}`], [seeded(), `update_item by ${serving.name}`]]);
       // Statements of one DO block, or of one query string, share their start and their text: one
       // claiming itself in RETURNING after its change, then another, each records its own.
       for (const [statements, run] of [

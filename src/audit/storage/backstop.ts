@@ -118,8 +118,11 @@ export function backstopSql(resource: AuditedResource): string {
     perStatement('UPDATE', 'OLD TABLE AS old_records NEW TABLE AS new_records'),
     perStatement('DELETE', 'OLD TABLE AS old_records'),
     `CREATE TRIGGER ${name('truncate')} BEFORE TRUNCATE ON ${table.sql}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`,
-    // The claim is compared in WHEN, so the API's own changes call no function here at all.
-    `CREATE TRIGGER ${name('mark')} BEFORE INSERT OR UPDATE OR DELETE ON ${table.sql}\n  FOR EACH ROW\n` +
+    // The claim is compared in WHEN, so the API's own changes call no function here at all. An
+    // AFTER trigger's WHEN is evaluated as each record changes, and its marks are made as the
+    // statement ends, just before its statement trigger takes them: a statement nested in it (a
+    // function in its RETURNING), which starts when it did, has ended by then and cannot take them.
+    `CREATE TRIGGER ${name('mark')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n  FOR EACH ROW\n` +
       `  WHEN (${UNCLAIMED})\n` +
       `  EXECUTE FUNCTION "audit_backstop_mark"(${argument});`,
     ...claimCheckSql(resource, table.name),
