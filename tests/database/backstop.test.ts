@@ -432,6 +432,24 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       await sql.unsafe(`create function pg_temp.decoy_update() returns int language plpgsql as $$ begin update items set title = 'decoy changed' where id = ${decoy}; return 1; end $$`);
       await sql`update items set title = 'changed beside a decoy' where id = ${hidden} returning pg_temp.decoy_update()`;
       expect([await naming(decoy), await naming(hidden)]).toEqual([[seeded(), `update_item by ${serving.name}`], [seeded(), `update_item by ${serving.name}`]]);
+      // Nor a statement run by a trigger of a temporary table that the changing statement's CTE
+      // writes, which fires between its marks and its own trigger: it takes only its records' marks.
+      await sql`create temp table written (id bigint)`;
+      await sql`create function pg_temp.nested_in_trigger() returns trigger language plpgsql as $$ begin update items set title = title where false; return null; end $$`;
+      await sql`create trigger nested after insert on written for each row execute function pg_temp.nested_in_trigger()`;
+      const [first, second] = [await seed('first'), await seed('second')];
+      await sql.unsafe(`with changed as (update items set title = 'changed before a trigger' where id in (${first}, ${second}) returning id) insert into written select id from changed`);
+      expect([await naming(first), await naming(second)]).toEqual([
+        [seeded(), `update_item by ${serving.name}`],
+        [seeded(), `update_item by ${serving.name}`],
+      ]);
+      // A record changed again by a statement run inside the one changing it would take its mark: refused.
+      const twice = await seed('twice');
+      await sql.unsafe(`create or replace function pg_temp.nested_in_trigger() returns trigger language plpgsql as $$ begin update items set title = 'again' where id = ${twice}; return null; end $$`);
+      await expect(
+        sql.unsafe(`with changed as (update items set title = 'once' where id = ${twice} returning id) insert into written select id from changed`),
+      ).rejects.toMatchObject({ code: '42501' });
+      expect(await database.admin`select title from items where id = ${twice}`).toEqual([{ title: 'twice' }]);
       // Statements of one DO block, or of one query string, share their start and their text: one
       // claiming itself in RETURNING after its change, then another, each records its own.
       for (const [statements, run] of [

@@ -38,7 +38,15 @@ const TRIGGERS = ['insert', 'update', 'delete', 'truncate', 'mark', 'claims'] as
 
 /** The function each trigger of the resource stored in `table` calls. */
 const functionOf = (suffix: (typeof TRIGGERS)[number], table: string): string =>
-  suffix === 'mark' ? 'audit_backstop_mark' : suffix === 'claims' ? claimCheckName(table) : 'audit_backstop_record';
+  suffix === 'mark' ? markName(table) : suffix === 'claims' ? claimCheckName(table) : 'audit_backstop_record';
+
+/**
+ * The mark of each record a statement changes unclaimed, generated for its table so that it reads
+ * the record's id as a column. A statement's trigger takes only the marks of the records in its own
+ * transition tables: a statement run inside it (by a function in its RETURNING, or by a trigger of a
+ * temporary table its CTE writes) shares its start and its kind of change, but not its records.
+ */
+const markName = (table: string) => `${table}_audit_backstop_mark`;
 
 /**
  * The commit-time check of the API's claimed changes of one table: generated for it, so that it
@@ -119,12 +127,12 @@ export function backstopSql(resource: AuditedResource): string {
     perStatement('DELETE', 'OLD TABLE AS old_records'),
     `CREATE TRIGGER ${name('truncate')} BEFORE TRUNCATE ON ${table.sql}\n  FOR EACH STATEMENT EXECUTE FUNCTION "audit_backstop_record"(${argument});`,
     // The claim is compared in WHEN, so the API's own changes call no function here at all. An
-    // AFTER trigger's WHEN is evaluated as each record changes, and its marks are made as the
-    // statement ends, just before its statement trigger takes them: a statement nested in it (a
-    // function in its RETURNING), which starts when it did, has ended by then and cannot take them.
+    // AFTER trigger's WHEN is evaluated as each record changes; it marks only records the
+    // statement did change (not the rows an INSERT … ON CONFLICT did not insert).
+    ...markSql(resource, table.name),
     `CREATE TRIGGER ${name('mark')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n  FOR EACH ROW\n` +
       `  WHEN (${UNCLAIMED})\n` +
-      `  EXECUTE FUNCTION "audit_backstop_mark"(${argument});`,
+      `  EXECUTE FUNCTION ${quoted(markName(table.name))}(${argument});`,
     ...claimCheckSql(resource, table.name),
     `CREATE CONSTRAINT TRIGGER ${name('claims')} AFTER INSERT OR UPDATE OR DELETE ON ${table.sql}\n` +
       `  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW\n` +
@@ -145,13 +153,9 @@ export function backstopSql(resource: AuditedResource): string {
  * resource index per record.
  */
 function claimCheckSql(resource: AuditedResource, table: string): string[] {
-  const columns = getTableColumns(resource.table) as Record<string, PgColumn>;
-  const id = quoted(columns[resource.idField]!.name);
-  const owner = quoted(columns[resource.ownerField]!.name);
+  const { id, owner } = keyColumns(resource);
   const { create, update, delete: remove, restore } = resource.actions;
   const actions = (...names: string[]) => literal(`{${names.join(',')}}`) + '::text[]';
-  // As the API writes them: the value's JSON text (a bigint's digits, a text as it is).
-  const text = (value: string) => `pg_catalog.to_jsonb(${value}) #>> '{}'`;
   const probe = (record: 'NEW' | 'OLD', kinds: string) =>
     `    PERFORM FROM audit_logs\n` +
     `    WHERE resource_id = ${text(`${record}.${id}`)} AND occurred_at = pg_catalog.now()\n` +
@@ -170,9 +174,45 @@ function claimCheckSql(resource: AuditedResource, table: string): string[] {
       `  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (NEW.${id} IS DISTINCT FROM OLD.${id} OR NEW.${owner} IS DISTINCT FROM OLD.${owner})) THEN\n` +
       probe('OLD', `CASE TG_OP WHEN 'DELETE' THEN ${actions(remove.name)} ELSE ${actions(update.name, restore.name)} END`) +
       `\n  END IF;\n  RETURN NULL;\nEND;\n$$;`,
-    // It runs as the owner, who may read the trail, with no search path of the caller's.
-    `DO $$\nBEGIN\n  EXECUTE pg_catalog.format('ALTER FUNCTION %I() SET search_path = %I, pg_temp', ${literal(claimCheckName(table))}, current_schema());\nEND;\n$$;`,
-    `REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC;`,
+    ...ownersSettings(claimCheckName(table)),
+  ];
+}
+
+/** The quoted id and owner columns of `resource`'s table. */
+function keyColumns(resource: AuditedResource): { id: string; owner: string } {
+  const columns = getTableColumns(resource.table) as Record<string, PgColumn>;
+  return { id: quoted(columns[resource.idField]!.name), owner: quoted(columns[resource.ownerField]!.name) };
+}
+
+/** A record's id or owner as the API writes it: the value's JSON text (a bigint's digits, a text as it is). */
+const text = (value: string) => `pg_catalog.to_jsonb(${value}) #>> '{}'`;
+
+/** A generated function runs as the owner (who may read the trail), with no search path of the caller's. */
+const ownersSettings = (fn: string): string[] => [
+  `DO $$\nBEGIN\n  EXECUTE pg_catalog.format('ALTER FUNCTION %I() SET search_path = %I, pg_temp', ${literal(fn)}, current_schema());\nEND;\n$$;`,
+  `REVOKE ALL ON FUNCTION ${quoted(fn)}() FROM PUBLIC;`,
+];
+
+/**
+ * The statements that create `resource`'s mark function: a record changed while its statement is
+ * not claimed is marked, by its id (an INSERT's new one, an UPDATE's or DELETE's old one), in a
+ * table only the owner may write; its statement's trigger takes the marks of its records and
+ * records them, and a mark left at commit refuses it (migration 0027). A record marked twice for
+ * one statement start was changed again by a statement run inside the one changing it, which
+ * would take the first one's mark: refused.
+ */
+function markSql(resource: AuditedResource, table: string): string[] {
+  const { id } = keyColumns(resource);
+  return [
+    `CREATE OR REPLACE FUNCTION ${quoted(markName(table))}() RETURNS trigger\nLANGUAGE plpgsql SECURITY DEFINER AS $$\nBEGIN\n` +
+      `  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record)\n` +
+      `  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN ${text(`NEW.${id}`)} ELSE ${text(`OLD.${id}`)} END)\n` +
+      `  ON CONFLICT DO NOTHING;\n` +
+      `  IF NOT FOUND THEN\n` +
+      `    RAISE EXCEPTION 'a record of an audited table was changed again, outside the API, by a statement run inside the one changing it'\n` +
+      `      USING ERRCODE = 'insufficient_privilege';\n` +
+      `  END IF;\n  RETURN NULL;\nEND;\n$$;`,
+    ...ownersSettings(markName(table)),
   ];
 }
 
