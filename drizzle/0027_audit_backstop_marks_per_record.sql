@@ -5,7 +5,8 @@
 -- mark and recorded only its own records, and the outer statement's changes committed unrecorded.
 -- Each statement trigger now takes the marks of the records in its own transition tables; a
 -- record marked twice for one statement start (changed again by a statement run inside the one
--- changing it) is refused. An AFTER trigger's WHEN is evaluated as each record changes, and it
+-- changing it) is refused, as is a statement claimed by the time it ends that holds marks of its
+-- records. An AFTER trigger's WHEN is evaluated as each record changes, and it
 -- marks only records the statement did change (an INSERT … ON CONFLICT's skipped rows are not).
 -- Marks never outlive their transaction, so the table is empty here.
 ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "record" text NOT NULL;
@@ -84,6 +85,14 @@ BEGIN
   END IF;
   IF TG_OP <> 'TRUNCATE' AND NOT FOUND THEN
     RETURN NULL;
+  END IF;
+  -- A statement claimed as the API's by the time it ends, holding marks of its own records: it
+  -- claimed itself only after changing them (in its RETURNING, say), or it ran inside a statement
+  -- that changed them unclaimed and would record as its own, empty, change what that one did. The
+  -- API sets its claim before its statement and never within it: refused.
+  IF pg_catalog.current_setting('audit.api_change', true) IS NOT DISTINCT FROM pg_catalog.md5(pg_catalog.current_query()) THEN
+    RAISE EXCEPTION 'a statement claimed as the API''s changed records it had not claimed when it changed them'
+      USING ERRCODE = 'insufficient_privilege';
   END IF;
   IF TG_OP = 'INSERT' THEN
     changes := audit_backstop_wholes((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n)) FROM new_records n), config, 'after');

@@ -373,20 +373,22 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       ).rejects.toMatchObject({ code: '42501' });
       expect(await sql`select title from items where id = ${item!.id}`).toEqual([{ title: 'claimed' }]);
       expect(await itemRowsAfter(database.admin, before)).toEqual([]);
-      // Claiming from inside the very statement that makes the change cannot match its text: the
-      // change is recorded as made in the database.
-      await sql.unsafe(`with changed as (update items set title = 'renamed in a CTE' where id = ${item!.id} returning id)
-        select set_config('audit.api_change', md5(current_query()), true) from (select count(*) from changed) as done`);
+      // Claiming from inside the very statement that makes the change comes too late: its changes
+      // were marked as unclaimed as they happened. A claim that does not match its text leaves the
+      // change recorded as made in the database; one that does is refused, since the API claims
+      // its statements before they run, never within them.
       await sql.unsafe(`update items set title = 'renamed in RETURNING' where id = ${item!.id} returning set_config('audit.api_change', 'on', true)`);
       expect((await itemRowsAfter(database.admin, before)).map((row) => [row.action, row.details.changes.title.to, row.details.database.role])).toEqual([
-        ['update_item', 'renamed in a CTE', serving.name],
         ['update_item', 'renamed in RETURNING', serving.name],
       ]);
-      // Nor claim a statement once its changes are made (the claim in its RETURNING, matching its
-      // own text by the time the statement ends): its changes were marked as unclaimed as they
-      // happened, and its trigger records them.
-      await sql.unsafe(`update items set title = 'claimed after the fact' where id = ${item!.id} returning set_config('audit.api_change', md5(current_query()), true)`);
-      expect((await itemRowsAfter(database.admin, before)).at(-1)).toMatchObject({ action: 'update_item', details: { changes: { title: { to: 'claimed after the fact' } }, database: { role: serving.name } } });
+      for (const claimedLate of [
+        `with changed as (update items set title = 'renamed in a CTE' where id = ${item!.id} returning id)
+          select set_config('audit.api_change', md5(current_query()), true) from (select count(*) from changed) as done`,
+        `update items set title = 'claimed after the fact' where id = ${item!.id} returning set_config('audit.api_change', md5(current_query()), true)`,
+      ]) {
+        await expect(sql.unsafe(claimedLate)).rejects.toMatchObject({ code: '42501' });
+      }
+      expect(await database.admin`select title from items where id = ${item!.id}`).toEqual([{ title: 'renamed in RETURNING' }]);
       // Nor may it pass a row of its own off as one the database wrote.
       await expect(
         sql`insert into audit_logs (action, outcome, details) values ('update_item', 'success', ${sql.json({ database: { role: 'dba', applicationName: 'psql', backendPid: 1 } })})`,
@@ -451,7 +453,7 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       ).rejects.toMatchObject({ code: '42501' });
       expect(await database.admin`select title from items where id = ${twice}`).toEqual([{ title: 'twice' }]);
       // Statements of one DO block, or of one query string, share their start and their text: one
-      // claiming itself in RETURNING after its change, then another, each records its own.
+      // claiming itself in RETURNING after its change, then another taking its place, is refused.
       for (const [statements, run] of [
         ['a DO block', (id: string) => sql.unsafe(`do $$ declare x text; begin
             update items set title = 'in a DO block' where id = ${id} returning set_config('audit.api_change', md5(current_query()), true) into x;
@@ -462,9 +464,22 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
             select set_config('audit.api_change', '', true); update items set title = title where false`).simple()],
       ] as const) {
         const id = await seed(statements);
-        await run(id);
-        expect(await naming(id)).toEqual([seeded(), `update_item by ${serving.name}`]);
+        await expect(run(id)).rejects.toMatchObject({ code: '42501' });
+        expect(await database.admin`select title from items where id = ${id}`).toEqual([{ title: statements }]);
       }
+      // A statement run inside the change that claims itself, changing the same record, would take
+      // the outer statement's mark and record its own, empty, change: refused.
+      const claimedInside = await seed('claimed inside');
+      await sql.unsafe(`create or replace function pg_temp.nested_in_trigger() returns trigger language plpgsql as $$ begin
+          perform set_config('audit.api_change', md5(current_query()), true);
+          update items set title = title where id = new.id;
+          insert into audit_logs (action, resource_type, resource_id, owner_ids, outcome) values ('update_item', 'item', new.id::text, array['alice'], 'success');
+          return null;
+        end $$`);
+      await expect(
+        sql.unsafe(`with changed as (update items set title = 'hidden' where id = ${claimedInside} returning id) insert into written select id from changed`),
+      ).rejects.toMatchObject({ code: '42501' });
+      expect(await database.admin`select title from items where id = ${claimedInside}`).toEqual([{ title: 'claimed inside' }]);
     } finally {
       await sql.end();
     }
