@@ -1,4 +1,5 @@
--- Marks of unclaimed changes name each record, and are made by an AFTER ROW trigger. A statement
+-- Marks of unclaimed changes name each record and the row changed (its md5), and are made by an
+-- AFTER ROW trigger. A statement
 -- run inside another — by a function in its RETURNING, or by a trigger of a temporary table that
 -- its data-modifying CTE writes, both within the serving role's reach — starts when the outer one
 -- did and may change the same kind: with one mark per statement and kind, it took the outer one's
@@ -9,7 +10,7 @@
 -- records. An AFTER trigger's WHEN is evaluated as each record changes, and it
 -- marks only records the statement did change (an INSERT … ON CONFLICT's skipped rows are not).
 -- Marks never outlive their transaction, so the table is empty here.
-ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "record" text NOT NULL;
+ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "record" text NOT NULL, ADD COLUMN "fingerprint" text NOT NULL;
 --> statement-breakpoint
 ALTER TABLE "audit_backstop_unclaimed" DROP CONSTRAINT "audit_backstop_unclaimed_pkey", ADD PRIMARY KEY ("xact", "statement_at", "table_oid", "operation", "record");
 --> statement-breakpoint
@@ -17,8 +18,9 @@ ALTER TABLE "audit_backstop_unclaimed" DROP CONSTRAINT "audit_backstop_unclaimed
 CREATE OR REPLACE FUNCTION "items_audit_backstop_mark"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record)
-  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN pg_catalog.to_jsonb(NEW."id") #>> '{}' ELSE pg_catalog.to_jsonb(OLD."id") #>> '{}' END)
+  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record, fingerprint)
+  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN pg_catalog.to_jsonb(NEW."id") #>> '{}' ELSE pg_catalog.to_jsonb(OLD."id") #>> '{}' END,
+          pg_catalog.md5(CASE TG_OP WHEN 'INSERT' THEN NEW::text ELSE OLD::text END))
   ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'a record of an audited table was changed again, outside the API, by a statement run inside the one changing it'
@@ -70,18 +72,19 @@ BEGIN
   config := TG_ARGV[0]::jsonb;
   id_column := config ->> 'id';
   owner_column := config ->> 'owner';
-  -- This statement's own marks: those of the records in its transition tables (an INSERT's new
-  -- ids, an UPDATE's or DELETE's old ones). A statement run inside it shares its start, not them.
+  -- This statement's own marks: those of the rows in its transition tables (an INSERT's new rows,
+  -- an UPDATE's or DELETE's old ones), by id and content. A statement run inside it shares its
+  -- start, not them: it sees a record the outer one changed as that one left it.
   IF TG_OP = 'INSERT' THEN
     DELETE FROM audit_backstop_unclaimed
     WHERE xact = pg_catalog.pg_current_xact_id() AND statement_at = pg_catalog.statement_timestamp()
       AND table_oid = TG_RELID AND operation = TG_OP
-      AND record IN (SELECT pg_catalog.to_jsonb(n) ->> id_column FROM new_records n);
+      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(n) ->> id_column, pg_catalog.md5(n::text) FROM new_records n);
   ELSIF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
     DELETE FROM audit_backstop_unclaimed
     WHERE xact = pg_catalog.pg_current_xact_id() AND statement_at = pg_catalog.statement_timestamp()
       AND table_oid = TG_RELID AND operation = TG_OP
-      AND record IN (SELECT pg_catalog.to_jsonb(o) ->> id_column FROM old_records o);
+      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(o) ->> id_column, pg_catalog.md5(o::text) FROM old_records o);
   END IF;
   IF TG_OP <> 'TRUNCATE' AND NOT FOUND THEN
     RETURN NULL;

@@ -452,6 +452,32 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
         sql.unsafe(`with changed as (update items set title = 'once' where id = ${twice} returning id) insert into written select id from changed`),
       ).rejects.toMatchObject({ code: '42501' });
       expect(await database.admin`select title from items where id = ${twice}`).toEqual([{ title: 'twice' }]);
+      // A claimed statement run inside a change of the same record, claimed as it changes it and
+      // no longer by its end, sees the record as the outer statement left it: it takes none of
+      // that one's marks, and the outer change is recorded.
+      const unclaimedLate = await seed('unclaimed late');
+      await sql.unsafe(`create or replace function pg_temp.nested_in_trigger() returns trigger language plpgsql as $$ declare x text; begin
+          perform set_config('audit.api_change', md5(current_query()), true);
+          update items set title = title where id = new.id returning set_config('audit.api_change', '', true) into x;
+          insert into audit_logs (action, resource_type, resource_id, owner_ids, outcome) values ('update_item', 'item', new.id::text, array['alice'], 'success');
+          return null;
+        end $$`);
+      await sql.unsafe(`with changed as (update items set title = 'evil' where id = ${unclaimedLate} returning id) insert into written select id from changed`);
+      const [outerRow] = await database.admin<{ to: string }[]>`
+        select details -> 'changes' -> 'title' ->> 'to' as to from audit_logs where resource_id = ${unclaimedLate} and details ? 'database' and action = 'update_item' and details -> 'changes' ? 'title'`;
+      expect(outerRow).toEqual({ to: 'evil' });
+      // A claimed change is covered only by a row of the API's, not by the database's row of an
+      // unclaimed change of the same record in the same transaction.
+      const covered = await seed('covered');
+      const claimedBeside = `update items set title = 'hidden behind a backstop row' where id = ${covered}`;
+      await expect(
+        sql.begin(async (tx) => {
+          await tx.unsafe(`update items set title = 'shown' where id = ${covered}`);
+          await tx`select set_config('audit.api_change', ${createHash('md5').update(claimedBeside).digest('hex')}, true)`;
+          await tx.unsafe(claimedBeside);
+        }),
+      ).rejects.toMatchObject({ code: '42501' });
+      expect(await database.admin`select title from items where id = ${covered}`).toEqual([{ title: 'covered' }]);
       // Statements of one DO block, or of one query string, share their start and their text: one
       // claiming itself in RETURNING after its change, then another taking its place, is refused.
       for (const [statements, run] of [

@@ -160,7 +160,7 @@ function claimCheckSql(resource: AuditedResource, table: string): string[] {
     `    PERFORM FROM audit_logs\n` +
     `    WHERE resource_id = ${text(`${record}.${id}`)} AND occurred_at = pg_catalog.now()\n` +
     `      AND resource_type = ${literal(resource.type)} AND action = ANY (${kinds}) AND outcome = 'success'\n` +
-    `      AND owner_ids @> ARRAY[${text(`${record}.${owner}`)}] AND xmin = pg_catalog.pg_current_xact_id()::xid;\n` +
+    `      AND owner_ids @> ARRAY[${text(`${record}.${owner}`)}] AND NOT (details ? 'database') AND xmin = pg_catalog.pg_current_xact_id()::xid;\n` +
     `    IF NOT FOUND THEN\n` +
     `      RAISE EXCEPTION 'a change of an audited record claimed by the API has no audit row of that change in its transaction'\n` +
     `        USING ERRCODE = 'insufficient_privilege';\n` +
@@ -195,18 +195,20 @@ const ownersSettings = (fn: string): string[] => [
 
 /**
  * The statements that create `resource`'s mark function: a record changed while its statement is
- * not claimed is marked, by its id (an INSERT's new one, an UPDATE's or DELETE's old one), in a
- * table only the owner may write; its statement's trigger takes the marks of its records and
- * records them, and a mark left at commit refuses it (migration 0027). A record marked twice for
- * one statement start was changed again by a statement run inside the one changing it, which
- * would take the first one's mark: refused.
+ * not claimed is marked, by its id and the row it changed (an INSERT's new one, an UPDATE's or
+ * DELETE's old one), in a table only the owner may write; its statement's trigger takes the marks
+ * of the rows in its transition tables and records them, and a mark left at commit refuses it
+ * (migration 0027). A statement run inside the one changing a record, which shares its start,
+ * sees that record as the outer one left it, so it cannot take the outer one's mark; one that
+ * changes it unclaimed too would mark it twice: refused.
  */
 function markSql(resource: AuditedResource, table: string): string[] {
   const { id } = keyColumns(resource);
   return [
     `CREATE OR REPLACE FUNCTION ${quoted(markName(table))}() RETURNS trigger\nLANGUAGE plpgsql SECURITY DEFINER AS $$\nBEGIN\n` +
-      `  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record)\n` +
-      `  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN ${text(`NEW.${id}`)} ELSE ${text(`OLD.${id}`)} END)\n` +
+      `  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record, fingerprint)\n` +
+      `  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN ${text(`NEW.${id}`)} ELSE ${text(`OLD.${id}`)} END,\n` +
+      `          pg_catalog.md5(CASE TG_OP WHEN 'INSERT' THEN NEW::text ELSE OLD::text END))\n` +
       `  ON CONFLICT DO NOTHING;\n` +
       `  IF NOT FOUND THEN\n` +
       `    RAISE EXCEPTION 'a record of an audited table was changed again, outside the API, by a statement run inside the one changing it'\n` +
