@@ -14,13 +14,22 @@ ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "record" text NOT NULL, ADD CO
 --> statement-breakpoint
 ALTER TABLE "audit_backstop_unclaimed" DROP CONSTRAINT "audit_backstop_unclaimed_pkey", ADD PRIMARY KEY ("xact", "statement_at", "table_oid", "operation", "record");
 --> statement-breakpoint
+-- A row's mark: the md5 of its text under fixed settings. Its text otherwise follows the session's
+-- (TimeZone, DateStyle, IntervalStyle, float digits …), which the session may change between the
+-- mark and the statement trigger, so that another row prints as the marked one did.
+CREATE FUNCTION "audit_backstop_fingerprint"(row_value anyelement) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+SET "TimeZone" = 'UTC' SET "DateStyle" = 'ISO, YMD' SET "IntervalStyle" = 'postgres' SET "extra_float_digits" = 3
+SET "bytea_output" = 'hex' SET "lc_monetary" = 'C'
+AS $$ SELECT pg_catalog.md5(row_value::text) $$;
+--> statement-breakpoint
 -- Each table's mark function is generated for it (npm run db:backstop), reading the record's id.
 CREATE OR REPLACE FUNCTION "items_audit_backstop_mark"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
   INSERT INTO audit_backstop_unclaimed (table_oid, operation, record, fingerprint)
   VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN pg_catalog.to_jsonb(NEW."id") #>> '{}' ELSE pg_catalog.to_jsonb(OLD."id") #>> '{}' END,
-          pg_catalog.md5(CASE TG_OP WHEN 'INSERT' THEN NEW::text ELSE OLD::text END))
+          audit_backstop_fingerprint(CASE TG_OP WHEN 'INSERT' THEN NEW ELSE OLD END))
   ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'a record of an audited table was changed again, outside the API, by a statement run inside the one changing it'
@@ -79,12 +88,12 @@ BEGIN
     DELETE FROM audit_backstop_unclaimed
     WHERE xact = pg_catalog.pg_current_xact_id() AND statement_at = pg_catalog.statement_timestamp()
       AND table_oid = TG_RELID AND operation = TG_OP
-      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(n) ->> id_column, pg_catalog.md5(n::text) FROM new_records n);
+      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(n) ->> id_column, audit_backstop_fingerprint(n) FROM new_records n);
   ELSIF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
     DELETE FROM audit_backstop_unclaimed
     WHERE xact = pg_catalog.pg_current_xact_id() AND statement_at = pg_catalog.statement_timestamp()
       AND table_oid = TG_RELID AND operation = TG_OP
-      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(o) ->> id_column, pg_catalog.md5(o::text) FROM old_records o);
+      AND (record, fingerprint) IN (SELECT pg_catalog.to_jsonb(o) ->> id_column, audit_backstop_fingerprint(o) FROM old_records o);
   END IF;
   IF TG_OP <> 'TRUNCATE' AND NOT FOUND THEN
     RETURN NULL;

@@ -466,6 +466,21 @@ describeOnPostgres('roles: the owner, the serving role and another service', () 
       const [outerRow] = await database.admin<{ to: string }[]>`
         select details -> 'changes' -> 'title' ->> 'to' as to from audit_logs where resource_id = ${unclaimedLate} and details ? 'database' and action = 'update_item' and details -> 'changes' ? 'title'`;
       expect(outerRow).toEqual({ to: 'evil' });
+      // A row's mark does not follow the session's settings, which the session may change between
+      // the mark and its statement's trigger so that another row prints as the marked one did.
+      const marked = await seed('marked');
+      const fingerprint = (timeZone: string, shift: string) =>
+        sql.begin(async (tx) => {
+          await tx.unsafe(`set local "DateStyle" = 'Postgres, MDY'; set local "TimeZone" = '${timeZone}'`);
+          const [row] = await tx.unsafe<{ mark: string; text: string }[]>(
+            `select audit_backstop_fingerprint(i) as mark, i::text as text from (select id, owner_id, title, description, created_at - interval '${shift}' as created_at, updated_at - interval '${shift}' as updated_at from items where id = ${marked}) i`,
+          );
+          return row!;
+        });
+      const [asMarked, shiftedAlike] = [await fingerprint('FOO+0', '0 hours'), await fingerprint('FOO-1', '1 hour')];
+      expect(shiftedAlike.text).toBe(asMarked.text);
+      expect(shiftedAlike.mark).not.toBe(asMarked.mark);
+      expect((await fingerprint('UTC', '0 hours')).mark).toBe(asMarked.mark);
       // A claimed change is covered only by a row of the API's, not by the database's row of an
       // unclaimed change of the same record in the same transaction.
       const covered = await seed('covered');

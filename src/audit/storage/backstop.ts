@@ -196,7 +196,8 @@ const ownersSettings = (fn: string): string[] => [
 /**
  * The statements that create `resource`'s mark function: a record changed while its statement is
  * not claimed is marked, by its id and the row it changed (an INSERT's new one, an UPDATE's or
- * DELETE's old one), in a table only the owner may write; its statement's trigger takes the marks
+ * DELETE's old one; its md5 under fixed settings, `audit_backstop_fingerprint`), in a table only
+ * the owner may write; its statement's trigger takes the marks
  * of the rows in its transition tables and records them, and a mark left at commit refuses it
  * (migration 0027). A statement run inside the one changing a record, which shares its start,
  * sees that record as the outer one left it, so it cannot take the outer one's mark; one that
@@ -208,7 +209,7 @@ function markSql(resource: AuditedResource, table: string): string[] {
     `CREATE OR REPLACE FUNCTION ${quoted(markName(table))}() RETURNS trigger\nLANGUAGE plpgsql SECURITY DEFINER AS $$\nBEGIN\n` +
       `  INSERT INTO audit_backstop_unclaimed (table_oid, operation, record, fingerprint)\n` +
       `  VALUES (TG_RELID, TG_OP, CASE TG_OP WHEN 'INSERT' THEN ${text(`NEW.${id}`)} ELSE ${text(`OLD.${id}`)} END,\n` +
-      `          pg_catalog.md5(CASE TG_OP WHEN 'INSERT' THEN NEW::text ELSE OLD::text END))\n` +
+      `          audit_backstop_fingerprint(CASE TG_OP WHEN 'INSERT' THEN NEW ELSE OLD END))\n` +
       `  ON CONFLICT DO NOTHING;\n` +
       `  IF NOT FOUND THEN\n` +
       `    RAISE EXCEPTION 'a record of an audited table was changed again, outside the API, by a statement run inside the one changing it'\n` +
