@@ -135,8 +135,8 @@ async function startSide(spec: SideSpec, context: PairContext): Promise<Side> {
 async function dropBackstop(direct: Database): Promise<void> {
   const triggers = await direct.sql<{ name: string; table: string }[]>`
     select t.tgname as name, t.tgrelid::regclass::text as table
-    from pg_trigger t join pg_proc p on p.oid = t.tgfoid
-    where p.proname in ('audit_backstop_record', 'audit_backstop_check_claim', 'audit_backstop_mark')`;
+    from pg_trigger t
+    where not t.tgisinternal and t.tgname like '%\\_audit\\_backstop\\_%'`;
   if (triggers.length === 0) throw new Error('no audit backstop to drop: was migration 0019 applied?');
   for (const trigger of triggers) await direct.sql.unsafe(`drop trigger "${trigger.name}" on ${trigger.table}`);
 }
