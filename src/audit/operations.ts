@@ -11,7 +11,8 @@ export { adminReadOf } from './model/audited-resource';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './model/audit-outcome';
 export type { AuditActionRegistry, AuditActivity } from './model/audit-actions';
 export { postgresAuditSink, type AuditSink } from './storage/audit-sink';
-export { backstopProblems, backstopSql } from './storage/backstop';
+export { backstopSql } from './storage/backstop';
+export { backstopProblems } from './storage/backstop-check';
 export { auditMonthsBefore, dropAuditMonthsBefore, RetentionError, type DroppedAuditMonth } from './storage/audit-retention';
 export {
   auditRowHashes,

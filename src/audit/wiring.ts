@@ -11,7 +11,7 @@ export { ApolloServerPluginAuditTrail, type AuditTrailPluginOptions } from './gr
 export { assertAuditCoverage } from './model/audited-reads';
 export { settleBeforeAudit } from './graphql/root-fields';
 export { ensureAuditMonths, startAuditUpkeep } from './storage/audit-upkeep';
-export { assertBackstops } from './storage/backstop';
+export { assertBackstops } from './storage/backstop-check';
 export { loadOrCreateDevSigningKey, Sealer, SealWatcher } from './integrity';
 export { ACCESS_DENIED, AUTHENTICATE, BUILT_IN_AUDIT_ACTIONS, INVALID_ARGUMENT, QUERY_REFUSED, REQUEST_LIMITED } from './model/built-in-actions';
 export { AuditActionRegistry } from './model/audit-actions';
