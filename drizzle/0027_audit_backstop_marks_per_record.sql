@@ -1,16 +1,17 @@
--- Marks of unclaimed changes name each record and the row changed (its md5), and are made by an
--- AFTER ROW trigger. A statement
--- run inside another — by a function in its RETURNING, or by a trigger of a temporary table that
--- its data-modifying CTE writes, both within the serving role's reach — starts when the outer one
--- did and may change the same kind: with one mark per statement and kind, it took the outer one's
--- mark and recorded only its own records, and the outer statement's changes committed unrecorded.
--- Each statement trigger now takes the marks of the records in its own transition tables; a
--- record marked twice for one statement start (changed again by a statement run inside the one
--- changing it) is refused, as is a statement claimed by the time it ends that holds marks of its
--- records. An AFTER trigger's WHEN is evaluated as each record changes, and it
--- marks only records the statement did change (an INSERT … ON CONFLICT's skipped rows are not).
--- Marks never outlive their transaction, so the table is empty here.
-ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "record" text NOT NULL, ADD COLUMN "fingerprint" text NOT NULL;
+-- Marks of unclaimed changes name each record, its kind of change and the row changed (its md5),
+-- and are made by an AFTER ROW trigger, whose WHEN is still evaluated as each record changes. With
+-- one mark per statement, a statement that fires more than one statement trigger of a table
+-- (INSERT … ON CONFLICT DO UPDATE, MERGE, data-modifying CTEs) had its first trigger take it and
+-- the others record nothing; and a statement run inside another — by a function in its RETURNING,
+-- or by a trigger of a temporary table its CTE writes, both within the serving role's reach —
+-- starts when the outer one did, took the outer one's mark and recorded only its own records.
+-- Each statement trigger now takes the marks of the rows in its own transition tables; a record
+-- marked twice for one statement start (changed again by a statement run inside the one changing
+-- it) is refused, as is a statement claimed by the time it ends that holds marks of its rows, and a
+-- commit that still holds a mark. The AFTER trigger marks only records the statement did change
+-- (not an INSERT … ON CONFLICT's skipped rows). Marks never outlive their transaction, so the
+-- table is empty here.
+ALTER TABLE "audit_backstop_unclaimed" ADD COLUMN "operation" text NOT NULL, ADD COLUMN "record" text NOT NULL, ADD COLUMN "fingerprint" text NOT NULL;
 --> statement-breakpoint
 ALTER TABLE "audit_backstop_unclaimed" DROP CONSTRAINT "audit_backstop_unclaimed_pkey", ADD PRIMARY KEY ("xact", "statement_at", "table_oid", "operation", "record");
 --> statement-breakpoint
@@ -140,7 +141,7 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
-CREATE OR REPLACE FUNCTION "audit_backstop_unrecorded"() RETURNS trigger
+CREATE FUNCTION "audit_backstop_unrecorded"() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
   PERFORM FROM audit_backstop_unclaimed
@@ -159,3 +160,8 @@ BEGIN
   EXECUTE pg_catalog.format('ALTER FUNCTION audit_backstop_unrecorded() SET search_path = %I, pg_temp', current_schema());
 END;
 $$;
+--> statement-breakpoint
+CREATE CONSTRAINT TRIGGER "audit_backstop_unclaimed_recorded" AFTER INSERT ON "audit_backstop_unclaimed"
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "audit_backstop_unrecorded"();
+--> statement-breakpoint
+ALTER TABLE "audit_backstop_unclaimed" ENABLE ALWAYS TRIGGER "audit_backstop_unclaimed_recorded";
